@@ -1,0 +1,122 @@
+"""States, roles and the transition table: the whole lifecycle on one screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class State(StrEnum):
+    reported = "reported"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    submitted = "submitted"
+    closed = "closed"
+    revisited = "revisited"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS: dict[State, str] = {
+    State.reported: "已登记",
+    State.assigned: "已交办",
+    State.in_progress: "整改中",
+    State.submitted: "待销号审核",
+    State.closed: "已销号",
+    State.revisited: "回头看",
+}
+
+# States in which the item still counts as open work (for deadlines, the board, overdue queries).
+OPEN_STATES: tuple[State, ...] = (State.reported, State.assigned, State.in_progress, State.submitted)
+
+
+class Role(StrEnum):
+    office = "office"  # 整改办: records rounds, assigns, revisits
+    leader = "leader"  # 责任领导
+    handler = "handler"  # 责任人 / 责任部门
+    approver = "approver"  # 验收 / 销号审核 (inspection office or group)
+    auditor = "auditor"  # read-only
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.office: "整改办",
+    Role.leader: "责任领导",
+    Role.handler: "责任人",
+    Role.approver: "销号审核人",
+    Role.auditor: "审计（只读）",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: tuple[State, ...]
+    dest: State
+    label: str
+    roles: tuple[Role, ...]
+    guards: tuple[str, ...] = ()  # names in states.guards.GUARDS
+
+
+@dataclass(frozen=True)
+class Action:
+    """An audited action that keeps the state (extend, add progress, attach evidence …)."""
+
+    name: str
+    label: str
+    states: tuple[State, ...]
+    roles: tuple[Role, ...]
+    guards: tuple[str, ...] = ()
+
+
+S = State
+R = Role
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("assign", (S.reported,), S.assigned, "交办", (R.office,), ("plan_complete",)),
+    Transition("start", (S.assigned,), S.in_progress, "开始整改", (R.handler, R.office), ("responsible",)),
+    Transition(
+        "submit",
+        (S.in_progress,),
+        S.submitted,
+        "提请销号",
+        (R.handler, R.office),
+        ("responsible", "measures_done", "has_evidence", "has_summary"),
+    ),
+    Transition("approve", (S.submitted,), S.closed, "销号", (R.approver,), ("four_eyes",)),
+    Transition(
+        "reject", (S.submitted,), S.in_progress, "驳回销号", (R.approver,), ("four_eyes", "has_reason")
+    ),
+    Transition("revisit", (S.closed,), S.revisited, "回头看", (R.office,)),
+    Transition("confirm", (S.revisited,), S.closed, "回头看确认", (R.office, R.approver), ("has_finding",)),
+    Transition(
+        "reopen", (S.revisited,), S.in_progress, "问题反弹重新整改", (R.office, R.approver), ("has_reason",)
+    ),
+)
+
+_WORKING = (S.reported, S.assigned, S.in_progress)
+_NOT_CLOSED = (S.reported, S.assigned, S.in_progress, S.submitted)
+
+ACTIONS: tuple[Action, ...] = (
+    Action("extend", "延期", (S.assigned, S.in_progress), (R.office, R.leader, R.handler), ("extension_ok",)),
+    Action("reassign", "调整责任", _NOT_CLOSED, (R.office,), ("has_reason",)),
+    Action("add_measure", "增加整改措施", _WORKING, (R.office, R.leader)),
+    Action(
+        "measure_done", "完成整改措施", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)
+    ),
+    Action("progress", "记录整改进展", _NOT_CLOSED, (R.handler, R.office, R.leader), ("responsible",)),
+    Action("evidence", "上传佐证材料", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)),
+)
+
+TRIGGERS: tuple[str, ...] = tuple(t.trigger for t in TRANSITIONS)
+BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
+BY_ACTION: dict[str, Action] = {a.name: a for a in ACTIONS}
+
+
+def transitions_from(state: State) -> list[Transition]:
+    return [t for t in TRANSITIONS if state in t.source]

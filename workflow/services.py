@@ -1,0 +1,502 @@
+"""Use cases. Each takes an open write connection (one transaction, see `db.unit_of_work`), the actor's
+name and `now`; it checks the guards, changes the rows, bumps the item's version and appends the audit
+entry — all in the caller's transaction, so they commit together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from states import machine
+from states.guards import Actor, Facts, refusals
+from states.lifecycle import BY_ACTION, BY_TRIGGER, Role, State
+from workflow import audit
+from workflow.clock import local_today
+from workflow.dates import MAX_YEAR
+from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from workflow.models import BLOB, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
+
+EVIDENCE_KINDS = ("批文", "会议纪要", "照片", "文件", "其他")
+MAX_TEXT = 20000
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    roles = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            roles.add(Role(part))
+        except ValueError:
+            names = ", ".join(r.value for r in Role)
+            raise InvalidInput(f"未知角色 {part!r}（可用：{names}）") from None
+    return frozenset(roles)
+
+
+def load_actor(conn: Connection, name: str | None) -> Actor:
+    if not name:
+        raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
+    row = conn.execute(
+        sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(PERSON.c.name == name)
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
+        )
+    return Actor(row.name, parse_roles(row.roles), row.department)
+
+
+def add_person(
+    conn: Connection,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    name: str,
+    roles: str,
+    department: str | None = None,
+    title: str | None = None,
+    email: str | None = None,
+    bootstrap: bool = False,
+) -> None:
+    """Add a person. Only the office may; `bootstrap` lets `init --admin` create the first one."""
+    role_set = parse_roles(roles)
+    if not role_set:
+        raise InvalidInput("至少需要一个角色")
+    name = clean_text(name, "姓名", 64, required=True)
+    if bootstrap:
+        actor_name = name
+    else:
+        actor = load_actor(conn, actor_name)
+        if Role.office not in actor.roles:
+            raise PermissionDenied(f"{actor.name} 没有添加人员的权限（需要角色：整改办）")
+    if conn.execute(sa.select(PERSON.c.id).where(PERSON.c.name == name)).first():
+        raise InvalidInput(f"人员 {name!r} 已存在")
+    values = {
+        "name": name,
+        "roles": ",".join(sorted(r.value for r in role_set)),
+        "department": department,
+        "title": title,
+        "email": email,
+    }
+    conn.execute(PERSON.insert().values(**values))
+    audit.append(conn, at=now, actor=actor_name or name, action="person_add", payload=values)
+
+
+# --- input hygiene ------------------------------------------------------------------------------
+
+
+def clean_text(value: object, label: str, limit: int = MAX_TEXT, *, required: bool = False) -> str:
+    """Strip, refuse control characters (they corrupt ledgers and terminals) and overlong text."""
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise InvalidInput(f"{label}不能为空")
+    if len(text) > limit:
+        raise InvalidInput(f"{label}过长（{len(text)} 字，最多 {limit} 字）")
+    bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127), None)
+    if bad is not None:
+        raise InvalidInput(f"{label}含有控制字符 {bad!r}")
+    return text
+
+
+# --- the item and its facts -----------------------------------------------------------------------
+
+_M_TOTAL = sa.select(sa.func.count()).where(MEASURE.c.item_id == ITEM.c.id).scalar_subquery()
+_M_DONE = (
+    sa.select(sa.func.count())
+    .where(MEASURE.c.item_id == ITEM.c.id, MEASURE.c.done_on.is_not(None))
+    .scalar_subquery()
+)
+_E_COUNT = sa.select(sa.func.count()).where(EVIDENCE.c.item_id == ITEM.c.id).scalar_subquery()
+_ITEM_WITH_COUNTS = sa.select(
+    ITEM, _M_TOTAL.label("measures_total"), _M_DONE.label("measures_done"), _E_COUNT.label("evidence_count")
+)
+
+
+def item_row(conn: Connection, item_id: int) -> Row[Any]:
+    """The item with the counts its guards need, in one query."""
+    row = conn.execute(_ITEM_WITH_COUNTS.where(ITEM.c.id == item_id)).first()
+    if row is None:
+        raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+    return row
+
+
+def facts(row: Row[Any], actor: Actor, params: dict[str, object] | None = None) -> Facts:
+    return Facts(
+        state=State(row.state),
+        actor=actor,
+        leader=row.leader,
+        department=row.department,
+        handler=row.handler,
+        deadline_kind=row.deadline_kind,
+        deadline=row.deadline,
+        measures_total=row.measures_total,
+        measures_done=row.measures_done,
+        evidence_count=row.evidence_count,
+        submitted_by=row.submitted_by,
+        params=params or {},
+    )
+
+
+def _label(name: str) -> str:
+    rule = BY_TRIGGER.get(name) or BY_ACTION[name]
+    return rule.label
+
+
+def _check(
+    conn: Connection,
+    item_id: int,
+    name: str,
+    actor: Actor,
+    params: dict[str, object],
+    expect_version: int | None,
+) -> tuple[Row[Any], Facts]:
+    row = item_row(conn, item_id)
+    if expect_version is not None and row.version != expect_version:
+        raise Conflict(
+            f"事项 {item_id} 已被他人改动（当前版本 {row.version}，你看到的是 {expect_version}），请刷新后重试"
+        )
+    f = facts(row, actor, params)
+    reasons = refusals(name, f)
+    if reasons:
+        message = f"无法{_label(name)}事项 {item_id}（{row.number}）：{'；'.join(reasons)}"
+        if not actor.roles & set((BY_TRIGGER.get(name) or BY_ACTION[name]).roles):
+            raise PermissionDenied(message)
+        raise Refused(message)
+    return row, f
+
+
+def _bump(conn: Connection, row: Row[Any], now: datetime, **values: Any) -> None:
+    """Write the item with its version bumped; a concurrent writer makes the WHERE miss → Conflict."""
+    done = conn.execute(
+        ITEM.update()
+        .where(ITEM.c.id == row.id, ITEM.c.version == row.version)
+        .values(version=row.version + 1, updated_at=now, **values)
+    )
+    if done.rowcount != 1:
+        raise Conflict(f"事项 {row.id} 已被他人改动，请刷新后重试")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item_id: int
+    number: str
+    from_state: State
+    to_state: State
+    version: int
+    entry: audit.Entry
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+
+def fire(
+    conn: Connection,
+    item_id: int,
+    trigger: str,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    summary: str | None = None,
+    finding: str | None = None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """Fire a lifecycle trigger (assign, start, submit, approve, reject, revisit, confirm, reopen)."""
+    if trigger not in BY_TRIGGER:
+        raise InvalidInput(f"未知操作 {trigger!r}（可用：{', '.join(BY_TRIGGER)}）")
+    actor = load_actor(conn, actor_name)
+    params: dict[str, object] = {
+        "reason": clean_text(reason, "理由"),
+        "summary": clean_text(summary, "整改完成情况"),
+        "finding": clean_text(finding, "回头看结论"),
+    }
+    row, f = _check(conn, item_id, trigger, actor, params, expect_version)
+    new_state = machine.fire(trigger, f)
+    payload: dict[str, Any] = {}
+    values: dict[str, Any] = {"state": new_state.value}
+    if trigger == "submit":
+        values.update(summary=params["summary"], submitted_by=actor.name)
+        payload["summary"] = params["summary"]
+    elif trigger == "approve":
+        values["closed_at"] = now
+        # The sign-off cites the evidence by hash and the chain head it was made on.
+        payload["evidence"] = [
+            {"id": e.id, "kind": e.kind, "ref": e.ref, "hash": e.hash, "file_sha256": e.file_sha256}
+            for e in conn.execute(
+                sa.select(EVIDENCE).where(EVIDENCE.c.item_id == item_id).order_by(EVIDENCE.c.id)
+            )
+        ]
+        payload["submitted_by"] = row.submitted_by
+        payload["summary"] = row.summary
+        payload["chain_head"] = list(audit.head(conn))
+    elif trigger == "reject":
+        values["submitted_by"] = None
+    elif trigger == "confirm":
+        payload["finding"] = params["finding"]
+    _bump(conn, row, now, **values)
+    entry = audit.append(
+        conn,
+        at=now,
+        actor=actor.name,
+        action=trigger,
+        item_id=item_id,
+        from_state=row.state,
+        to_state=new_state.value,
+        reason=str(params["reason"]) or None,
+        payload=payload,
+    )
+    return Outcome(item_id, row.number, State(row.state), new_state, row.version + 1, entry)
+
+
+# --- audited actions that keep the state ----------------------------------------------------------
+
+
+def _record(
+    conn: Connection,
+    row: Row[Any],
+    actor: Actor,
+    now: datetime,
+    action: str,
+    payload: dict[str, Any],
+    reason: str | None = None,
+    **values: Any,
+) -> Outcome:
+    _bump(conn, row, now, **values)
+    entry = audit.append(
+        conn,
+        at=now,
+        actor=actor.name,
+        action=action,
+        item_id=row.id,
+        from_state=row.state,
+        to_state=row.state,
+        reason=reason or None,
+        payload=payload,
+    )
+    return Outcome(row.id, row.number, State(row.state), State(row.state), row.version + 1, entry)
+
+
+def extend(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    new_deadline: date,
+    reason: str | None,
+    approved_by: str | None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """延期: a later date, a reason and an approver (a leader or approver other than the applicant)."""
+    actor = load_actor(conn, actor_name)
+    params: dict[str, object] = {"reason": clean_text(reason, "理由"), "new_deadline": new_deadline}
+    if approved_by:
+        params["approved_by"] = load_actor(conn, approved_by)
+    row, _ = _check(conn, item_id, "extend", actor, params, expect_version)
+    payload = {
+        "from": row.deadline,
+        "from_kind": row.deadline_kind,
+        "to": new_deadline,
+        "approved_by": approved_by,
+    }
+    return _record(
+        conn,
+        row,
+        actor,
+        now,
+        "extend",
+        payload,
+        str(params["reason"]),
+        deadline=new_deadline,
+        deadline_kind="date",
+        original_deadline=row.original_deadline or row.deadline,
+    )
+
+
+def reassign(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    reason: str | None,
+    leader: str | None = None,
+    department: str | None = None,
+    handler: str | None = None,
+    cooperating: str | None = None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """调整责任: change the leader, department, handler or cooperating units, with a reason."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "reassign", actor, {"reason": clean_text(reason, "理由")}, expect_version)
+    wanted = {"leader": leader, "department": department, "handler": handler, "cooperating": cooperating}
+    changes: dict[str, Any] = {}
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        value = clean_text(value, key, 200)
+        if key in ("leader", "handler"):
+            load_actor(conn, value)  # must be a known person
+        if value != (getattr(row, key) or ""):
+            changes[key] = value
+    if not changes:
+        raise InvalidInput("没有要调整的内容（--leader/--dept/--handler/--cooperating）")
+    payload = {k: [getattr(row, k), v] for k, v in changes.items()}
+    return _record(conn, row, actor, now, "reassign", payload, reason, **changes)
+
+
+def add_measure(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    text: str,
+    owner: str | None = None,
+    due: date | None = None,
+) -> Outcome:
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "add_measure", actor, {}, None)
+    text = clean_text(text, "整改措施", 5000, required=True)
+    seq = (
+        conn.execute(sa.select(sa.func.max(MEASURE.c.seq)).where(MEASURE.c.item_id == item_id)).scalar() or 0
+    ) + 1
+    conn.execute(MEASURE.insert().values(item_id=item_id, seq=seq, text=text, owner=owner, due=due))
+    return _record(
+        conn, row, actor, now, "add_measure", {"seq": seq, "text": text, "owner": owner, "due": due}
+    )
+
+
+def complete_measure(
+    conn: Connection, item_id: int, seq: int, actor_name: str | None, now: datetime, *, on: date | None = None
+) -> Outcome:
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "measure_done", actor, {}, None)
+    measure = conn.execute(
+        sa.select(MEASURE.c.id, MEASURE.c.done_on).where(MEASURE.c.item_id == item_id, MEASURE.c.seq == seq)
+    ).first()
+    if measure is None:
+        raise NotFound(f"事项 {item_id} 没有第 {seq} 项整改措施")
+    if measure.done_on is not None:
+        raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure.done_on} 完成")
+    day = on or local_today(now)
+    conn.execute(MEASURE.update().where(MEASURE.c.id == measure.id).values(done_on=day, done_by=actor.name))
+    return _record(conn, row, actor, now, "measure_done", {"seq": seq, "done_on": day})
+
+
+def add_progress(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    on: date,
+    text: str,
+    when_text: str | None = None,
+) -> Outcome:
+    """整改进展: a dated action, as the report will print it ("10月15日，…")."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "progress", actor, {}, None)
+    text = clean_text(text, "进展内容", required=True)
+    when = clean_text(when_text, "日期说明", 40) or None
+    conn.execute(
+        PROGRESS.insert().values(
+            item_id=item_id, on=on, when_text=when, text=text, actor=actor.name, created_at=now
+        )
+    )
+    return _record(conn, row, actor, now, "progress", {"on": on, "when": when, "text": text})
+
+
+def store_file(conn: Connection, path: Path) -> tuple[str, int]:
+    """Store a file once by its SHA-256 inside the database; return (hash, size)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"无法读取文件 {path}：{exc.strerror}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if conn.execute(sa.select(BLOB.c.sha256).where(BLOB.c.sha256 == digest)).first() is None:
+        conn.execute(BLOB.insert().values(sha256=digest, size=len(data), data=data))
+    return digest, len(data)
+
+
+def attach_evidence(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    kind: str,
+    ref: str | None = None,
+    file: Path | None = None,
+    note: str | None = None,
+) -> Outcome:
+    """佐证材料: a reference number, a file, or both; hashed so the sign-off can cite it."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "evidence", actor, {}, None)
+    if kind not in EVIDENCE_KINDS:
+        raise InvalidInput(f"未知的佐证材料类型 {kind!r}（可用：{'、'.join(EVIDENCE_KINDS)}）")
+    ref = clean_text(ref, "文号", 200) or None
+    note = clean_text(note, "说明", 5000) or None
+    if not ref and file is None:
+        raise InvalidInput("佐证材料需要文号（--ref）或文件（--file），或两者都有")
+    sha = size = name = None
+    if file is not None:
+        sha, size = store_file(conn, file)
+        name = file.name
+    record = {
+        "kind": kind,
+        "ref": ref,
+        "file_sha256": sha,
+        "file_name": name,
+        "size": size,
+        "note": note,
+        "actor": actor.name,
+        "at": now.isoformat(),
+        "item_id": item_id,
+    }
+    digest = hashlib.sha256(audit.canonical_json(record).encode()).hexdigest()
+    evidence_id = conn.execute(
+        EVIDENCE.insert().values(
+            item_id=item_id,
+            kind=kind,
+            ref=ref,
+            file_sha256=sha,
+            file_name=name,
+            size=size,
+            note=note,
+            actor=actor.name,
+            created_at=now,
+            hash=digest,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    return _record(conn, row, actor, now, "evidence", {"id": evidence_id, **record, "hash": digest})
+
+
+# --- "what can I do now?" ---------------------------------------------------------------------------
+
+
+def options(row: Row[Any], actor: Actor) -> list[dict[str, Any]]:
+    """Every trigger and action with whether the actor may do it now and, if not, why.
+
+    Inputs the user types with the action (reason, summary, finding, new deadline) are assumed given;
+    what is judged is the item and the actor."""
+    assumed: dict[str, object] = {
+        "reason": "…",
+        "summary": "…",
+        "finding": "…",
+        "new_deadline": date(MAX_YEAR, 12, 31),
+        "approved_by": Actor("（批准人）", frozenset({Role.approver})),
+    }
+    f = facts(row, actor, assumed)
+    out = []
+    for name in (*BY_TRIGGER, *BY_ACTION):
+        reasons = refusals(name, f)
+        out.append({"action": name, "label": _label(name), "allowed": not reasons, "reasons": reasons})
+    return out
