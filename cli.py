@@ -7,23 +7,16 @@ need it, so `zhenggai --help` stays fast.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import click
 
 from states.lifecycle import TRANSITIONS, State
-from workflow.errors import ZhenggaiError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
-
-F = TypeVar("F", bound=Callable[..., Any])
+from workflow.cli_common import App, Group, date_arg, emit, json_option, pass_app
 
 ITEM_COLUMNS = [
+    ("light", "亮灯"),
     ("id", "ID"),
     ("number", "编号"),
     ("title", "问题"),
@@ -33,84 +26,6 @@ ITEM_COLUMNS = [
     ("deadline", "完成时限"),
     ("overdue", "逾期"),
 ]
-
-
-class App:
-    """What every command shares: the database URL, the actor and the clock."""
-
-    def __init__(self, url: str | None, actor: str | None, now: str | None) -> None:
-        self.url, self.actor, self._now = url, actor, now
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            from workflow import db
-
-            self._engine = db.make_engine(self.url or db.default_url())
-        return self._engine
-
-    def now(self) -> datetime:
-        from workflow import clock
-
-        return clock.parse_moment(self._now) if self._now else clock.now()
-
-    def today(self) -> date:
-        from workflow import clock
-
-        return clock.local_today(self.now())
-
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        from workflow import db
-
-        with db.unit_of_work(self.engine) as conn:
-            db.check_schema(conn)
-            yield conn
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        from workflow import db
-
-        with db.reading(self.engine) as conn:
-            yield conn
-
-
-class Group(click.Group):
-    """Maps engine errors to one line on stderr and exit code 1 (click keeps 2 for usage errors)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ZhenggaiError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ValueError as exc:  # bad dates and the like, raised while parsing input
-            raise click.ClickException(str(exc)) from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("sqlalchemy"):
-                raise click.ClickException(f"数据库错误：{getattr(exc, 'orig', None) or exc}") from exc
-            raise
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Output JSON for scripts.")(f)
-
-
-def emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
-    from workflow import render
-
-    click.echo(render.to_json(data) if as_json else text())
-
-
-def date_arg(value: str | None) -> date | None:
-    if value is None:
-        return None
-    from workflow.dates import parse_date
-
-    return parse_date(value)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -283,13 +198,13 @@ def item_list(
     Example:
         zhenggai item list --state in_progress --dept 村镇规划建设办公室
     """
-    from workflow import queries, render
+    from workflow import queries
 
     with app.read() as conn:
         rows = queries.list_items(
             conn, app.today(), state=state, department=dept, leader=leader, overdue=overdue
         )
-    emit(rows, as_json, lambda: render.table(rows, ITEM_COLUMNS) if rows else "（没有符合条件的事项）")
+    emit(rows, as_json, lambda: _board(rows) if rows else "（没有符合条件的事项）")
 
 
 @item.command("show")
@@ -311,10 +226,17 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
     emit(data, as_json, lambda: _item_text(data))
 
 
+def _board(rows: list[dict[str, Any]]) -> str:
+    from states.colours import Colour
+    from workflow import render
+
+    return render.table([{**r, "light": Colour(r["colour"]).label} for r in rows], ITEM_COLUMNS)
+
+
 def _item_text(d: dict[str, Any]) -> str:
     lines = [
         f"事项 {d['id']}  {d['number']}  {d['title']}",
-        f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）"
+        f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）  {_light(d['colour'])}"
         + ("  【已逾期】" if d["overdue"] else ""),
         f"方面：{d['aspect']}",
         f"责任领导：{d['leader'] or '—'}  责任部门：{d['department'] or '—'}  责任人：{d['handler'] or '—'}"
@@ -355,6 +277,12 @@ def _item_text(d: dict[str, Any]) -> str:
         for h in d["history"]
     ]
     return "\n".join(lines)
+
+
+def _light(value: str) -> str:
+    from states.colours import Colour
+
+    return Colour(value).label
 
 
 def _outcome(o: Any) -> None:
@@ -641,7 +569,7 @@ def demo(app: App, directory: Path) -> None:
     Example:
         zhenggai demo --dir /tmp/taishan
     """
-    from workflow import db, queries, render
+    from workflow import db, queries
     from workflow import demo as seed
 
     url, count = seed.build(directory)
@@ -652,7 +580,7 @@ def demo(app: App, directory: Path) -> None:
         data = queries.summary(conn, seed.AS_OF)
         verdict = __import__("workflow.audit", fromlist=["verify"]).verify(conn)
     click.echo(f"整改台账（截至 {seed.AS_OF}）：")
-    click.echo(render.table(rows, ITEM_COLUMNS))
+    click.echo(_board(rows))
     click.echo("")
     click.echo(queries.summary_sentence(data))
     click.echo(f"审计链：{verdict.count} 条，校验{'通过' if verdict.ok else '失败'}。")
@@ -711,7 +639,7 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
         ("reason", "理由"),
         ("short", "哈希"),
     ]
-    emit(rows, as_json, lambda: render.table([{**r, "short": r["hash"][:12]} for r in rows], cols))
+    emit(rows, as_json, lambda: render.table([{**r, "short": str(r["hash"])[:12]} for r in rows], cols))
 
 
 @audit_group.command("verify")
@@ -788,6 +716,9 @@ def _signoff_text(s: dict[str, Any]) -> str:
         f"核验：zhenggai audit verify --head {s['entry']['seq']}:{s['entry']['hash']}",
     ]
     return "\n".join(lines)
+
+
+# --- command groups of other modules (each imports only click at module level) -------------------
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def fire(trigger: str, facts: Facts) -> State:
         raise ValueError(str(exc)) from exc
     if not moved:
         raise ValueError(f"guards refused {trigger}")
-    return token.state  # type: ignore[no-any-return]
+    return token.state
 
 
 def mermaid() -> str:

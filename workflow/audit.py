@@ -114,7 +114,7 @@ def append(
     # Within one transaction the head is ours alone (the write lock is held), so later appends in
     # the same batch need not read it back.
     conn.info["zhenggai_head"] = (txn, seq, digest)
-    return Entry(*fields, digest)  # type: ignore[arg-type]
+    return Entry(seq, text_at, actor, item_id, action, from_state, to_state, reason, body, prev, digest)
 
 
 def entries(conn: Connection, item_id: int | None = None, limit: int | None = None) -> list[Entry]:

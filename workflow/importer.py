@@ -165,7 +165,7 @@ def _check_consistency(data: RoundFile) -> None:
     for a, aspect in enumerate(data.aspects):
         if aspect.number in [x.number for x in data.aspects[:a]]:
             errors.append(f"aspects[{a}].number: 方面编号 {aspect.number!r} 重复")
-        for number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
+        for number, loc, _item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
             if number in seen:
                 errors.append(f"{loc}.number: 编号 {number} 与 {seen[number]} 重复")
             seen.setdefault(number, loc)
@@ -202,7 +202,7 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
     # People already known (from an earlier round) are kept as they are.
     new_people = [p for p in data.people if p.name not in existing]
     for p in new_people:
-        values = {
+        values: dict[str, Any] = {
             "name": p.name,
             "roles": ",".join(sorted(r.value for r in p.roles)),
             "department": p.department,

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.colours import colour
 from states.guards import Actor
 from states.lifecycle import OPEN_STATES, State
 from workflow import audit, clock
@@ -45,6 +46,7 @@ def _item_dict(row: Any, today: date) -> dict[str, Any]:
         "handler": row.handler,
         "deadline": show_deadline(row.deadline_kind, row.deadline),
         "overdue": overdue,
+        "colour": colour(State(row.state), row.deadline_kind, row.deadline, today).value,
         "version": row.version,
     }
 
@@ -153,7 +155,7 @@ def format_rate(done: int, total: int, precision: int = 0) -> str:
 
 def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, Any]:
     """The headline figures of a public report, from the current state of every item."""
-    by_state = dict(conn.execute(sa.select(ITEM.c.state, sa.func.count()).group_by(ITEM.c.state)).all())
+    by_state: dict[str, int] = dict(conn.execute(sa.select(ITEM.c.state, sa.func.count()).group_by(ITEM.c.state)).all())
     total = sum(by_state.values())
     completed = sum(by_state.get(s, 0) for s in COMPLETED_STATES)
     measures = conn.execute(sa.select(sa.func.count()).select_from(MEASURE)).scalar_one()

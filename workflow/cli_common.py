@@ -1,0 +1,98 @@
+"""What every command module shares: the App context (database, actor, clock), error mapping and output.
+
+Imports only click at module level: command modules load the engine inside their command bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from workflow.errors import ZhenggaiError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    """What every command shares: the database URL, the actor and the clock."""
+
+    def __init__(self, url: str | None, actor: str | None, now: str | None) -> None:
+        self.url, self.actor, self._now = url, actor, now
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from workflow import db
+
+            self._engine = db.make_engine(self.url or db.default_url())
+        return self._engine
+
+    def now(self) -> datetime:
+        from workflow import clock
+
+        return clock.parse_moment(self._now) if self._now else clock.now()
+
+    def today(self) -> date:
+        from workflow import clock
+
+        return clock.local_today(self.now())
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        from workflow import db
+
+        with db.unit_of_work(self.engine) as conn:
+            db.check_schema(conn)
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        from workflow import db
+
+        with db.reading(self.engine) as conn:
+            yield conn
+
+
+class Group(click.Group):
+    """Maps engine errors to one line on stderr and exit code 1 (click keeps 2 for usage errors)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZhenggaiError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except ValueError as exc:  # bad dates and the like, raised while parsing input
+            raise click.ClickException(str(exc)) from exc
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlalchemy"):
+                raise click.ClickException(f"数据库错误：{getattr(exc, 'orig', None) or exc}") from exc
+            raise
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Output JSON for scripts.")(f)
+
+
+def emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
+    from workflow import render
+
+    click.echo(render.to_json(data) if as_json else text())
+
+
+def date_arg(value: str | None) -> date | None:
+    if value is None:
+        return None
+    from workflow.dates import parse_date
+
+    return parse_date(value)
