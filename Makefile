@@ -26,7 +26,7 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_core.py
+	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) zhenggai-demo .pytest_cache .mypy_cache .ruff_cache

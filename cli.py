@@ -45,9 +45,16 @@ ITEM_COLUMNS = [
     metavar="DATETIME",
     help="Act as if it were this moment, Asia/Shanghai (env ZHENGGAI_NOW): replays and catch-up.",
 )
+@click.option(
+    "--config",
+    "config",
+    envvar="ZHENGGAI_CONFIG",
+    metavar="FILE",
+    help="TOML configuration (env ZHENGGAI_CONFIG). Default: ./zhenggai.toml if present.",
+)
 @click.version_option("0.1.0", prog_name="zhenggai")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, actor: str | None, now: str | None) -> None:
+def cli(ctx: click.Context, url: str | None, actor: str | None, now: str | None, config: str | None) -> None:
     """zhenggai 整改 — rectification items from the inspection feedback to the public report.
 
     \b
@@ -57,7 +64,7 @@ def cli(ctx: click.Context, url: str | None, actor: str | None, now: str | None)
         zhenggai --as 镇整改办 item assign 1
         zhenggai audit verify
     """
-    ctx.obj = App(url, actor, now)
+    ctx.obj = App(url, actor, now, config)
 
 
 # --- set-up ---------------------------------------------------------------------------------------
@@ -719,6 +726,7 @@ def _signoff_text(s: dict[str, Any]) -> str:
 
 
 # --- command groups of other modules (each imports only click at module level) -------------------
+# (one line each: `from workflow.cli_X import group` and `cli.add_command(group)`)
 
 
 def main() -> None:

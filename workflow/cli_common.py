@@ -23,9 +23,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 class App:
     """What every command shares: the database URL, the actor and the clock."""
 
-    def __init__(self, url: str | None, actor: str | None, now: str | None) -> None:
-        self.url, self.actor, self._now = url, actor, now
+    def __init__(
+        self, url: str | None, actor: str | None, now: str | None, config: str | None = None
+    ) -> None:
+        self.url, self.actor, self._now, self._config_path = url, actor, now, config
         self._engine: Engine | None = None
+        self._config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The parsed TOML configuration (see workflow.config), loaded on first use."""
+        if self._config is None:
+            from workflow import config
+
+            self._config = config.load(self._config_path)
+        return self._config
 
     @property
     def engine(self) -> Engine:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from workflow import schema  # noqa: F401  (registers every table)
 from workflow.errors import NotInitialised
 from workflow.models import META, SQLModel
 

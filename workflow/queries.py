@@ -155,7 +155,9 @@ def format_rate(done: int, total: int, precision: int = 0) -> str:
 
 def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, Any]:
     """The headline figures of a public report, from the current state of every item."""
-    by_state: dict[str, int] = dict(conn.execute(sa.select(ITEM.c.state, sa.func.count()).group_by(ITEM.c.state)).all())
+    by_state: dict[str, int] = dict(
+        conn.execute(sa.select(ITEM.c.state, sa.func.count()).group_by(ITEM.c.state)).all()
+    )
     total = sum(by_state.values())
     completed = sum(by_state.get(s, 0) for s in COMPLETED_STATES)
     measures = conn.execute(sa.select(sa.func.count()).select_from(MEASURE)).scalar_one()
