@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 
 from workflow import clock, db, importer, services
+from workflow.dates import parse_date
 from workflow.errors import InvalidInput
 from workflow.models import ITEM
 
@@ -47,7 +47,7 @@ def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
                 )
             elif action == "progress":
                 services.add_progress(
-                    conn, item_id, who, at, on=ev["on"], text=ev["text"], when_text=ev.get("when")
+                    conn, item_id, who, at, on=parse_date(ev["on"]), text=ev["text"], when_text=ev.get("when")
                 )
             elif action == "evidence":
                 services.attach_evidence(
@@ -74,7 +74,7 @@ def build(directory: Path) -> tuple[str, int]:
     data = importer.load_file(example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
         importer.import_round(conn, data, "镇整改办", clock.parse_moment("2024-10-14T16:00"))
-    events = yaml.safe_load(example_path("taishan_events.yaml").read_text(encoding="utf-8"))["events"]
+    events = importer.load_yaml(example_path("taishan_events.yaml").read_text(encoding="utf-8"))["events"]
     count = replay(engine, events)
     engine.dispose()
     return url, count

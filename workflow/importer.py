@@ -25,6 +25,21 @@ from workflow.services import clean_text, load_actor
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
+class Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date (2025-13-01) reaches our own parser and is
+    reported with its path, instead of failing the whole load inside PyYAML."""
+
+
+Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=Loader)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -129,7 +144,7 @@ def load_file(path: Path) -> RoundFile:
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path} 不是 UTF-8 文本（第 {exc.start} 字节）：请另存为 UTF-8") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""

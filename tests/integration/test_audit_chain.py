@@ -1,0 +1,127 @@
+"""The chain: the database refuses edits, and every kind of tampering is named by verify."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import OFFICE
+from workflow import audit, clock, db
+from workflow.demo import build
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    build(directory)
+    return directory / "zhenggai.db"
+
+
+@pytest.fixture
+def copy(demo_db: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy.db"
+    with sqlite3.connect(demo_db) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+def verify(path: Path, head: tuple[int, str] | None = None) -> audit.Verdict:
+    engine = db.make_engine(db.sqlite_url(path))
+    with db.reading(engine) as conn:
+        return audit.verify(conn, head)
+
+
+def tamper(path: Path, *sql: str) -> None:
+    """What an attacker with file access does: drop the triggers, then edit."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("DROP TRIGGER audit_no_delete")
+        for statement in sql:
+            conn.execute(statement)
+
+
+def test_the_demo_chain_verifies(copy: Path) -> None:
+    verdict = verify(copy)
+    assert verdict.ok and verdict.count == verdict.head_seq == 39
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit SET actor = 'x' WHERE seq = 5", "DELETE FROM audit WHERE seq = 5"]
+)
+def test_the_database_refuses_to_change_the_log(copy: Path, statement: str) -> None:
+    with sqlite3.connect(copy) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(statement)
+
+
+def test_an_edited_row_is_named(copy: Path) -> None:
+    tamper(copy, "UPDATE audit SET reason = '补记' WHERE seq = 20")
+    verdict = verify(copy)
+    assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 20, 19)
+    assert "被改动" in (verdict.problem or "")
+
+
+def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -> None:
+    with sqlite3.connect(copy) as conn:
+        row = list(
+            conn.execute(
+                "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
+                "prev_hash FROM audit WHERE seq = 20"
+            ).fetchone()
+        )
+    row[2] = "冒名者"
+    forged = audit.entry_hash(row)
+    tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20")
+    verdict = verify(copy)
+    assert (verdict.bad_seq, verdict.problem) == (21, "条目 #21 的前序哈希与 #20 不符（插入或改动）")
+
+
+def test_a_deleted_row_is_named(copy: Path) -> None:
+    tamper(copy, "DELETE FROM audit WHERE seq = 12")
+    verdict = verify(copy)
+    assert (verdict.ok, verdict.bad_seq, verdict.problem) == (False, 13, "条目 #12 缺失（被删除）")
+
+
+def test_an_inserted_row_is_named(copy: Path) -> None:
+    # Renumber the tail to make room, then slip in a row: its successor no longer links to it.
+    tamper(
+        copy,
+        "UPDATE audit SET seq = seq + 1000 WHERE seq >= 30",
+        "UPDATE audit SET seq = seq - 999 WHERE seq >= 1000",
+        "INSERT INTO audit (seq, at, actor, item_id, action, payload, prev_hash, hash) "
+        "VALUES (30, '2024-12-01T00:00:00.000000Z', 'x', 1, 'approve', '{}', "
+        "(SELECT hash FROM audit WHERE seq = 29), 'f00')",
+    )
+    verdict = verify(copy)
+    assert (verdict.ok, verdict.bad_seq) == (False, 30)
+
+
+def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
+    head = verify(copy)
+    tamper(copy, "DELETE FROM audit WHERE seq > 35")
+    assert verify(copy).ok  # what remains is a valid chain …
+    verdict = verify(copy, (head.head_seq, head.head_hash))
+    assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #39（尾部被截断）"
+
+
+def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> None:
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        a = audit.append(conn, at=now, actor=OFFICE, action="note")
+        b = audit.append(conn, at=now, actor=OFFICE, action="note")
+    with db.unit_of_work(engine) as conn:
+        c = audit.append(conn, at=now, actor=OFFICE, action="note")
+    assert (a.seq, b.seq, c.seq) == (1, 2, 3) and b.prev_hash == a.hash and c.prev_hash == b.hash
+    with db.reading(engine) as conn:
+        assert audit.verify(conn).ok
+
+
+def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
+    now = clock.parse_moment("2024-10-21T09:00")
+    with pytest.raises(RuntimeError), db.unit_of_work(engine) as conn:
+        audit.append(conn, at=now, actor=OFFICE, action="note")
+        raise RuntimeError
+    with db.unit_of_work(engine) as conn:
+        assert audit.append(conn, at=now, actor=OFFICE, action="note").seq == 1

@@ -1,0 +1,82 @@
+"""Dates, deadlines, rates, the canonical audit encoding and the CJK table renderer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from states.colours import Colour, colour
+from states.lifecycle import State
+from workflow import clock, render
+from workflow.audit import entry_hash
+from workflow.dates import parse_date, parse_deadline, show_deadline
+from workflow.queries import format_rate
+
+
+@pytest.mark.parametrize("text", ["2024-12-31", "2024/12/31", "2024.12.31", "2024年12月31日", " 2024-12-31 "])
+def test_dates_in_the_forms_ledgers_use(text: str) -> None:
+    assert parse_date(text) == date(2024, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2024-02-30", "不存在的日期"),
+        ("明天", "无效的日期"),
+        ("1900-01-01", "日期超出范围"),
+        ("2200-1-1", "日期超出范围"),
+    ],
+)
+def test_bad_dates_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_date(text)
+
+
+def test_deadline_kinds() -> None:
+    assert parse_deadline("立行立改") == ("immediate", None)
+    assert parse_deadline("长期坚持") == ("ongoing", None)
+    assert parse_deadline(date(2025, 2, 14)) == ("date", date(2025, 2, 14))
+    assert show_deadline("ongoing", None) == "长期坚持"
+    with pytest.raises(ValueError, match="立行立改"):
+        parse_deadline("尽快")
+
+
+def test_rate_precision_is_a_setting() -> None:
+    assert format_rate(2, 3) == "67%"
+    assert format_rate(688, 697, 2) == "98.71%"
+    assert format_rate(1, 8) == "13%"  # half up, as reports round
+    assert format_rate(0, 0) == "—"
+
+
+def test_moments_are_stored_as_utc_text_and_shown_in_shanghai() -> None:
+    moment = clock.parse_moment("2024-10-21T09:00")
+    assert moment == datetime(2024, 10, 21, 1, 0, tzinfo=UTC)
+    assert clock.to_text(moment) == "2024-10-21T01:00:00.000000Z"
+    assert clock.show(clock.to_text(moment)) == "2024-10-21 09:00"
+
+
+def test_the_hash_encoding_is_unambiguous() -> None:
+    base = [1, "t", "a", 3, "x", None, "s", None, "{}", "0" * 64]
+    assert entry_hash(base) != entry_hash([1, "t", "a", 3, "x", "", "s", None, "{}", "0" * 64])
+    assert entry_hash([1, "ab", "c", 3, "x", None, None, None, "{}", "0"]) != entry_hash(
+        [1, "a", "bc", 3, "x", None, None, None, "{}", "0"]
+    )
+
+
+def test_colours() -> None:
+    today = date(2025, 2, 14)
+    assert colour(State.in_progress, "date", date(2025, 2, 13), today) is Colour.red
+    assert colour(State.in_progress, "date", date(2025, 2, 20), today) is Colour.yellow
+    assert colour(State.in_progress, "date", date(2025, 4, 1), today) is Colour.green
+    assert colour(State.submitted, "date", date(2025, 4, 1), today) is Colour.yellow
+    assert colour(State.in_progress, "ongoing", None, today) is Colour.blue
+    assert colour(State.closed, "date", date(2024, 1, 1), today) is Colour.green
+
+
+def test_tables_align_chinese_text() -> None:
+    out = render.table([{"a": "整改中", "b": 1}, {"a": "x", "b": 22}], [("a", "状态"), ("b", "N")])
+    lines = out.splitlines()
+    assert lines[2] == "整改中  1"
+    assert lines[3] == "x       22"
+    assert render.width("整改中") == 6
