@@ -293,13 +293,12 @@ def _light(value: str) -> str:
 
 
 def _outcome(o: Any) -> None:
-    from states.lifecycle import State
+    from states.lifecycle import BY_ACTION
 
-    move = (
-        f"{State(o.from_state).label} → {State(o.to_state).label}"
-        if o.from_state != o.to_state
-        else "状态不变"
-    )
+    if o.from_state != o.to_state:
+        move = f"{o.from_state.label} → {o.to_state.label}"
+    else:
+        move = f"{BY_ACTION[o.entry.action].label}，仍为{o.to_state.label}"
     click.echo(f"事项 {o.item_id}（{o.number}）：{move}（版本 {o.version}，审计 #{o.entry.seq}）")
 
 

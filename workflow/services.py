@@ -165,7 +165,7 @@ def _check(
     f = facts(row, actor, params)
     reasons = refusals(name, f)
     if reasons:
-        message = f"无法{_label(name)}事项 {item_id}（{row.number}）：{'；'.join(reasons)}"
+        message = f"无法对事项 {item_id}（{row.number}）{_label(name)}：{'；'.join(reasons)}"
         if not actor.roles & set((BY_TRIGGER.get(name) or BY_ACTION[name]).roles):
             raise PermissionDenied(message)
         raise Refused(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,11 @@ from click.testing import CliRunner, Result
 from cli import cli
 from workflow.demo import example_path
 
+Invoke = Callable[..., Result]
+
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Invoke the CLI against a fresh database file in tmp_path, the clock at the seed's dates."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ZHENGGAI_DB", f"sqlite:///{tmp_path / 'z.db'}")
@@ -31,36 +34,36 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 
 
 @pytest.fixture
-def seeded_run(run):  # type: ignore[no-untyped-def]
+def seeded_run(run: Invoke) -> Invoke:
     assert run("init").exit_code == 0
     result = run("import", str(example_path("taishan.yaml")), who="镇整改办")
     assert result.exit_code == 0, result.output
     return run
 
 
-def test_init_then_import_the_seed(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_init_then_import_the_seed(seeded_run: Invoke) -> None:
     result = seeded_run("item", "list")
     assert result.exit_code == 0
     assert "新增违法占地禁而不绝" in result.stdout and result.stdout.count("已登记") == 3
 
 
-def test_a_trigger_prints_the_move_and_the_audit_entry(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_a_trigger_prints_the_move_and_the_audit_entry(seeded_run: Invoke) -> None:
     result = seeded_run("item", "assign", "1", who="镇整改办")
     assert result.exit_code == 0
     assert result.stdout.startswith("事项 1（一/1）：已登记 → 已交办（版本 2，审计 #")
 
 
-def test_a_refusal_exits_1_with_one_line_saying_why(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_a_refusal_exits_1_with_one_line_saying_why(seeded_run: Invoke) -> None:
     result = seeded_run("item", "submit", "1", "--summary", "x", who="规划办经办人")
     assert result.exit_code == 1
     assert (
         result.stderr
-        == "Error: 无法提请销号事项 1（一/1）：事项当前为「已登记」，只有「整改中」时才能提请销号\n"
+        == "Error: 无法对事项 1（一/1）提请销号：事项当前为「已登记」，只有「整改中」时才能提请销号\n"
     )
     assert result.stdout == ""
 
 
-def test_wrong_role_unknown_person_unknown_item_exit_1(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_role_unknown_person_unknown_item_exit_1(seeded_run: Invoke) -> None:
     assert seeded_run("item", "assign", "1", who="审计员").exit_code == 1
     result = seeded_run("item", "assign", "1", who="张三")
     assert (result.exit_code, "没有名为 '张三' 的人员" in result.stderr) == (1, True)
@@ -70,14 +73,14 @@ def test_wrong_role_unknown_person_unknown_item_exit_1(seeded_run) -> None:  # t
     assert (result.exit_code, "请用 --as NAME" in result.stderr) == (1, True)
 
 
-def test_usage_errors_exit_2(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_exit_2(seeded_run: Invoke) -> None:
     assert seeded_run("item", "assign").exit_code == 2
     assert seeded_run("item", "assign", "one").exit_code == 2
     assert seeded_run("item", "list", "--state", "done").exit_code == 2
     assert seeded_run("frobnicate").exit_code == 2
 
 
-def test_invalid_date_is_refused_and_nothing_changes(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_date_is_refused_and_nothing_changes(seeded_run: Invoke) -> None:
     seeded_run("item", "assign", "3", who="镇整改办")
     seeded_run("item", "start", "3", who="规划办经办人")
     before = json.loads(seeded_run("item", "show", "3", "--json").stdout)["version"]
@@ -97,7 +100,7 @@ def test_invalid_date_is_refused_and_nothing_changes(seeded_run) -> None:  # typ
     assert json.loads(seeded_run("item", "show", "3", "--json").stdout)["version"] == before
 
 
-def test_item_show_json_carries_state_version_deadline_and_actions(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_item_show_json_carries_state_version_deadline_and_actions(seeded_run: Invoke) -> None:
     data = json.loads(seeded_run("item", "show", "1", "--json", who="镇整改办").stdout)
     assert {"id", "state", "version", "deadline", "available", "blocked", "colour"} <= set(data)
     assert (data["id"], data["state"], data["version"], data["deadline"]) == (1, "reported", 1, "2024-12-31")
@@ -108,18 +111,18 @@ def test_item_show_json_carries_state_version_deadline_and_actions(seeded_run) -
 @pytest.mark.parametrize(
     "command", [("item", "list"), ("person", "list"), ("audit", "log"), ("summary",), ("audit", "verify")]
 )
-def test_every_read_command_speaks_json(seeded_run, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_every_read_command_speaks_json(seeded_run: Invoke, command: tuple[str, ...]) -> None:
     result = seeded_run(*command, "--json")
     assert result.exit_code == 0
     json.loads(result.stdout)
 
 
-def test_commands_before_init_say_to_run_init(run) -> None:  # type: ignore[no-untyped-def]
+def test_commands_before_init_say_to_run_init(run: Invoke) -> None:
     result = run("item", "list")
     assert (result.exit_code, result.stderr) == (1, "Error: 数据库尚未初始化：请先运行 zhenggai init\n")
 
 
-def test_init_is_idempotent_and_can_create_the_first_office_user(run) -> None:  # type: ignore[no-untyped-def]
+def test_init_is_idempotent_and_can_create_the_first_office_user(run: Invoke) -> None:
     assert "已创建" in run("init", "--admin", "整改办小王").stdout
     assert "已存在" in run("init").stdout
     result = run("person", "add", "验收人", "--role", "approver", who="整改办小王")
@@ -127,7 +130,7 @@ def test_init_is_idempotent_and_can_create_the_first_office_user(run) -> None:  
     assert "验收人" in run("person", "list").stdout
 
 
-def test_malformed_yaml_names_the_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_yaml_names_the_line(run: Invoke, tmp_path: Path) -> None:
     run("init")
     bad = tmp_path / "bad.yaml"
     bad.write_text("round:\n  name: x\n people: [\n", encoding="utf-8")
@@ -135,10 +138,12 @@ def test_malformed_yaml_names_the_line(run, tmp_path: Path) -> None:  # type: ig
     assert result.exit_code == 1 and "不是有效的 YAML：第 3 行" in result.stderr
 
 
-def test_import_errors_name_their_path_and_import_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_errors_name_their_path_and_import_nothing(run: Invoke, tmp_path: Path) -> None:
     run("init")
     text = example_path("taishan.yaml").read_text(encoding="utf-8")
-    text = text.replace("deadline: 2025-02-14", "deadline: 2025-13-01").replace("handler: 规划办经办人", "handler: 无名氏", 1)
+    text = text.replace("deadline: 2025-02-14", "deadline: 2025-13-01").replace(
+        "handler: 规划办经办人", "handler: 无名氏", 1
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
     result = run("import", str(bad), who="镇整改办")
@@ -148,7 +153,7 @@ def test_import_errors_name_their_path_and_import_nothing(run, tmp_path: Path) -
     assert json.loads(result.stdout) == []
 
 
-def test_duplicate_numbers_are_refused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_numbers_are_refused(run: Invoke, tmp_path: Path) -> None:
     run("init")
     text = example_path("taishan.yaml").read_text(encoding="utf-8").replace('number: "2"', 'number: "1"')
     bad = tmp_path / "dup.yaml"
@@ -158,12 +163,12 @@ def test_duplicate_numbers_are_refused(run, tmp_path: Path) -> None:  # type: ig
     assert "aspects[0].items[1].number: 编号 一/1 与 aspects[0].items[0] 重复" in result.stderr
 
 
-def test_importing_the_same_round_twice_is_refused(seeded_run) -> None:  # type: ignore[no-untyped-def]
+def test_importing_the_same_round_twice_is_refused(seeded_run: Invoke) -> None:
     result = seeded_run("import", str(example_path("taishan.yaml")), who="镇整改办")
     assert result.exit_code == 1 and "已经导入过" in result.stderr
 
 
-def test_a_file_that_is_not_utf8_is_refused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_utf8_is_refused(run: Invoke, tmp_path: Path) -> None:
     run("init")
     bad = tmp_path / "gbk.yaml"
     bad.write_bytes("round:\n  name: 太山镇\n".encode("gbk"))
@@ -171,12 +176,12 @@ def test_a_file_that_is_not_utf8_is_refused(run, tmp_path: Path) -> None:  # typ
     assert result.exit_code == 1 and "不是 UTF-8 文本" in result.stderr
 
 
-def test_graph_prints_the_table_as_mermaid(run) -> None:  # type: ignore[no-untyped-def]
+def test_graph_prints_the_table_as_mermaid(run: Invoke) -> None:
     out = run("graph").stdout
     assert out.startswith("stateDiagram-v2") and "submitted --> closed: approve 销号" in out
 
 
-def test_audit_verify_and_signoff_through_the_cli(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+def test_audit_verify_and_signoff_through_the_cli(tmp_path: Path, run: Invoke) -> None:
     demo = run("demo", "--dir", str(tmp_path / "d"))
     assert demo.exit_code == 0
     assert "已完成整改2个，正在整改1个，整改完成率为67%" in demo.stdout
