@@ -1,0 +1,115 @@
+"""Property-based: any sequence of actions by anyone keeps the lifecycle's invariants."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from states.lifecycle import State
+from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE
+from workflow import audit, clock, db, importer, services
+from workflow.demo import example_path
+from workflow.errors import ZhenggaiError
+from workflow.models import ITEM
+
+PEOPLE = [OFFICE, LEADER, HANDLER, APPROVER, AUDITOR]
+TRIGGERS = ["assign", "start", "submit", "approve", "reject", "revisit", "confirm", "reopen"]
+OTHER = ["measure_done", "evidence", "progress", "extend"]
+
+# The happy path from each state, so that sequences reach sign-off, revisit and reopening; mixed with
+# arbitrary actions by arbitrary people, which must be refused or applied cleanly.
+NEXT = {
+    "reported": [("assign", OFFICE)],
+    "assigned": [("start", HANDLER), ("extend", HANDLER)],
+    "in_progress": [("submit", HANDLER)],  # after measure_done and evidence, see below
+    "submitted": [("approve", APPROVER), ("reject", APPROVER)],
+    "closed": [("revisit", OFFICE)],
+    "revisited": [("confirm", OFFICE), ("reopen", APPROVER)],
+}
+action = st.one_of(
+    st.tuples(st.just("next"), st.integers(1, 2), st.integers(0, 2), st.just("理由")),
+    st.tuples(
+        st.sampled_from(TRIGGERS + OTHER),
+        st.integers(1, 3),
+        st.sampled_from(PEOPLE),
+        st.sampled_from([None, "", "理由"]),  # reason / summary / finding
+    ),
+)
+
+
+def apply(conn: sa.Connection, name: str, item: int, who: str, text: str | None, step: int) -> None:
+    now = clock.parse_moment("2024-10-21T09:00") + timedelta(hours=step)
+    if name in TRIGGERS:
+        services.fire(conn, item, name, who, now, reason=text, summary=text, finding=text)
+    elif name == "measure_done":
+        services.complete_measure(conn, item, 1, who, now)
+    elif name == "evidence":
+        services.attach_evidence(conn, item, who, now, kind="文件", ref=text or "文号")
+    elif name == "progress":
+        services.add_progress(conn, item, who, now, on=date(2024, 11, 1), text=text or "进展")
+    else:
+        services.extend(
+            conn,
+            item,
+            who,
+            now,
+            new_deadline=date(2025, 6, 30) + timedelta(days=step),
+            reason=text,
+            approved_by=LEADER,
+        )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(action, min_size=5, max_size=60))
+def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | int, str | None]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = db.make_engine(db.sqlite_url(Path(tmp) / "p.db"), synchronous="OFF")
+        db.create_schema(engine)
+        with db.unit_of_work(engine) as conn:
+            importer.import_round(
+                conn,
+                importer.load_file(example_path("taishan.yaml")),
+                OFFICE,
+                clock.parse_moment("2024-10-14T16:00"),
+            )
+        succeeded = {1: 0, 2: 0, 3: 0}
+        for step, (name, item, choice, text) in enumerate(actions):
+            who = str(choice)
+            if name == "next":
+                with db.reading(engine) as conn:
+                    row = services.item_row(conn, item)
+                options = NEXT[row.state]
+                name, who = options[int(choice) % len(options)]
+                if row.state == "in_progress" and row.measures_done < row.measures_total:
+                    name = "measure_done"
+                elif row.state == "in_progress" and not row.evidence_count:
+                    name = "evidence"
+            try:
+                with db.unit_of_work(engine) as conn:
+                    apply(conn, name, item, who, text, step)
+                succeeded[item] += 1
+            except ZhenggaiError:
+                pass  # refused: must have changed nothing, checked below through version and chain
+        with db.reading(engine) as conn:
+            rows = {r.id: r for r in conn.execute(sa.select(ITEM))}
+            verdict = audit.verify(conn)
+            for item_id, row in rows.items():
+                entries = audit.entries(conn, item_id)
+                assert row.version == 1 + succeeded[item_id] == len(entries)
+                # The current state is exactly what the trail says it is.
+                assert row.state == entries[-1].to_state
+                assert row.state in {s.value for s in State}
+                for e in entries:
+                    if e.action == "approve":
+                        assert e.actor not in (e.data["submitted_by"], HANDLER)
+                    if e.action != "import":
+                        assert e.actor != AUDITOR
+            for row in rows.values():
+                event(f"item ended {row.state}")
+        assert verdict.ok
+        engine.dispose()
