@@ -55,7 +55,7 @@ def sqlite_url(path: str | Path) -> str:
 def make_engine(url: str, *, synchronous: str | None = None) -> Engine:
     """An engine with our connection set-up. `synchronous` overrides SQLite's FULL (durable) default."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
         sync = (synchronous or os.environ.get("ZHENGGAI_SQLITE_SYNCHRONOUS") or "FULL").upper()
         if sync not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"invalid SQLite synchronous mode {sync!r}")
