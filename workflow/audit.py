@@ -20,10 +20,14 @@ from sqlalchemy.engine import Connection
 
 from workflow import clock
 from workflow.models import AUDIT
+from workflow.prepared import Prepared
 
 GENESIS = "0" * 64
 # Serialises appends on PostgreSQL (SQLite's BEGIN IMMEDIATE already does); any constant works.
 _PG_CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
+_INSERT = Prepared(AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
+_HEAD = Prepared(sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
+_LOCK = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
 _COLUMNS = "seq, at, actor, item_id, action, from_state, to_state, reason, payload, prev_hash, hash"
 
 
@@ -66,7 +70,7 @@ class Entry:
 
 def head(conn: Connection) -> tuple[int, str]:
     """(seq, hash) of the newest entry; (0, GENESIS) for an empty log."""
-    row = conn.execute(sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1)).first()
+    row = _HEAD.run(conn).fetchone()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
@@ -89,27 +93,28 @@ def append(
         seq, prev = cached[1], cached[2]
     else:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+            _LOCK.run(conn, {"k": _PG_CHAIN_LOCK})
         seq, prev = head(conn)
     seq += 1
     text_at = clock.to_text(at)
     body = canonical_json(payload or {})
     fields = (seq, text_at, actor, item_id, action, from_state, to_state, reason, body, prev)
     digest = entry_hash(fields)
-    conn.execute(
-        AUDIT.insert().values(
-            seq=seq,
-            at=text_at,
-            actor=actor,
-            item_id=item_id,
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            payload=body,
-            prev_hash=prev,
-            hash=digest,
-        )
+    _INSERT.run(
+        conn,
+        {
+            "seq": seq,
+            "at": text_at,
+            "actor": actor,
+            "item_id": item_id,
+            "action": action,
+            "from_state": from_state,
+            "to_state": to_state,
+            "reason": reason,
+            "payload": body,
+            "prev_hash": prev,
+            "hash": digest,
+        },
     )
     # Within one transaction the head is ours alone (the write lock is held), so later appends in
     # the same batch need not read it back.

@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -16,11 +16,12 @@ from sqlalchemy.engine import Connection, Row
 from states import machine
 from states.guards import Actor, Facts, refusals
 from states.lifecycle import BY_ACTION, BY_TRIGGER, Role, State
-from workflow import audit
+from workflow import audit, clock
 from workflow.clock import local_today
 from workflow.dates import MAX_YEAR
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from workflow.models import BLOB, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
+from workflow.prepared import Prepared
 
 EVIDENCE_KINDS = ("批文", "会议纪要", "照片", "文件", "其他")
 MAX_TEXT = 20000
@@ -43,14 +44,12 @@ def parse_roles(text: str) -> frozenset[Role]:
 def load_actor(conn: Connection, name: str | None) -> Actor:
     if not name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
-    row = conn.execute(
-        sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(PERSON.c.name == name)
-    ).first()
+    row = _PERSON.run(conn, {"p_name": name}).fetchone()
     if row is None:
         raise NotFound(
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
-    return Actor(row.name, parse_roles(row.roles), row.department)
+    return Actor(row[0], parse_roles(row[1]), row[2])
 
 
 def add_person(
@@ -119,6 +118,64 @@ _ITEM_WITH_COUNTS = sa.select(
 )
 
 
+class Current(NamedTuple):
+    """What the write path needs of an item: the guard facts and the version to bump."""
+
+    id: int
+    number: str
+    state: str
+    version: int
+    leader: str | None
+    department: str | None
+    handler: str | None
+    deadline_kind: str | None
+    deadline: date | None
+    original_deadline: date | None
+    submitted_by: str | None
+    summary: str | None
+    cooperating: str | None
+    measures_total: int
+    measures_done: int
+    evidence_count: int
+
+
+_CURRENT = Prepared(
+    sa.select(*(ITEM.c[name] for name in Current._fields[:13]), _M_TOTAL, _M_DONE, _E_COUNT).where(
+        ITEM.c.id == sa.bindparam("p_id")
+    )
+)
+_PERSON = Prepared(
+    sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
+        PERSON.c.name == sa.bindparam("p_name")
+    )
+)
+_UPDATES: dict[frozenset[str], Prepared] = {}
+
+
+def _day(value: Any) -> date | None:
+    # The driver hands back a date (psycopg) or the ISO text SQLAlchemy stored (SQLite).
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+
+def _plain(value: Any) -> Any:
+    """Bind form of a value for the prepared statements: moments as canonical UTC text, dates ISO."""
+    if isinstance(value, datetime):
+        return clock.to_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def current(conn: Connection, item_id: int) -> Current:
+    """The item as the write path sees it (inside the caller's write transaction)."""
+    row = _CURRENT.run(conn, {"p_id": item_id}).fetchone()
+    if row is None:
+        raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+    row = list(row)
+    row[8], row[9] = _day(row[8]), _day(row[9])
+    return Current(*row)
+
+
 def item_row(conn: Connection, item_id: int) -> Row[Any]:
     """The item with the counts its guards need, in one query."""
     row = conn.execute(_ITEM_WITH_COUNTS.where(ITEM.c.id == item_id)).first()
@@ -127,7 +184,7 @@ def item_row(conn: Connection, item_id: int) -> Row[Any]:
     return row
 
 
-def facts(row: Row[Any], actor: Actor, params: dict[str, object] | None = None) -> Facts:
+def facts(row: Current | Row[Any], actor: Actor, params: dict[str, object] | None = None) -> Facts:
     return Facts(
         state=State(row.state),
         actor=actor,
@@ -156,8 +213,8 @@ def _check(
     actor: Actor,
     params: dict[str, object],
     expect_version: int | None,
-) -> tuple[Row[Any], Facts]:
-    row = item_row(conn, item_id)
+) -> tuple[Current, Facts]:
+    row = current(conn, item_id)
     if expect_version is not None and row.version != expect_version:
         raise Conflict(
             f"事项 {item_id} 已被他人改动（当前版本 {row.version}，你看到的是 {expect_version}），请刷新后重试"
@@ -172,14 +229,23 @@ def _check(
     return row, f
 
 
-def _bump(conn: Connection, row: Row[Any], now: datetime, **values: Any) -> None:
+def _bump(conn: Connection, row: Current, now: datetime, **values: Any) -> None:
     """Write the item with its version bumped; a concurrent writer makes the WHERE miss → Conflict."""
-    done = conn.execute(
-        ITEM.update()
-        .where(ITEM.c.id == row.id, ITEM.c.version == row.version)
-        .values(version=row.version + 1, updated_at=now, **values)
-    )
-    if done.rowcount != 1:
+    keys = frozenset(values)
+    statement = _UPDATES.get(keys)
+    if statement is None:
+        statement = _UPDATES[keys] = Prepared(
+            ITEM.update()
+            .where(ITEM.c.id == sa.bindparam("p_id"), ITEM.c.version == sa.bindparam("p_version"))
+            .values(
+                version=sa.bindparam("p_next"),
+                updated_at=sa.bindparam("p_at"),
+                **{k: sa.bindparam(k) for k in sorted(keys)},
+            )
+        )
+    params = {k: _plain(v) for k, v in values.items()}
+    params.update(p_id=row.id, p_version=row.version, p_next=row.version + 1, p_at=clock.to_text(now))
+    if statement.run(conn, params).rowcount != 1:
         raise Conflict(f"事项 {row.id} 已被他人改动，请刷新后重试")
 
 
@@ -260,7 +326,7 @@ def fire(
 
 def _record(
     conn: Connection,
-    row: Row[Any],
+    row: Current,
     actor: Actor,
     now: datetime,
     action: str,
