@@ -671,8 +671,9 @@ def audit_verify(app: App, head: str | None, as_json: bool) -> None:
         if not seq.isdigit() or len(digest) != 64:
             raise click.BadParameter("应为 SEQ:HASH（64 位十六进制）", param_hint="--head")
         expect = (int(seq), digest)
-    with app.read() as conn:
-        verdict = audit.verify(conn, expect)
+    with app.read():  # checks the schema
+        pass
+    verdict = audit.verify_engine(app.engine, expect)
     if as_json:
         click.echo(__import__("json").dumps(asdict(verdict), ensure_ascii=False))
     elif verdict.ok:
@@ -726,6 +727,17 @@ def _signoff_text(s: dict[str, Any]) -> str:
 
 # --- command groups of other modules (each imports only click at module level) -------------------
 # (one line each: `from workflow.cli_X import group` and `cli.add_command(group)`)
+from workflow.cli_ledger import accountability, board, ledger, report, rule  # noqa: E402
+from workflow.cli_reminders import outbox_group, remind_group, scheduler_group  # noqa: E402
+
+cli.add_command(remind_group)
+cli.add_command(outbox_group)
+cli.add_command(scheduler_group)
+cli.add_command(ledger)
+cli.add_command(report)
+cli.add_command(board)
+cli.add_command(rule)
+cli.add_command(accountability)
 
 
 def main() -> None:

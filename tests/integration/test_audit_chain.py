@@ -125,3 +125,27 @@ def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
         raise RuntimeError
     with db.unit_of_work(engine) as conn:
         assert audit.append(conn, at=now, actor=OFFICE, action="note").seq == 1
+
+
+@pytest.mark.parametrize(
+    ("sql", "bad_seq"),
+    [
+        ([], None),
+        (["UPDATE audit SET reason = 'x' WHERE seq = 3"], 3),  # inside the first range
+        (["UPDATE audit SET actor = 'x' WHERE seq = 27"], 27),  # inside a later range
+        # A deletion is noticed at the first entry after the gap.
+        (["DELETE FROM audit WHERE seq BETWEEN 14 AND 26"], 27),  # a whole range gone
+        (["DELETE FROM audit WHERE seq = 1"], 2),
+        (["DELETE FROM audit WHERE seq = 14"], 15),  # the first row of a range
+    ],
+)
+def test_parallel_verify_agrees_with_the_single_pass(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, sql: list[str], bad_seq: int | None
+) -> None:
+    if sql:
+        tamper(copy, *sql)
+    monkeypatch.setattr(audit, "PARALLEL_MIN", 1)
+    engine = db.make_engine(db.sqlite_url(copy))
+    parallel = audit.verify_engine(engine, workers=3)
+    assert parallel == verify(copy)
+    assert parallel.bad_seq == bad_seq
