@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -281,6 +279,9 @@ def verify_engine(
     ranges = [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
     ranges[0] = (1, ranges[0][1])  # entries before `lo` are missing, and the first span must say so
     url = engine.url.render_as_string(hide_password=False)
+    import multiprocessing  # only large logs pay for these imports
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
         spans = list(pool.map(_scan_range, *zip(*[(url, a, b) for a, b in ranges], strict=True)))
     with engine.connect() as conn, conn.begin():

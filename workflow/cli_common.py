@@ -61,6 +61,7 @@ class App:
     def write(self) -> Iterator[Connection]:
         from workflow import db
 
+        db.require_file(self.engine)
         with db.unit_of_work(self.engine) as conn:
             db.check_schema(conn)
             yield conn

@@ -17,12 +17,18 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from workflow import schema  # noqa: F401  (registers every table)
 from workflow.errors import NotInitialised
 from workflow.models import META, SQLModel
 
 SCHEMA_VERSION = "1"
 DEFAULT_DB_FILE = "zhenggai.db"
+
+# The open-items/overdue query: a partial index over the states that still have a deadline to meet.
+# The literal list must match OPEN_STATES (a bound parameter in the query would defeat it on SQLite).
+_INDEXES = [
+    """CREATE INDEX IF NOT EXISTS ix_item_open_deadline ON item (deadline)
+       WHERE state IN ('reported','assigned','in_progress','submitted')""",
+]
 
 _APPEND_ONLY_SQLITE = [
     """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -82,14 +88,27 @@ def make_engine(url: str, *, synchronous: str | None = None) -> Engine:
 
 def create_schema(engine: Engine) -> bool:
     """Create tables and the append-only triggers; idempotent. Returns True when newly created."""
+    # Every table module, only here: other commands need only the tables they touch, and each
+    # SQLModel class costs start-up time.
+    from workflow import schema  # noqa: F401
+
     with engine.begin() as conn:
         fresh = not sa.inspect(conn).has_table("meta")
         SQLModel.metadata.create_all(conn)
-        for ddl in _APPEND_ONLY_POSTGRES if conn.dialect.name == "postgresql" else _APPEND_ONLY_SQLITE:
+        append_only = _APPEND_ONLY_POSTGRES if conn.dialect.name == "postgresql" else _APPEND_ONLY_SQLITE
+        for ddl in _INDEXES + append_only:
             conn.exec_driver_sql(ddl)
         if fresh:
             conn.execute(META.insert().values(key="schema_version", value=SCHEMA_VERSION))
     return fresh
+
+
+def require_file(engine: Engine) -> None:
+    """Refuse to work on a SQLite file that does not exist (connecting would create an empty one)."""
+    database = engine.url.database
+    is_file = engine.url.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if is_file and not Path(str(database)).exists():
+        raise NotInitialised(f"数据库文件 {database} 不存在：请先运行 zhenggai init（或用 --db 指定数据库）")
 
 
 def check_schema(conn: Connection) -> None:
@@ -111,6 +130,7 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction (no write lock on SQLite); checks the schema exists."""
+    require_file(engine)
     with unit_of_work(engine, write=False) as conn:
         check_schema(conn)
         yield conn

@@ -69,17 +69,9 @@ class Aspect(SQLModel, table=True):
 
 
 class Item(SQLModel, table=True):
-    __table_args__ = (
-        sa.UniqueConstraint("round_id", "number"),
-        # The open-items/overdue query: a partial index over the states that still have a deadline
-        # to meet. The literal list must match OPEN_STATES (a bound parameter would defeat it).
-        sa.Index(
-            "ix_item_open_deadline",
-            "deadline",
-            sqlite_where=sa.text("state IN ('reported','assigned','in_progress','submitted')"),
-            postgresql_where=sa.text("state IN ('reported','assigned','in_progress','submitted')"),
-        ),
-    )
+    # The partial index ix_item_open_deadline is created by db.create_schema: declaring it here
+    # needs dialect keywords, which import every dialect module at start-up.
+    __table_args__ = (sa.UniqueConstraint("round_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
     aspect_id: int = Field(foreign_key="aspect.id")

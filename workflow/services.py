@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from states import machine
 from states.guards import Actor, Facts, refusals
 from states.lifecycle import BY_ACTION, BY_TRIGGER, Role, State
 from workflow import audit, clock
@@ -284,6 +283,8 @@ def fire(
         "finding": clean_text(finding, "回头看结论"),
     }
     row, f = _check(conn, item_id, trigger, actor, params, expect_version)
+    from states import machine  # transitions is needed only here, not by reads
+
     new_state = machine.fire(trigger, f)
     payload: dict[str, Any] = {}
     values: dict[str, Any] = {"state": new_state.value}

@@ -117,9 +117,10 @@ def test_every_read_command_speaks_json(seeded_run: Invoke, command: tuple[str, 
     json.loads(result.stdout)
 
 
-def test_commands_before_init_say_to_run_init(run: Invoke) -> None:
+def test_commands_before_init_say_to_run_init(run: Invoke, tmp_path: Path) -> None:
     result = run("item", "list")
-    assert (result.exit_code, result.stderr) == (1, "Error: 数据库尚未初始化：请先运行 zhenggai init\n")
+    assert result.exit_code == 1
+    assert "不存在：请先运行 zhenggai init" in result.stderr and not (tmp_path / "z.db").exists()
 
 
 def test_init_is_idempotent_and_can_create_the_first_office_user(run: Invoke) -> None:
