@@ -1,16 +1,17 @@
 """The seed case end to end: import 太山镇's round, replay its dated events with the clock set to each
-date, and report as of 2025-02-14 (3 problems, 3 measures, 2 completed, 1 in progress, 67%)."""
+date, and report as of 2025-02-14 (3 problems, 3 measures, 2 completed, 1 in progress, 67%, 1 rule
+revised). The report settings (contact line, signing unit) go to zhenggai.toml beside the database."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import clock, db, importer, services
+from workflow import clock, db, importer, records, services
 from workflow.dates import parse_date
 from workflow.errors import InvalidInput
 from workflow.models import ITEM
@@ -29,10 +30,11 @@ def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
     for n, ev in enumerate(events):
         at = clock.parse_moment(str(ev["at"]))
         who, action = ev["as"], ev["do"]
-        try:
-            item_id = ids[str(ev["item"])]
-        except KeyError:
-            raise InvalidInput(f"events[{n}].item: 没有编号为 {ev.get('item')!r} 的事项") from None
+        if action in ("rule", "accountability"):  # records that may stand without an item
+            with db.unit_of_work(engine) as conn:
+                _record(conn, action, ev, who, at, _item(ids, ev, n) if "item" in ev else None)
+            continue
+        item_id = _item(ids, ev, n)
         with db.unit_of_work(engine) as conn:
             if action in ("assign", "start", "submit", "approve", "reject", "revisit", "confirm", "reopen"):
                 services.fire(
@@ -62,6 +64,41 @@ def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
     return len(events)
 
 
+def _item(ids: dict[str, int], ev: dict[str, Any], n: int) -> int:
+    try:
+        return ids[str(ev["item"])]
+    except KeyError:
+        raise InvalidInput(f"events[{n}].item: 没有编号为 {ev.get('item')!r} 的事项") from None
+
+
+def _record(
+    conn: sa.Connection, action: str, ev: dict[str, Any], who: str, at: datetime, item_id: int | None
+) -> None:
+    if action == "rule":
+        records.add_rule(
+            conn,
+            who,
+            at,
+            title=ev["title"],
+            kind=ev["kind"],
+            issued_on=parse_date(ev["on"]),
+            item_id=item_id,
+            doc_ref=ev.get("doc"),
+        )
+    else:
+        records.add_accountability(
+            conn,
+            who,
+            at,
+            person=ev["person"],
+            measure=ev["measure"],
+            decided_on=parse_date(ev["on"]),
+            post=ev.get("post"),
+            item_id=item_id,
+            reason=ev.get("reason"),
+        )
+
+
 def build(directory: Path) -> tuple[str, int]:
     """A fresh demo database in `directory`; returns its URL and the number of events replayed."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -77,4 +114,8 @@ def build(directory: Path) -> tuple[str, int]:
     events = importer.load_yaml(example_path("taishan_events.yaml").read_text(encoding="utf-8"))["events"]
     count = replay(engine, events)
     engine.dispose()
+    # Running zhenggai inside `directory` picks up both the database and the report settings.
+    (directory / "zhenggai.toml").write_text(
+        example_path("taishan.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     return url, count

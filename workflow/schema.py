@@ -2,4 +2,8 @@
 
 from __future__ import annotations
 
-from workflow import models  # noqa: F401  (core tables)
+from workflow import (  # noqa: F401
+    models,  # core: people, rounds, items, measures, progress, evidence, audit
+    models_ledger,  # ledger batches, rules made or revised, accountability
+    models_reminders,  # reminder firings, messages, outbox
+)

@@ -188,7 +188,7 @@ def test_audit_verify_and_signoff_through_the_cli(tmp_path: Path, run: Invoke) -
     assert "已完成整改2个，正在整改1个，整改完成率为67%" in demo.stdout
     url = f"sqlite:///{tmp_path / 'd' / 'zhenggai.db'}"
     verify = run("--db", url, "audit", "verify")
-    assert verify.exit_code == 0 and verify.stdout.startswith("审计链完整：39 条")
+    assert verify.exit_code == 0 and verify.stdout.startswith("审计链完整：40 条")
     sheet = run("--db", url, "audit", "signoff", "1")
     assert sheet.exit_code == 0 and "获政土〔2024〕27号" in sheet.stdout and "与日志一致" in sheet.stdout
     head = next(line.split()[-1] for line in sheet.stdout.splitlines() if line.startswith("核验："))

@@ -45,7 +45,7 @@ def tamper(path: Path, *sql: str) -> None:
 
 def test_the_demo_chain_verifies(copy: Path) -> None:
     verdict = verify(copy)
-    assert verdict.ok and verdict.count == verdict.head_seq == 39
+    assert verdict.ok and verdict.count == verdict.head_seq == 40
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
     tamper(copy, "DELETE FROM audit WHERE seq > 35")
     assert verify(copy).ok  # what remains is a valid chain …
     verdict = verify(copy, (head.head_seq, head.head_hash))
-    assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #39（尾部被截断）"
+    assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #40（尾部被截断）"
 
 
 def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> None:
