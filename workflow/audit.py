@@ -45,6 +45,22 @@ def _field(value: object) -> str:
     return f"{len(text)}:{text},"
 
 
+def _message(row: Sequence[Any]) -> str:
+    """The same text as joining `_field` over the ten hashed columns, in one f-string: verify does
+    this for every entry, and ten calls per row were a third of its time. The NOT NULL columns
+    (seq, at, actor, action, payload, prev_hash) need no "~" case."""
+    seq, at, actor, item_id, action, frm, to, reason, payload, prev = row[:10]
+    s = str(seq)
+    i = "~" if item_id is None else f"{len(str(item_id))}:{item_id},"
+    f = "~" if frm is None else f"{len(frm)}:{frm},"
+    t = "~" if to is None else f"{len(to)}:{to},"
+    r = "~" if reason is None else f"{len(reason)}:{reason},"
+    return (
+        f"{len(s)}:{s},{len(at)}:{at},{len(actor)}:{actor},{i}{len(action)}:{action},{f}{t}{r}"
+        f"{len(payload)}:{payload},{len(prev)}:{prev},"
+    )
+
+
 def entry_hash(fields: Sequence[object]) -> str:
     """Hash of (seq, at, actor, item_id, action, from, to, reason, payload, prev_hash)."""
     return hashlib.sha256("".join(map(_field, fields)).encode()).hexdigest()
@@ -178,7 +194,7 @@ class _Span:
 
 
 def _scan(rows: Iterable[Sequence[Any]]) -> _Span:
-    sha, field = hashlib.sha256, _field
+    sha, message = hashlib.sha256, _message
     first_seq = first_prev = None
     expected, prev, count = 0, GENESIS, 0
     for row in rows:
@@ -195,7 +211,7 @@ def _scan(rows: Iterable[Sequence[Any]]) -> _Span:
         if row[9] != prev:
             problem = f"条目 #{seq} 的前序哈希与 #{seq - 1} 不符（插入或改动）"
             return _Span(first_seq, first_prev, count, seq - 1, prev, seq, problem)
-        if sha("".join([field(v) for v in row[:10]]).encode()).hexdigest() != row[10]:
+        if sha(message(row).encode()).hexdigest() != row[10]:
             problem = f"条目 #{seq} 的内容与其哈希不符（被改动）"
             return _Span(first_seq, first_prev, count, seq - 1, prev, seq, problem)
         prev = row[10]

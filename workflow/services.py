@@ -149,6 +149,26 @@ _PERSON = Prepared(
     )
 )
 _UPDATES: dict[frozenset[str], Prepared] = {}
+_EVIDENCE_OF = Prepared(
+    sa.select(EVIDENCE.c.id, EVIDENCE.c.kind, EVIDENCE.c.ref, EVIDENCE.c.hash, EVIDENCE.c.file_sha256)
+    .where(EVIDENCE.c.item_id == sa.bindparam("p_item"))
+    .order_by(EVIDENCE.c.id)
+)
+_MEASURE = Prepared(
+    sa.select(MEASURE.c.id, MEASURE.c.done_on).where(
+        MEASURE.c.item_id == sa.bindparam("p_item"), MEASURE.c.seq == sa.bindparam("p_seq")
+    )
+)
+_MEASURE_DONE = Prepared(
+    MEASURE.update()
+    .where(MEASURE.c.id == sa.bindparam("p_id"))
+    .values(done_on=sa.bindparam("done_on"), done_by=sa.bindparam("done_by"))
+)
+_ADD_EVIDENCE = Prepared(
+    EVIDENCE.insert()
+    .values({c.name: sa.bindparam(c.name) for c in EVIDENCE.c if c.name != "id"})
+    .returning(EVIDENCE.c.id)
+)
 
 
 def _day(value: Any) -> date | None:
@@ -295,10 +315,8 @@ def fire(
         values["closed_at"] = now
         # The sign-off cites the evidence by hash and the chain head it was made on.
         payload["evidence"] = [
-            {"id": e.id, "kind": e.kind, "ref": e.ref, "hash": e.hash, "file_sha256": e.file_sha256}
-            for e in conn.execute(
-                sa.select(EVIDENCE).where(EVIDENCE.c.item_id == item_id).order_by(EVIDENCE.c.id)
-            )
+            dict(zip(("id", "kind", "ref", "hash", "file_sha256"), e, strict=True))
+            for e in _EVIDENCE_OF.run(conn, {"p_item": item_id}).fetchall()
         ]
         payload["submitted_by"] = row.submitted_by
         payload["summary"] = row.summary
@@ -446,15 +464,13 @@ def complete_measure(
 ) -> Outcome:
     actor = load_actor(conn, actor_name)
     row, _ = _check(conn, item_id, "measure_done", actor, {}, None)
-    measure = conn.execute(
-        sa.select(MEASURE.c.id, MEASURE.c.done_on).where(MEASURE.c.item_id == item_id, MEASURE.c.seq == seq)
-    ).first()
+    measure = _MEASURE.run(conn, {"p_item": item_id, "p_seq": seq}).fetchone()
     if measure is None:
         raise NotFound(f"事项 {item_id} 没有第 {seq} 项整改措施")
-    if measure.done_on is not None:
-        raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure.done_on} 完成")
+    if measure[1] is not None:
+        raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure[1]} 完成")
     day = on or local_today(now)
-    conn.execute(MEASURE.update().where(MEASURE.c.id == measure.id).values(done_on=day, done_by=actor.name))
+    _MEASURE_DONE.run(conn, {"p_id": measure[0], "done_on": day.isoformat(), "done_by": actor.name})
     return _record(conn, row, actor, now, "measure_done", {"seq": seq, "done_on": day})
 
 
@@ -529,20 +545,19 @@ def attach_evidence(
         "item_id": item_id,
     }
     digest = hashlib.sha256(audit.canonical_json(record).encode()).hexdigest()
-    evidence_id = conn.execute(
-        EVIDENCE.insert().values(
-            item_id=item_id,
-            kind=kind,
-            ref=ref,
-            file_sha256=sha,
-            file_name=name,
-            size=size,
-            note=note,
-            actor=actor.name,
-            created_at=now,
-            hash=digest,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
+    values = {
+        "item_id": item_id,
+        "kind": kind,
+        "ref": ref,
+        "file_sha256": sha,
+        "file_name": name,
+        "size": size,
+        "note": note,
+        "actor": actor.name,
+        "created_at": clock.to_text(now),
+        "hash": digest,
+    }
+    evidence_id = _ADD_EVIDENCE.run(conn, values).fetchone()[0]
     return _record(conn, row, actor, now, "evidence", {"id": evidence_id, **record, "hash": digest})
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from states.colours import Colour, colour
 from states.lifecycle import State
 from workflow import clock, render
-from workflow.audit import entry_hash
+from workflow.audit import _field, _message, entry_hash
 from workflow.dates import parse_date, parse_deadline, show_deadline
 from workflow.queries import format_rate
 
@@ -80,3 +83,21 @@ def test_tables_align_chinese_text() -> None:
     assert lines[2] == "整改中  1"
     assert lines[3] == "x       22"
     assert render.width("整改中") == 6
+
+
+@given(
+    st.tuples(
+        st.integers(1, 10**12),
+        st.text(min_size=1),
+        st.text(min_size=1),
+        st.none() | st.integers(1, 10**9),
+        st.text(min_size=1),
+        st.none() | st.text(),
+        st.none() | st.text(),
+        st.none() | st.text(),
+        st.text(),
+        st.text(min_size=1),
+    )
+)
+def test_the_fast_verify_encoding_is_the_hash_encoding(row: tuple[Any, ...]) -> None:
+    assert "".join(_field(v) for v in row) == _message(row)
