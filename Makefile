@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-sqlite lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The suite on SQLite files, then the database tiers again on the local PostgreSQL
+# (127.0.0.1:5432, trust auth, database `test`; override with ZHENGGAI_TEST_PG).
 test: $(STAMP) lint
+	$(BIN)/pytest -q
+	ZHENGGAI_TEST_BACKEND=postgresql $(BIN)/pytest -q tests/integration tests/e2e
+
+test-sqlite: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

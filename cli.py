@@ -65,6 +65,7 @@ def cli(ctx: click.Context, url: str | None, actor: str | None, now: str | None,
         zhenggai audit verify
     """
     ctx.obj = App(url, actor, now, config)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # --- set-up ---------------------------------------------------------------------------------------
@@ -575,7 +576,7 @@ def demo(app: App, directory: Path) -> None:
     Example:
         zhenggai demo --dir /tmp/taishan
     """
-    from workflow import db, queries
+    from workflow import audit, db, queries
     from workflow import demo as seed
 
     url, count = seed.build(directory)
@@ -584,7 +585,8 @@ def demo(app: App, directory: Path) -> None:
     with db.reading(engine) as conn:
         rows = queries.list_items(conn, seed.AS_OF)
         data = queries.summary(conn, seed.AS_OF)
-        verdict = __import__("workflow.audit", fromlist=["verify"]).verify(conn)
+        verdict = audit.verify(conn)
+    engine.dispose()
     click.echo(f"整改台账（截至 {seed.AS_OF}）：")
     click.echo(_board(rows))
     click.echo("")
@@ -661,6 +663,7 @@ def audit_verify(app: App, head: str | None, as_json: bool) -> None:
     Example:
         zhenggai audit verify --head 42:3f5a…
     """
+    import json
     from dataclasses import asdict
 
     from workflow import audit
@@ -675,7 +678,7 @@ def audit_verify(app: App, head: str | None, as_json: bool) -> None:
         pass
     verdict = audit.verify_engine(app.engine, expect)
     if as_json:
-        click.echo(__import__("json").dumps(asdict(verdict), ensure_ascii=False))
+        click.echo(json.dumps(asdict(verdict), ensure_ascii=False))
     elif verdict.ok:
         click.echo(f"审计链完整：{verdict.count} 条，链头 #{verdict.head_seq} {verdict.head_hash}")
     if not verdict.ok:

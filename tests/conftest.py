@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests import backends
 from workflow import clock, db, importer
 from workflow.demo import example_path
 
@@ -29,6 +31,40 @@ class Clock:
         return self.moment
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out what is about SQLite files themselves (marked sqlite_only)."""
+    if backends.BACKEND == "sqlite":
+        return
+    keep = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every engine a test made (directly, through a fixture or the in-process CLI): a
+    PostgreSQL connection left to the garbage collector warns in whichever test runs next."""
+    made: list[sa.Engine] = []
+    original = db.make_engine
+
+    def tracked(*args: Any, **kwargs: Any) -> sa.Engine:
+        engine = original(*args, **kwargs)
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(db, "make_engine", tracked)
+    yield
+    for engine in made:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_database() -> Iterator[None]:
+    yield
+    backends.drop_session_database()
+
+
 @pytest.fixture
 def tick() -> Clock:
     return Clock()
@@ -41,7 +77,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def engine(db_path: Path) -> Iterator[sa.Engine]:
-    eng = db.make_engine(db.sqlite_url(db_path), synchronous="NORMAL")
+    eng = db.make_engine(backends.fresh_url(db_path.parent, db_path.name), synchronous="NORMAL")
     db.create_schema(eng)
     yield eng
     eng.dispose()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.backends import BACKEND, fresh_url
 from workflow import clock, db, demo, ledger, ledger_files, reports, services
 
 OFFICE = "镇整改办"
@@ -37,7 +38,9 @@ HEADER = (
 
 
 def engine_for(path: Path) -> sa.Engine:
-    return db.make_engine(db.sqlite_url(path), synchronous="OFF")
+    """An engine on the SQLite file `path`, or on a fresh PostgreSQL schema when testing PostgreSQL."""
+    url = db.sqlite_url(path) if BACKEND == "sqlite" else fresh_url(path.parent, path.name)
+    return db.make_engine(url, synchronous="OFF")
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +54,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_engine(demo_dir: Path, tmp_path: Path) -> Iterator[sa.Engine]:
     """A private copy of the seed case database."""
+    if BACKEND != "sqlite":  # no file to copy: build it again in a schema of its own
+        url = fresh_url(tmp_path)
+        demo.build(tmp_path / "demo", url)
+        engine = db.make_engine(url, synchronous="OFF")
+        yield engine
+        engine.dispose()
+        return
     for suffix in ("", "-wal"):  # the -wal file exists only if the builder left one
         if (demo_dir / f"zhenggai.db{suffix}").exists():
             shutil.copy(demo_dir / f"zhenggai.db{suffix}", tmp_path / f"demo.db{suffix}")

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests.backends import fresh_url
 from workflow import clock, db, demo, importer, reminder_config, reminders, services
 from workflow.models_reminders import FIRING, MESSAGE, OUTBOX
 
@@ -54,7 +55,7 @@ def make_settings(out: Path, **sections: Any) -> reminder_config.Settings:
 
 
 def new_engine(path: Path) -> sa.Engine:
-    engine = db.make_engine(db.sqlite_url(path), synchronous="OFF")
+    engine = db.make_engine(fresh_url(path.parent, path.name), synchronous="OFF")
     db.create_schema(engine)
     return engine
 

@@ -20,12 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
+from workflow.db import CHAIN_LOCK
 from workflow.models import AUDIT
 from workflow.prepared import Prepared
 
 GENESIS = "0" * 64
-# Serialises appends on PostgreSQL (SQLite's BEGIN IMMEDIATE already does); any constant works.
-_PG_CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 _INSERT = Prepared(AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
 _HEAD = Prepared(sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
 _LOCK = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
@@ -110,7 +109,8 @@ def append(
         seq, prev = cached[1], cached[2]
     else:
         if conn.dialect.name == "postgresql":
-            _LOCK.run(conn, {"k": _PG_CHAIN_LOCK})
+            # Write transactions of db.make_engine already hold it; this covers any other caller.
+            _LOCK.run(conn, {"k": CHAIN_LOCK})
         seq, prev = head(conn)
     seq += 1
     text_at = clock.to_text(at)

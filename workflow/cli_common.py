@@ -30,6 +30,12 @@ class App:
         self._engine: Engine | None = None
         self._config: dict[str, Any] | None = None
 
+    def close(self) -> None:
+        """Return the connections (a PostgreSQL connection left to the garbage collector warns)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     @property
     def config(self) -> dict[str, Any]:
         """The parsed TOML configuration (see workflow.config), loaded on first use."""

@@ -21,6 +21,8 @@ from workflow.errors import NotInitialised
 from workflow.models import META, SQLModel
 
 SCHEMA_VERSION = "1"
+# The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
+CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"
 
 # The open-items/overdue query: a partial index over the states that still have a deadline to meet.
@@ -83,7 +85,18 @@ def make_engine(url: str, *, synchronous: str | None = None) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+
+    engine = sa.create_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_pg_begin(conn: Connection) -> None:
+        # Writers take the chain lock first, as SQLite's BEGIN IMMEDIATE does: every action appends to
+        # the one audit chain anyway, and taking it before any row lock rules out lock-order deadlocks
+        # between a batch and a single action.
+        if conn.get_execution_options().get("zhenggai_write", True):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+
+    return engine
 
 
 def create_schema(engine: Engine) -> bool:

@@ -99,13 +99,15 @@ def _record(
         )
 
 
-def build(directory: Path) -> tuple[str, int]:
-    """A fresh demo database in `directory`; returns its URL and the number of events replayed."""
+def build(directory: Path, url: str | None = None) -> tuple[str, int]:
+    """The demo in `directory`: a fresh SQLite file there, or the empty database at `url`.
+    Returns the URL and the number of events replayed."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "zhenggai.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    url = db.sqlite_url(path)
+    if url is None:
+        path = directory / "zhenggai.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = db.sqlite_url(path)
     engine = db.make_engine(url)
     db.create_schema(engine)
     data = importer.load_file(example_path("taishan.yaml"))

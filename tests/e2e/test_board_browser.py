@@ -20,6 +20,8 @@ from tests.ledger_fixtures import demo_dir, engine_for
 from workflow import board, db
 from workflow.models import ITEM
 
+pytestmark = pytest.mark.sqlite_only  # renders the session's SQLite demo
+
 __all__ = ["demo_dir"]
 
 ROOT = Path(__file__).resolve().parents[2]

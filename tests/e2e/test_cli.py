@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import cli
+from tests.backends import fresh_url
 from workflow.demo import example_path
 
 Invoke = Callable[..., Result]
@@ -21,7 +22,7 @@ Invoke = Callable[..., Result]
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Invoke the CLI against a fresh database file in tmp_path, the clock at the seed's dates."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ZHENGGAI_DB", f"sqlite:///{tmp_path / 'z.db'}")
+    monkeypatch.setenv("ZHENGGAI_DB", fresh_url(tmp_path, "z.db"))
     monkeypatch.setenv("ZHENGGAI_NOW", "2024-10-21T10:00")
     monkeypatch.delenv("ZHENGGAI_USER", raising=False)
     runner = CliRunner()
@@ -117,6 +118,7 @@ def test_every_read_command_speaks_json(seeded_run: Invoke, command: tuple[str, 
     json.loads(result.stdout)
 
 
+@pytest.mark.sqlite_only
 def test_commands_before_init_say_to_run_init(run: Invoke, tmp_path: Path) -> None:
     result = run("item", "list")
     assert result.exit_code == 1
@@ -182,6 +184,7 @@ def test_graph_prints_the_table_as_mermaid(run: Invoke) -> None:
     assert out.startswith("stateDiagram-v2") and "submitted --> closed: approve 销号" in out
 
 
+@pytest.mark.sqlite_only
 def test_audit_verify_and_signoff_through_the_cli(tmp_path: Path, run: Invoke) -> None:
     demo = run("demo", "--dir", str(tmp_path / "d"))
     assert demo.exit_code == 0

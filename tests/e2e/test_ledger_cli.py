@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import cli
+from tests.backends import fresh_url
 from tests.ledger_fixtures import demo_dir, row, write_csv, write_xlsx
 from workflow.document import docx_text
 
@@ -25,7 +26,7 @@ Invoke = Callable[..., Result]
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """The CLI in a fresh directory with its own database; the clock set to the seed's dates."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ZHENGGAI_DB", f"sqlite:///{tmp_path / 'z.db'}")
+    monkeypatch.setenv("ZHENGGAI_DB", fresh_url(tmp_path, "z.db"))
     monkeypatch.setenv("ZHENGGAI_NOW", "2025-01-10T10:00")
     for name in ("ZHENGGAI_USER", "ZHENGGAI_CONFIG"):
         monkeypatch.delenv(name, raising=False)

@@ -15,6 +15,8 @@ import pytest
 
 from cli import cli
 
+pytestmark = pytest.mark.sqlite_only  # the README's walk uses the SQLite demo
+
 README = Path(__file__).parents[2] / "README.md"
 
 

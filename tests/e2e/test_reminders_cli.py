@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from cli import cli
+from tests.backends import url_for
 from tests.reminders_fixtures import (
     at,
     days,
@@ -41,7 +42,7 @@ SIM_START, SIM_END = "2024-10-21T09:00", "2025-03-31T09:00"
 @pytest.fixture
 def taishan(tmp_path: Path) -> Path:
     """The seed case as `zhenggai demo` builds it, with a config writing reminders to tmp_path/out."""
-    demo.build(tmp_path)
+    demo.build(tmp_path, url_for(tmp_path))
     config = tmp_path / "zhenggai.toml"
     before = config.read_text(encoding="utf-8") if config.exists() else ""  # the demo's report settings
     config.write_text(f'{before}\n[channels.file]\ndir = "{tmp_path / "out"}"\n', encoding="utf-8")
@@ -51,7 +52,7 @@ def taishan(tmp_path: Path) -> Path:
 @pytest.fixture
 def zg(taishan: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     monkeypatch.chdir(taishan)
-    monkeypatch.setenv("ZHENGGAI_DB", db.sqlite_url(taishan / "zhenggai.db"))
+    monkeypatch.setenv("ZHENGGAI_DB", url_for(taishan))
     monkeypatch.setenv("ZHENGGAI_CONFIG", str(taishan / "zhenggai.toml"))
     monkeypatch.delenv("ZHENGGAI_NOW", raising=False)
     runner = CliRunner()
@@ -132,9 +133,7 @@ def zhenggai(folder: Path, *args: str, now: str | None = None) -> subprocess.Pop
     exe = shutil.which("zhenggai", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHENGGAI_")}
-    env.update(
-        ZHENGGAI_DB=db.sqlite_url(folder / "zhenggai.db"), ZHENGGAI_CONFIG=str(folder / "zhenggai.toml")
-    )
+    env.update(ZHENGGAI_DB=url_for(folder), ZHENGGAI_CONFIG=str(folder / "zhenggai.toml"))
     if now:
         env["ZHENGGAI_NOW"] = now
     return subprocess.Popen(
@@ -160,7 +159,7 @@ def fast_scheduler(folder: Path) -> subprocess.Popen[str]:
 
 
 def fired(folder: Path) -> int:
-    engine = db.make_engine(db.sqlite_url(folder / "zhenggai.db"))
+    engine = db.make_engine(url_for(folder))
     try:
         with engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(FIRING)).scalar_one())
@@ -171,8 +170,8 @@ def fired(folder: Path) -> int:
 def reference(tmp_path: Path) -> tuple[Counter[tuple[str, ...]], int]:
     """What one uninterrupted evaluation per simulated day yields, computed in-process."""
     folder = tmp_path / "reference"
-    demo.build(folder)
-    engine = db.make_engine(db.sqlite_url(folder / "zhenggai.db"), synchronous="OFF")
+    demo.build(folder, url_for(folder))
+    engine = db.make_engine(url_for(folder), synchronous="OFF")
     settings = make_settings(folder / "out")
     for day in days(clock.local_today(at(SIM_START)), clock.local_today(at(SIM_END))):
         run(engine, settings, local_nine(day))
@@ -182,7 +181,7 @@ def reference(tmp_path: Path) -> tuple[Counter[tuple[str, ...]], int]:
 
 
 def check_against_reference(folder: Path, want: Counter[tuple[str, ...]], messages: int) -> None:
-    engine = db.make_engine(db.sqlite_url(folder / "zhenggai.db"))
+    engine = db.make_engine(url_for(folder))
     got = Counter(tuple(f.values()) for f in firings(engine))
     assert got == want  # nothing twice (and the unique key would refuse it), nothing missing
     assert message_count(engine) == messages

@@ -43,11 +43,13 @@ def tamper(path: Path, *sql: str) -> None:
             conn.execute(statement)
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_the_demo_chain_verifies(copy: Path) -> None:
     verdict = verify(copy)
     assert verdict.ok and verdict.count == verdict.head_seq == 40
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 @pytest.mark.parametrize(
     "statement", ["UPDATE audit SET actor = 'x' WHERE seq = 5", "DELETE FROM audit WHERE seq = 5"]
 )
@@ -56,6 +58,7 @@ def test_the_database_refuses_to_change_the_log(copy: Path, statement: str) -> N
         conn.execute(statement)
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_an_edited_row_is_named(copy: Path) -> None:
     tamper(copy, "UPDATE audit SET reason = '补记' WHERE seq = 20")
     verdict = verify(copy)
@@ -63,6 +66,7 @@ def test_an_edited_row_is_named(copy: Path) -> None:
     assert "被改动" in (verdict.problem or "")
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -> None:
     with sqlite3.connect(copy) as conn:
         row = list(
@@ -78,12 +82,14 @@ def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -
     assert (verdict.bad_seq, verdict.problem) == (21, "条目 #21 的前序哈希与 #20 不符（插入或改动）")
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_a_deleted_row_is_named(copy: Path) -> None:
     tamper(copy, "DELETE FROM audit WHERE seq = 12")
     verdict = verify(copy)
     assert (verdict.ok, verdict.bad_seq, verdict.problem) == (False, 13, "条目 #12 缺失（被删除）")
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_an_inserted_row_is_named(copy: Path) -> None:
     # Renumber the tail to make room, then slip in a row: its successor no longer links to it.
     tamper(
@@ -98,6 +104,7 @@ def test_an_inserted_row_is_named(copy: Path) -> None:
     assert (verdict.ok, verdict.bad_seq) == (False, 30)
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
     head = verify(copy)
     tamper(copy, "DELETE FROM audit WHERE seq > 35")
@@ -127,6 +134,7 @@ def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
         assert audit.append(conn, at=now, actor=OFFICE, action="note").seq == 1
 
 
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 @pytest.mark.parametrize(
     ("sql", "bad_seq"),
     [

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from tests.backends import fresh_url
 from workflow import audit, db
 from workflow.demo import build
 
@@ -59,7 +60,7 @@ def run_together(tmp_path: Path, commands: list[list[str]]) -> list[subprocess.C
 
 @pytest.fixture
 def demo(tmp_path: Path) -> str:
-    url, _ = build(tmp_path / "demo")
+    url, _ = build(tmp_path / "demo", fresh_url(tmp_path))
     return url
 
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from states.lifecycle import State
+from tests.backends import fresh_url
 from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE
 from workflow import audit, clock, db, importer, services
 from workflow.demo import example_path
@@ -68,7 +69,7 @@ def apply(conn: sa.Connection, name: str, item: int, who: str, text: str | None,
 @given(st.lists(action, min_size=5, max_size=60))
 def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | int, str | None]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = db.make_engine(db.sqlite_url(Path(tmp) / "p.db"), synchronous="OFF")
+        engine = db.make_engine(fresh_url(Path(tmp), "p.db"), synchronous="OFF")
         db.create_schema(engine)
         with db.unit_of_work(engine) as conn:
             importer.import_round(

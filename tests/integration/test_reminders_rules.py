@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.backends import fresh_url
 from tests.reminders_fixtures import (
     DEPT,
     HANDLER,
@@ -305,7 +306,7 @@ def test_an_unknown_escalation_recipient_is_a_clear_error(one_item: sa.Engine, o
 
 
 def test_a_database_from_before_the_reminder_tables_asks_for_init(tmp_path: Path, out_dir: Path) -> None:
-    engine = db.make_engine(db.sqlite_url(tmp_path / "old.db"))
+    engine = db.make_engine(fresh_url(tmp_path, "old.db"))
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE meta (key TEXT, value TEXT)")
     with pytest.raises(NotInitialised, match="zhenggai init"), db.unit_of_work(engine) as conn:
