@@ -96,6 +96,71 @@ def init(app: App, admin: str | None, dept: str | None) -> None:
         click.echo(f"已添加整改办人员：{admin}")
 
 
+@cli.group("db")
+def db_group() -> None:
+    """The database schema: migrations, and logins for a PostgreSQL deployment."""
+
+
+@db_group.command("upgrade")
+@pass_app
+def db_upgrade(app: App) -> None:
+    """Bring the schema up to date (Alembic migrations; creates it in an empty database).
+
+    \b
+    Example:
+        zhenggai --db postgresql+psycopg://admin@db/zhenggai db upgrade
+    """
+    from workflow import db, migrate
+
+    db.require_file(app.engine)
+    db.create_schema(app.engine)
+    with app.engine.connect() as conn:
+        click.echo(f"数据库结构已是最新：{migrate.current(conn)}")
+
+
+@db_group.command("current")
+@json_option
+@pass_app
+def db_current(app: App, as_json: bool) -> None:
+    """Show the schema revision of the database and the one this program needs.
+
+    \b
+    Example:
+        zhenggai db current
+    """
+    from workflow import db, migrate
+
+    db.require_file(app.engine)
+    with app.engine.connect() as conn:
+        current = migrate.current(conn)
+    data = {"current": current, "head": db.SCHEMA_HEAD, "up_to_date": current == db.SCHEMA_HEAD}
+    emit(
+        data,
+        as_json,
+        lambda: (
+            f"当前：{current or '（未初始化）'}  需要：{db.SCHEMA_HEAD}"
+            + ("" if data["up_to_date"] else "  → 请运行 zhenggai db upgrade")
+        ),
+    )
+
+
+@db_group.command("grants")
+@click.option("--role", default="zhenggai_app", show_default=True, help="The group role of all users.")
+@click.option("--schema", default="public", show_default=True, help="The schema holding the tables.")
+@pass_app
+def db_grants(app: App, role: str, schema: str) -> None:
+    """Print the SQL that gives the application role what it needs on PostgreSQL, and no more: it may
+    INSERT into the audit table but never UPDATE, DELETE or TRUNCATE it.
+
+    \b
+    Example:
+        zhenggai db grants | psql -U admin zhenggai
+    """
+    from workflow import grants
+
+    click.echo(grants.sql(role, schema), nl=False)
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
@@ -159,6 +224,25 @@ def person_add(
             email=email,
         )
     click.echo(f"已添加：{name}（{', '.join(roles)}）")
+
+
+@person.command("login")
+@click.argument("name")
+@click.argument("login")
+@pass_app
+def person_login(app: App, name: str, login: str) -> None:
+    """Map a person to their PostgreSQL login (run by the database owner). From then on, whoever
+    connects with that login acts as that person, whatever --as says.
+
+    \b
+    Example:
+        zhenggai person login 徐波 xubo
+    """
+    from workflow import services
+
+    with app.write() as conn:
+        services.set_login(conn, app.actor, app.now(), name=name, login=login)
+    click.echo(f"已设置：{name} 使用数据库登录 {login}")
 
 
 @person.command("list")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from workflow.errors import ZhenggaiError
+from workflow.errors import PermissionDenied, ZhenggaiError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -26,9 +26,30 @@ class App:
     def __init__(
         self, url: str | None, actor: str | None, now: str | None, config: str | None = None
     ) -> None:
-        self.url, self.actor, self._now, self._config_path = url, actor, now, config
+        self.url, self._as, self._now, self._config_path = url, actor, now, config
+        self._actor: tuple[str | None] | None = None
         self._engine: Engine | None = None
         self._config: dict[str, Any] | None = None
+
+    @property
+    def actor(self) -> str | None:
+        """Who is acting: `--as`, except on PostgreSQL when the database login belongs to a person —
+        then that person, whatever `--as` says (the audit table's trigger enforces the same)."""
+        if self._actor is None:
+            name = self._as
+            if self.engine.dialect.name == "postgresql":
+                from workflow import services
+
+                with self.engine.connect() as conn:
+                    mapped = services.login_person(conn.execution_options(zhenggai_write=False))
+                if mapped is not None:
+                    if name not in (None, mapped):
+                        raise PermissionDenied(
+                            f"以数据库用户登录的是 {mapped}，不能以 {name} 的身份操作（去掉 --as，或用自己的登录）"
+                        )
+                    name = mapped
+            self._actor = (name,)
+        return self._actor[0]
 
     def close(self) -> None:
         """Return the connections (a PostgreSQL connection left to the garbage collector warns)."""

@@ -18,38 +18,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from workflow.errors import NotInitialised
-from workflow.models import META, SQLModel
+from workflow.models import META
 
-SCHEMA_VERSION = "1"
+# The migration revision this code works with; tests/integration/test_migrations.py checks that it
+# is the head of workflow/migrations (kept as a constant so that commands need not import Alembic).
+SCHEMA_HEAD = "0002"
 # The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
 CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"
-
-# The open-items/overdue query: a partial index over the states that still have a deadline to meet.
-# The literal list must match OPEN_STATES (a bound parameter in the query would defeat it on SQLite).
-_INDEXES = [
-    """CREATE INDEX IF NOT EXISTS ix_item_open_deadline ON item (deadline)
-       WHERE state IN ('reported','assigned','in_progress','submitted')""",
-]
-
-_APPEND_ONLY_SQLITE = [
-    """CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-]
-
-_APPEND_ONLY_POSTGRES = [
-    """CREATE OR REPLACE FUNCTION zhenggai_audit_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS audit_no_change ON audit",
-    """CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
-       FOR EACH ROW EXECUTE FUNCTION zhenggai_audit_append_only()""",
-    # ON DELETE triggers do not fire for TRUNCATE; it needs a statement-level trigger of its own.
-    "DROP TRIGGER IF EXISTS audit_no_truncate ON audit",
-    """CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
-       FOR EACH STATEMENT EXECUTE FUNCTION zhenggai_audit_append_only()""",
-]
 
 
 def default_url() -> str:
@@ -100,19 +76,16 @@ def make_engine(url: str, *, synchronous: str | None = None) -> Engine:
 
 
 def create_schema(engine: Engine) -> bool:
-    """Create tables and the append-only triggers; idempotent. Returns True when newly created."""
-    # Every table module, only here: other commands need only the tables they touch, and each
-    # SQLModel class costs start-up time.
-    from workflow import schema  # noqa: F401
+    """Create the schema, or bring an existing one up to date, through the migrations; idempotent.
+    Returns True when the database was empty."""
+    from workflow import migrate  # Alembic only where the schema is made or changed
 
     with engine.begin() as conn:
         fresh = not sa.inspect(conn).has_table("meta")
-        SQLModel.metadata.create_all(conn)
-        append_only = _APPEND_ONLY_POSTGRES if conn.dialect.name == "postgresql" else _APPEND_ONLY_SQLITE
-        for ddl in _INDEXES + append_only:
-            conn.exec_driver_sql(ddl)
-        if fresh:
-            conn.execute(META.insert().values(key="schema_version", value=SCHEMA_VERSION))
+        if not fresh and not migrate.has_version_table(conn):
+            # Made before migrations existed (development builds): that schema is revision 0001.
+            migrate.stamp(conn, "0001")
+        migrate.upgrade(conn)
     return fresh
 
 
@@ -124,11 +97,20 @@ def require_file(engine: Engine) -> None:
         raise NotInitialised(f"数据库文件 {database} 不存在：请先运行 zhenggai init（或用 --db 指定数据库）")
 
 
+_VERSION = sa.table("alembic_version", sa.column("version_num"))
+
+
 def check_schema(conn: Connection) -> None:
+    """The database has our schema at the revision this code expects (SCHEMA_HEAD)."""
     try:
         conn.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar_one()
+        revision = conn.execute(sa.select(_VERSION.c.version_num)).scalar()
     except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.NoResultFound) as exc:
         raise NotInitialised("数据库尚未初始化：请先运行 zhenggai init") from exc
+    if revision != SCHEMA_HEAD:
+        raise NotInitialised(
+            f"数据库结构版本为 {revision or '（无）'}，本程序需要 {SCHEMA_HEAD}：请运行 zhenggai db upgrade"
+        )
 
 
 @contextmanager

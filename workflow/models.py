@@ -45,6 +45,8 @@ class Person(SQLModel, table=True):
     department: str | None = Field(default=None, max_length=200)
     title: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=200)
+    # PostgreSQL deployments: the database login of this person; the actor of their actions.
+    db_login: str | None = Field(default=None, max_length=63, unique=True, index=True)
 
 
 class Round(SQLModel, table=True):

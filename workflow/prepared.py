@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
 
@@ -37,8 +38,12 @@ class Prepared:
         sql, order, fixed = self._for(conn)
         values = {**fixed, **params} if params else fixed
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        if order is None:
-            cursor.execute(sql, values)
-        else:
-            cursor.execute(sql, tuple(values[name] for name in order))
+        try:
+            if order is None:
+                cursor.execute(sql, values)
+            else:
+                cursor.execute(sql, tuple(values[name] for name in order))
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # The same exception SQLAlchemy would raise, so callers handle one family of errors.
+            raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc
         return cursor

@@ -5,6 +5,7 @@ entry — all in the caller's transaction, so they commit together or not at all
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +20,13 @@ from workflow import audit, clock
 from workflow.clock import local_today
 from workflow.dates import MAX_YEAR
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from workflow.inputs import read_file
 from workflow.models import BLOB, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
 from workflow.prepared import Prepared
 
 EVIDENCE_KINDS = ("批文", "会议纪要", "照片", "文件", "其他")
 MAX_TEXT = 20000
+MAX_EVIDENCE_BYTES = 100 * 1024 * 1024  # a scanned approval or a few photos; kept inside the database
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -43,12 +46,44 @@ def parse_roles(text: str) -> frozenset[Role]:
 def load_actor(conn: Connection, name: str | None) -> Actor:
     if not name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
+    name = clean_text(name, "人员姓名", 64, required=True)
     row = _PERSON.run(conn, {"p_name": name}).fetchone()
     if row is None:
         raise NotFound(
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
     return Actor(row[0], parse_roles(row[1]), row[2])
+
+
+def login_person(conn: Connection) -> str | None:
+    """The person whose database login this connection uses (PostgreSQL deployments), if any."""
+    try:
+        with conn.begin_nested() if conn.in_transaction() else conn.begin():
+            return conn.execute(
+                sa.select(PERSON.c.name).where(PERSON.c.db_login == sa.func.session_user())
+            ).scalar()
+    except sa.exc.ProgrammingError:  # no schema yet, or one before db_login (0001): nobody is mapped
+        return None
+
+
+_LOGIN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def set_login(conn: Connection, actor_name: str | None, now: datetime, *, name: str, login: str) -> None:
+    """Map a person to a PostgreSQL login (office staff, run as the database owner)."""
+    actor = load_actor(conn, actor_name)
+    if Role.office not in actor.roles:
+        raise PermissionDenied(f"{actor.name} 没有设置登录的权限（需要角色：整改办）")
+    if not _LOGIN.fullmatch(login):
+        raise InvalidInput(f"无效的数据库登录名 {login!r}（小写字母、数字和下划线，最多 63 个字符）")
+    load_actor(conn, name)
+    other = conn.execute(sa.select(PERSON.c.name).where(PERSON.c.db_login == login)).scalar()
+    if other is not None and other != name:
+        raise InvalidInput(f"数据库登录 {login} 已属于 {other}")
+    conn.execute(PERSON.update().where(PERSON.c.name == name).values(db_login=login))
+    audit.append(
+        conn, at=now, actor=actor.name, action="person_login", payload={"name": name, "login": login}
+    )
 
 
 def add_person(
@@ -79,9 +114,9 @@ def add_person(
     values = {
         "name": name,
         "roles": ",".join(sorted(r.value for r in role_set)),
-        "department": department,
-        "title": title,
-        "email": email,
+        "department": clean_optional(department, "部门", 200),
+        "title": clean_optional(title, "职务", 200),
+        "email": clean_optional(email, "邮箱", 200),
     }
     conn.execute(PERSON.insert().values(**values))
     audit.append(conn, at=now, actor=actor_name or name, action="person_add", payload=values)
@@ -90,17 +125,37 @@ def add_person(
 # --- input hygiene ------------------------------------------------------------------------------
 
 
+# C0 controls but tab and newline, DEL, C1 controls; and lone surrogates, which is what Python makes of
+# bytes that were not UTF-8 (a GBK argument in a UTF-8 terminal) and which no database can store.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(value: object, label: str, limit: int = MAX_TEXT, *, required: bool = False) -> str:
-    """Strip, refuse control characters (they corrupt ledgers and terminals) and overlong text."""
+    """Strip; refuse control characters (they corrupt ledgers and terminals), text that was not valid
+    UTF-8, and overlong text. Every text a use case stores passes through here."""
     text = "" if value is None else str(value).strip()
     if required and not text:
         raise InvalidInput(f"{label}不能为空")
     if len(text) > limit:
         raise InvalidInput(f"{label}过长（{len(text)} 字，最多 {limit} 字）")
-    bad = next((c for c in text if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127), None)
-    if bad is not None:
-        raise InvalidInput(f"{label}含有控制字符 {bad!r}")
+    if bad := _CONTROL.search(text):
+        raise InvalidInput(f"{label}含有控制字符 {bad.group()!r}")
+    if bad := _SURROGATE.search(text):
+        raise InvalidInput(f"{label}含有无法识别的字符 {bad.group()!r}：文字不是有效的 UTF-8（编码不对？）")
     return text
+
+
+def clean_optional(value: object, label: str, limit: int) -> str | None:
+    """clean_text for an optional field: empty becomes None."""
+    return clean_text(value, label, limit) or None
+
+
+def occurred(day: date, now: datetime, label: str) -> date:
+    """A date of something that has happened (progress, a measure done, a rule issued): not after today."""
+    if day > local_today(now):
+        raise InvalidInput(f"{label} {day} 晚于今天（{local_today(now)}）：只记录已经发生的事")
+    return day
 
 
 # --- the item and its facts -----------------------------------------------------------------------
@@ -405,6 +460,14 @@ def extend(
     )
 
 
+_REASSIGNABLE = {
+    "leader": ("责任领导", 64),
+    "department": ("责任部门", 200),
+    "handler": ("责任人", 64),
+    "cooperating": ("配合单位", 1000),
+}
+
+
 def reassign(
     conn: Connection,
     item_id: int,
@@ -426,7 +489,8 @@ def reassign(
     for key, value in wanted.items():
         if value is None:
             continue
-        value = clean_text(value, key, 200)
+        label, limit = _REASSIGNABLE[key]
+        value = clean_text(value, label, limit)
         if key in ("leader", "handler"):
             load_actor(conn, value)  # must be a known person
         if value != (getattr(row, key) or ""):
@@ -450,6 +514,7 @@ def add_measure(
     actor = load_actor(conn, actor_name)
     row, _ = _check(conn, item_id, "add_measure", actor, {}, None)
     text = clean_text(text, "整改措施", 5000, required=True)
+    owner = clean_optional(owner, "措施责任单位", 200)
     seq = (
         conn.execute(sa.select(sa.func.max(MEASURE.c.seq)).where(MEASURE.c.item_id == item_id)).scalar() or 0
     ) + 1
@@ -469,7 +534,7 @@ def complete_measure(
         raise NotFound(f"事项 {item_id} 没有第 {seq} 项整改措施")
     if measure[1] is not None:
         raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure[1]} 完成")
-    day = on or local_today(now)
+    day = occurred(on, now, "完成日期") if on else local_today(now)
     _MEASURE_DONE.run(conn, {"p_id": measure[0], "done_on": day.isoformat(), "done_by": actor.name})
     return _record(conn, row, actor, now, "measure_done", {"seq": seq, "done_on": day})
 
@@ -488,7 +553,8 @@ def add_progress(
     actor = load_actor(conn, actor_name)
     row, _ = _check(conn, item_id, "progress", actor, {}, None)
     text = clean_text(text, "进展内容", required=True)
-    when = clean_text(when_text, "日期说明", 40) or None
+    when = clean_optional(when_text, "日期说明", 40)
+    on = occurred(on, now, "进展日期")
     conn.execute(
         PROGRESS.insert().values(
             item_id=item_id, on=on, when_text=when, text=text, actor=actor.name, created_at=now
@@ -499,10 +565,7 @@ def add_progress(
 
 def store_file(conn: Connection, path: Path) -> tuple[str, int]:
     """Store a file once by its SHA-256 inside the database; return (hash, size)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取文件 {path}：{exc.strerror}") from None
+    data = read_file(path, MAX_EVIDENCE_BYTES)
     digest = hashlib.sha256(data).hexdigest()
     if conn.execute(sa.select(BLOB.c.sha256).where(BLOB.c.sha256 == digest)).first() is None:
         conn.execute(BLOB.insert().values(sha256=digest, size=len(data), data=data))
@@ -531,8 +594,8 @@ def attach_evidence(
         raise InvalidInput("佐证材料需要文号（--ref）或文件（--file），或两者都有")
     sha = size = name = None
     if file is not None:
+        name = clean_text(file.name, "文件名", 255, required=True)
         sha, size = store_file(conn, file)
-        name = file.name
     record = {
         "kind": kind,
         "ref": ref,
