@@ -25,9 +25,9 @@ from workflow.models import AUDIT
 from workflow.prepared import Prepared
 
 GENESIS = "0" * 64
-_INSERT = Prepared(AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
-_HEAD = Prepared(sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
-_LOCK = Prepared(sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
+_INSERT = Prepared(lambda: AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
+_HEAD = Prepared(lambda: sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
+_LOCK = Prepared(lambda: sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
 _COLUMNS = "seq, at, actor, item_id, action, from_state, to_state, reason, payload, prev_hash, hash"
 
 

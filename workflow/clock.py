@@ -9,6 +9,8 @@ import os
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from workflow.dates import MAX_YEAR, MIN_YEAR, shown
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
@@ -17,7 +19,9 @@ def parse_moment(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ValueError(f"无效的时间：{text!r}（应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM）") from exc
+        raise ValueError(f"无效的时间：{shown(text)}（应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM）") from exc
+    if not MIN_YEAR <= value.year <= MAX_YEAR:  # the same span as dates (and year 1 cannot go to UTC)
+        raise ValueError(f"时间超出范围：{shown(text.strip())}（应在 {MIN_YEAR}—{MAX_YEAR} 年之间）")
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL)
     return value.astimezone(UTC)
@@ -43,7 +47,7 @@ def to_text(moment: datetime) -> str:
 
 
 def from_text(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # 3.11 reads the "Z"; much faster than strptime
 
 
 def show(moment: datetime | str | None) -> str:

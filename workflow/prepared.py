@@ -9,7 +9,7 @@ transaction. Only plain values (int, str, None) are bound; callers convert dates
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -18,15 +18,18 @@ from sqlalchemy.sql import Executable
 
 
 class Prepared:
-    def __init__(self, statement: Executable) -> None:
-        self.statement = statement
+    """`build` makes the statement on first use: building SQL expressions at import would cost every
+    command start-up, also those that never run it."""
+
+    def __init__(self, build: Callable[[], Executable]) -> None:
+        self._build = build
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _for(self, conn: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         dialect = conn.dialect
         hit = self._compiled.get(dialect.name)
         if hit is None:
-            compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            compiled = self._build().compile(dialect=dialect)  # type: ignore[attr-defined]
             order = tuple(compiled.positiontup) if compiled.positional else None
             # Values the statement carries itself (LIMIT 1, "+ 1"): bound like the caller's.
             fixed = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}

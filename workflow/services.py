@@ -194,35 +194,41 @@ class Current(NamedTuple):
 
 
 _CURRENT = Prepared(
-    sa.select(*(ITEM.c[name] for name in Current._fields[:13]), _M_TOTAL, _M_DONE, _E_COUNT).where(
+    lambda: sa.select(*(ITEM.c[name] for name in Current._fields[:13]), _M_TOTAL, _M_DONE, _E_COUNT).where(
         ITEM.c.id == sa.bindparam("p_id")
     )
 )
 _PERSON = Prepared(
-    sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
+    lambda: sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
         PERSON.c.name == sa.bindparam("p_name")
     )
 )
 _UPDATES: dict[frozenset[str], Prepared] = {}
 _EVIDENCE_OF = Prepared(
-    sa.select(EVIDENCE.c.id, EVIDENCE.c.kind, EVIDENCE.c.ref, EVIDENCE.c.hash, EVIDENCE.c.file_sha256)
-    .where(EVIDENCE.c.item_id == sa.bindparam("p_item"))
-    .order_by(EVIDENCE.c.id)
+    lambda: (
+        sa.select(EVIDENCE.c.id, EVIDENCE.c.kind, EVIDENCE.c.ref, EVIDENCE.c.hash, EVIDENCE.c.file_sha256)
+        .where(EVIDENCE.c.item_id == sa.bindparam("p_item"))
+        .order_by(EVIDENCE.c.id)
+    )
 )
 _MEASURE = Prepared(
-    sa.select(MEASURE.c.id, MEASURE.c.done_on).where(
+    lambda: sa.select(MEASURE.c.id, MEASURE.c.done_on).where(
         MEASURE.c.item_id == sa.bindparam("p_item"), MEASURE.c.seq == sa.bindparam("p_seq")
     )
 )
 _MEASURE_DONE = Prepared(
-    MEASURE.update()
-    .where(MEASURE.c.id == sa.bindparam("p_id"))
-    .values(done_on=sa.bindparam("done_on"), done_by=sa.bindparam("done_by"))
+    lambda: (
+        MEASURE.update()
+        .where(MEASURE.c.id == sa.bindparam("p_id"))
+        .values(done_on=sa.bindparam("done_on"), done_by=sa.bindparam("done_by"))
+    )
 )
 _ADD_EVIDENCE = Prepared(
-    EVIDENCE.insert()
-    .values({c.name: sa.bindparam(c.name) for c in EVIDENCE.c if c.name != "id"})
-    .returning(EVIDENCE.c.id)
+    lambda: (
+        EVIDENCE.insert()
+        .values({c.name: sa.bindparam(c.name) for c in EVIDENCE.c if c.name != "id"})
+        .returning(EVIDENCE.c.id)
+    )
 )
 
 
@@ -309,12 +315,14 @@ def _bump(conn: Connection, row: Current, now: datetime, **values: Any) -> None:
     statement = _UPDATES.get(keys)
     if statement is None:
         statement = _UPDATES[keys] = Prepared(
-            ITEM.update()
-            .where(ITEM.c.id == sa.bindparam("p_id"), ITEM.c.version == sa.bindparam("p_version"))
-            .values(
-                version=sa.bindparam("p_next"),
-                updated_at=sa.bindparam("p_at"),
-                **{k: sa.bindparam(k) for k in sorted(keys)},
+            lambda: (
+                ITEM.update()
+                .where(ITEM.c.id == sa.bindparam("p_id"), ITEM.c.version == sa.bindparam("p_version"))
+                .values(
+                    version=sa.bindparam("p_next"),
+                    updated_at=sa.bindparam("p_at"),
+                    **{k: sa.bindparam(k) for k in sorted(keys)},
+                )
             )
         )
     params = {k: _plain(v) for k, v in values.items()}
