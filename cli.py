@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from states.lifecycle import TRANSITIONS, State
-from workflow.cli_common import App, Group, date_arg, emit, json_option, pass_app
+from workflow.cli_common import COUNT, ID, App, Group, date_arg, emit, json_option, pass_app
 
 ITEM_COLUMNS = [
     ("light", "亮灯"),
@@ -84,6 +84,9 @@ def init(app: App, admin: str | None, dept: str | None) -> None:
     """
     from workflow import db, services
 
+    if admin:  # refuse a bad name before creating anything
+        admin = services.clean_text(admin, "姓名", 64, required=True)
+        services.clean_optional(dept, "部门", 200)
     fresh = db.create_schema(app.engine)
     click.echo(
         f"{'已创建' if fresh else '已存在'}数据库：{app.engine.url.render_as_string(hide_password=True)}"
@@ -162,7 +165,7 @@ def db_grants(app: App, role: str, schema: str) -> None:
 
 
 @cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @pass_app
 def import_(app: App, file: Path) -> None:
     """Import a round (people, aspects, items, measures) from YAML — all or nothing.
@@ -300,7 +303,7 @@ def item_list(
 
 
 @item.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @json_option
 @pass_app
 def item_show(app: App, item_id: int, as_json: bool) -> None:
@@ -393,12 +396,12 @@ def _trigger_command(t: Any) -> click.Command:
         f" {needs[t.trigger]} …" if t.trigger in needs else ""
     )
 
-    @click.argument("item_id", type=int)
+    @click.argument("item_id", type=ID)
     @click.option("--reason", help="Why (required for reject and reopen).")
     @click.option("--summary", help="Completion summary (required for submit).")
     @click.option("--finding", help="Revisit finding (required for confirm).")
     @click.option(
-        "--expect-version", type=int, help="Refuse with a conflict if the item changed since you saw it."
+        "--expect-version", type=ID, help="Refuse with a conflict if the item changed since you saw it."
     )
     @pass_app
     def command(
@@ -435,11 +438,11 @@ for _t in TRANSITIONS:
 
 
 @item.command("extend")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--to", "to", required=True, metavar="DATE", help="The new deadline.")
 @click.option("--reason", required=True, help="Why the extension is needed.")
 @click.option("--approved-by", required=True, metavar="NAME", help="The leader or approver who agreed.")
-@click.option("--expect-version", type=int)
+@click.option("--expect-version", type=ID)
 @pass_app
 def item_extend(
     app: App, item_id: int, to: str, reason: str, approved_by: str, expect_version: int | None
@@ -470,7 +473,7 @@ def item_extend(
 
 
 @item.command("reassign")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--reason", required=True)
 @click.option("--leader")
 @click.option("--dept")
@@ -511,7 +514,7 @@ def item_reassign(
 
 
 @item.command("measure-add")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.argument("text")
 @click.option("--owner", help="Department or person carrying it out.")
 @click.option("--due", metavar="DATE")
@@ -534,8 +537,8 @@ def measure_add(app: App, item_id: int, text: str, owner: str | None, due: str |
 
 
 @item.command("measure-done")
-@click.argument("item_id", type=int)
-@click.argument("seq", type=int)
+@click.argument("item_id", type=ID)
+@click.argument("seq", type=ID)
 @click.option("--on", "on", metavar="DATE", help="Completion date (default: today).")
 @pass_app
 def measure_done(app: App, item_id: int, seq: int, on: str | None) -> None:
@@ -552,7 +555,7 @@ def measure_done(app: App, item_id: int, seq: int, on: str | None) -> None:
 
 
 @item.command("progress")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.argument("text")
 @click.option("--on", "on", metavar="DATE", help="Date of the action (default: today).")
 @click.option("--when", "when", help="The date as the report should print it, e.g. 11月初.")
@@ -575,13 +578,13 @@ def progress(app: App, item_id: int, text: str, on: str | None, when: str | None
 
 
 @item.command("evidence")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--kind", required=True, type=click.Choice(["批文", "会议纪要", "照片", "文件", "其他"]))
 @click.option("--ref", help="Document number, e.g. 获政土〔2024〕27号.")
 @click.option(
     "--file",
     "file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="A file, stored in the database by its SHA-256.",
 )
 @click.option("--note")
@@ -688,8 +691,8 @@ def audit_group() -> None:
 
 
 @audit_group.command("log")
-@click.argument("item_id", type=int, required=False)
-@click.option("--limit", type=click.IntRange(1), help="Only the newest N entries.")
+@click.argument("item_id", type=ID, required=False)
+@click.option("--limit", type=COUNT, help="Only the newest N entries.")
 @json_option
 @pass_app
 def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -> None:
@@ -771,7 +774,7 @@ def audit_verify(app: App, head: str | None, as_json: bool) -> None:
 
 
 @audit_group.command("signoff")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @json_option
 @pass_app
 def audit_signoff(app: App, item_id: int, as_json: bool) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from workflow.cli_common import App, date_arg, emit, json_option, pass_app
+from workflow.cli_common import ID, App, date_arg, emit, json_option, pass_app
 
 PROGRESS_MIN_ROWS = 1000  # smaller ledgers import in well under a second: no bar
 
@@ -51,7 +51,7 @@ def ledger() -> None:
 
 
 @ledger.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--encoding", help="Encoding of a CSV file, e.g. gbk (default: utf-8).")
 @_round_option
 @click.option("--sheet", help="Worksheet to read (default: the first with a ledger header).")
@@ -293,7 +293,7 @@ def rule() -> None:
     "--kind", type=click.Choice(["made", "revised"]), required=True, help="made 制定 / revised 修订."
 )
 @click.option("--on", "on", metavar="DATE", required=True, help="Date issued.")
-@click.option("--item", "item_id", type=int, help="The item it answers, if one.")
+@click.option("--item", "item_id", type=ID, help="The item it answers, if one.")
 @click.option("--doc", "doc_ref", help="Document number (文号).")
 @click.option("--note")
 @_round_option
@@ -373,7 +373,7 @@ def accountability() -> None:
 )
 @click.option("--on", "on", metavar="DATE", required=True, help="Date decided.")
 @click.option("--post", help="Unit and post of the person (单位及职务).")
-@click.option("--item", "item_id", type=int, help="The item it concerns, if one.")
+@click.option("--item", "item_id", type=ID, help="The item it concerns, if one.")
 @click.option("--reason")
 @_round_option
 @json_option

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from workflow.cli_common import App, emit, json_option, pass_app
+from workflow.cli_common import COUNT, ID, App, emit, json_option, pass_app
 
 if TYPE_CHECKING:
     from workflow.reminder_config import Settings
@@ -178,9 +178,9 @@ def remind_rules(app: App, at: str | None, as_json: bool) -> None:
 
 
 @remind_group.command("history")
-@click.option("--item", "item_id", type=int, help="Only reminders about this item.")
+@click.option("--item", "item_id", type=ID, help="Only reminders about this item.")
 @click.option("--rule", type=click.Choice(_RULE_NAMES), help="Only this rule.")
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--limit", type=COUNT, default=100, show_default=True)
 @json_option
 @pass_app
 def remind_history(app: App, item_id: int | None, rule: str | None, limit: int, as_json: bool) -> None:
@@ -219,7 +219,7 @@ def outbox_group() -> None:
     type=click.Choice(["pending", "sending", "sent", "failed"]),
     help="Only deliveries in this status.",
 )
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=COUNT, default=50, show_default=True)
 @json_option
 @pass_app
 def outbox_list(app: App, status: str | None, limit: int, as_json: bool) -> None:
@@ -286,7 +286,7 @@ def outbox_show(app: App, ref: str, as_json: bool) -> None:
 
 
 @outbox_group.command("deliver")
-@click.option("--limit", type=click.IntRange(1), help="Try at most this many deliveries.")
+@click.option("--limit", type=COUNT, help="Try at most this many deliveries.")
 @click.option("--retry-failed", is_flag=True, help="First put given-up deliveries back in the queue.")
 @click.option("--now", "at", metavar="DATETIME", help="Deliver as of this moment (default: now).")
 @json_option

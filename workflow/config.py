@@ -8,13 +8,16 @@ Each module that owns a section validates it itself (see `reminders`, `reports`)
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from workflow.errors import InvalidInput
+from workflow.inputs import read_file
 
 DEFAULT_FILE = "zhenggai.toml"
+MAX_FILE_BYTES = 1024 * 1024
 
 
 def load(path: str | Path | None = None) -> dict[str, Any]:
@@ -24,10 +27,18 @@ def load(path: str | Path | None = None) -> dict[str, Any]:
         if named:
             raise InvalidInput(f"配置文件不存在：{file}")
         return {}
+    raw = read_file(file, MAX_FILE_BYTES, empty_ok=True)
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"配置文件 {file} 有误：{exc}") from None
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"配置文件 {file} 不是 UTF-8 文本（第 {exc.start} 字节）：请另存为 UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says where in English ("Invalid value (at line 3, column 7)"); keep only the where.
+        at = re.search(r"line (\d+), column (\d+)", str(exc))
+        where = f"第 {at[1]} 行第 {at[2]} 列" if at else "文件末尾"
+        raise InvalidInput(f"配置文件 {file} 不是有效的 TOML：{where}有语法错误") from None
 
 
 def section(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -14,6 +14,12 @@ MIN_YEAR, MAX_YEAR = 2000, 2099
 _PATTERN = re.compile(r"^\s*(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})\s*日?\s*$")
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A value quoted in an error message: repr (so control characters show), cut to `limit`."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def parse_date(value: object) -> date:
     """2024-12-31, 2024/12/31, 2024.12.31 or 2024年12月31日 (or a date); ValueError in Chinese."""
     if isinstance(value, datetime):
@@ -23,11 +29,11 @@ def parse_date(value: object) -> date:
     else:
         match = _PATTERN.match(str(value))
         if not match:
-            raise ValueError(f"无效的日期：{value!r}（应为 2024-12-31 或 2024年12月31日）")
+            raise ValueError(f"无效的日期：{shown(value)}（应为 2024-12-31 或 2024年12月31日）")
         try:
             day = date(*map(int, match.groups()))
         except ValueError:
-            raise ValueError(f"不存在的日期：{value!r}") from None
+            raise ValueError(f"不存在的日期：{shown(value)}") from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise ValueError(f"日期超出范围：{day}（应在 {MIN_YEAR}—{MAX_YEAR} 年之间）")
     return day

@@ -8,21 +8,32 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy.engine import Connection
 
 from states.lifecycle import Role
 from workflow import audit
 from workflow.dates import parse_date, parse_deadline
 from workflow.errors import InvalidInput, PermissionDenied
+from workflow.inputs import binary_kind, read_file
 from workflow.models import ASPECT, ITEM, MEASURE, PERSON, ROUND
 from workflow.services import clean_text, load_actor
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+COOPERATING_MAX = 1000  # stored joined by 、
+MAX_SHOWN = 200  # errors listed in the message; the rest are counted
 
 
 class Loader(yaml.SafeLoader):
@@ -43,12 +54,25 @@ def load_yaml(text: str) -> Any:
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_control_chars(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            clean_text(value, "文本")  # raises on control characters and overlong text
-        return value
+
+def _strip(value: Any) -> Any:
+    # Python's strip, as clean_text's, before the field's max_length is measured.
+    return value.strip() if isinstance(value, str) else value
+
+
+def _clean(value: str) -> str:
+    try:
+        return clean_text(value, "", 10**9)  # lengths are each field's own max_length
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None  # so pydantic reports it with its place in the file
+
+
+# Every text in the file, also inside lists: stripped and checked like every text the use cases store
+# (pydantic itself refuses lone surrogates, which a YAML escape such as "\ud800" can produce).
+Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_clean)]
+# An optional text left empty is absent, as the use cases store it: an empty leader or handler would
+# otherwise name a person who does not exist.
+OptionalText = Annotated[Text | None, AfterValidator(lambda value: value or None)]
 
 
 def _date(value: Any) -> date:
@@ -56,9 +80,9 @@ def _date(value: Any) -> date:
 
 
 class RoundIn(_Strict):
-    name: str = Field(min_length=1, max_length=200)
-    group: str = Field(min_length=1, max_length=200)
-    unit: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    group: Text = Field(min_length=1, max_length=200)
+    unit: Text = Field(min_length=1, max_length=200)
     visit_start: date | None = None
     visit_end: date | None = None
     feedback_date: date
@@ -70,30 +94,30 @@ class RoundIn(_Strict):
 
 
 class PersonIn(_Strict):
-    name: str = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=64)
     roles: list[Role] = Field(min_length=1)
-    department: str | None = Field(default=None, max_length=200)
-    title: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=200)
+    department: OptionalText = Field(default=None, max_length=200)
+    title: OptionalText = Field(default=None, max_length=200)
+    email: OptionalText = Field(default=None, max_length=200)
 
 
 class MeasureIn(_Strict):
-    text: str = Field(min_length=1, max_length=5000)
-    owner: str | None = Field(default=None, max_length=200)
+    text: Text = Field(min_length=1, max_length=5000)
+    owner: OptionalText = Field(default=None, max_length=200)
     due: date | None = None
 
     _due = field_validator("due", mode="before")(lambda v: None if v is None else _date(v))
 
 
 class ItemIn(_Strict):
-    number: str = Field(min_length=1, max_length=20)
-    title: str = Field(min_length=1, max_length=500)
-    description: str = Field(default="", max_length=20000)
-    instance: str = Field(default="", max_length=20000)
-    leader: str | None = Field(default=None, max_length=64)
-    department: str | None = Field(default=None, max_length=200)
-    cooperating: list[str] = Field(default_factory=list)
-    handler: str | None = Field(default=None, max_length=64)
+    number: Text = Field(min_length=1, max_length=20)
+    title: Text = Field(min_length=1, max_length=500)
+    description: Text = Field(default="", max_length=20000)
+    instance: Text = Field(default="", max_length=20000)
+    leader: OptionalText = Field(default=None, max_length=64)
+    department: OptionalText = Field(default=None, max_length=200)
+    cooperating: list[Text] = Field(default_factory=list)
+    handler: OptionalText = Field(default=None, max_length=64)
     deadline: tuple[str, date | None] | None = None
     measures: list[MeasureIn] = Field(default_factory=list)
     items: list[ItemIn] = Field(default_factory=list, description="specific instances: (1), (2) …")
@@ -101,10 +125,19 @@ class ItemIn(_Strict):
     @field_validator("number", mode="before")
     @classmethod
     def _number(cls, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError('应为文本或整数，如 "1"')
         text = str(value).strip()
         if "/" in text:
             raise ValueError("编号中不能含有 /（层级由文件结构决定）")
         return text
+
+    @field_validator("cooperating")
+    @classmethod
+    def _cooperating(cls, value: list[str]) -> list[str]:
+        if len("、".join(value)) > COOPERATING_MAX:
+            raise ValueError(f"配合单位合计过长（最多 {COOPERATING_MAX} 字）")
+        return value
 
     @field_validator("deadline", mode="before")
     @classmethod
@@ -113,8 +146,8 @@ class ItemIn(_Strict):
 
 
 class AspectIn(_Strict):
-    number: str = Field(min_length=1, max_length=20)
-    title: str = Field(min_length=1, max_length=500)
+    number: Text = Field(min_length=1, max_length=20)
+    title: Text = Field(min_length=1, max_length=500)
     items: list[ItemIn] = Field(min_length=1)
 
 
@@ -131,32 +164,87 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "（文件）"
 
 
+# PyYAML's problems, as a clerk editing the file in Notepad would understand them.
+_YAML_PROBLEMS = (
+    ("cannot start any token", "含有制表符或不能出现在这里的字符（缩进只能用空格）"),
+    ("special characters are not allowed", "含有不允许的控制字符"),
+    ("mapping values are not allowed", "这里不能有冒号（值中含有冒号时请给整个值加引号）"),
+    ("could not find expected ':'", "缺少冒号（应为「键: 值」）"),
+    ("could not determine a constructor", "含有不支持的标签（!!…）"),
+    ("undefined alias", "引用了未定义的锚点（*名称）"),
+    ("unknown escape character", "引号中有未知的转义字符（\\ 后的字符）"),
+    ("end of stream", "引号或括号没有成对"),
+    ("expected ',' or", "括号没有成对，或缺少逗号"),
+    ("expected <block end>", "缩进不一致"),
+    ("did not find expected", "缩进不一致，或缺少「- 」或「键:」"),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or "")
+    return next((text for key, text in _YAML_PROBLEMS if key in problem), "格式错误")
+
+
+# pydantic's error types in the words of this file format (value_error: our own message, in Chinese).
+_VALIDATION_MESSAGES = {
+    "missing": "缺少此项",
+    "extra_forbidden": "未知的项（请检查拼写，可用的项见 README 的导入格式）",
+    "invalid_key": "键应为文本",
+    "string_type": "应为文本",
+    "string_unicode": "含有无法识别的字符：文字不是有效的 UTF-8",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长（最多 {max_length} 字）",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "list_type": "应为列表（以「- 」开头的各行，或 [a, b]）",
+    "model_type": "应为映射（「键: 值」的各行）",
+    "model_attributes_type": "应为映射（「键: 值」的各行）",
+    "dict_type": "应为映射（「键: 值」的各行）",
+    "enum": "应为以下之一：{expected}",
+}
+
+
+def _validation_message(error: Any) -> str:
+    kind = error["type"]
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = _VALIDATION_MESSAGES.get(kind, "无效的值")
+    return template.format(**error.get("ctx", {}))
+
+
 def load_file(path: Path) -> RoundFile:
     """Parse and validate; every error in one InvalidInput naming its place in the file."""
-    try:
-        raw_bytes = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取 {path}：{exc.strerror}") from None
-    if len(raw_bytes) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{path} 太大（{len(raw_bytes)} 字节）")
+    raw_bytes = read_file(path, MAX_FILE_BYTES)
+    kind = binary_kind(raw_bytes)
+    if kind is not None:
+        raise InvalidInput(f"{path} 不是 YAML 文本：{kind}")
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path} 不是 UTF-8 文本（第 {exc.start} 字节）：请另存为 UTF-8") from None
     try:
         raw = load_yaml(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
+        line = text.count("\n", 0, exc.position) + 1
+        raise InvalidInput(
+            f"{path} 不是有效的 YAML：第 {line} 行含有不允许的控制字符 {chr(exc.character)!r}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidInput(f"{path} 不是有效的 YAML：{where}{problem}") from None
+        raise InvalidInput(f"{path} 不是有效的 YAML：{where}{_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path} 不是有效的 YAML：嵌套层次过深") from None
     if not isinstance(raw, dict):
         raise InvalidInput(f"{path} 应是一个包含 round、people、aspects 的 YAML 映射")
     try:
         data = RoundFile.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
-        raise InvalidInput(f"{path} 有 {len(lines)} 处错误：\n" + "\n".join(lines)) from None
+        lines = [f"{_path(e['loc'])}: {_validation_message(e)}" for e in exc.errors()]
+        more = f"\n……另有 {len(lines) - MAX_SHOWN} 处错误未列出" if len(lines) > MAX_SHOWN else ""
+        raise InvalidInput(
+            f"{path} 有 {len(lines)} 处错误：\n" + "\n".join(lines[:MAX_SHOWN]) + more
+        ) from None
     _check_consistency(data)
     return data
 

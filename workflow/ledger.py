@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from states.guards import Actor, Facts, plan_complete
 from states.lifecycle import Role, State
 from workflow import audit
-from workflow.dates import parse_date, parse_deadline
+from workflow.dates import MAX_YEAR, MIN_YEAR, parse_date, parse_deadline, shown
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
 from workflow.ledger_files import REQUIRED, Problem, Table
 from workflow.models import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
@@ -252,8 +252,10 @@ def parse_ledger_deadline(value: Any) -> tuple[str, date | None]:
     m = _MONTH_END.match(text)
     if m:
         year, month = int(m.group(1)), int(m.group(2))
+        if not MIN_YEAR <= year <= MAX_YEAR:  # before building the date: year 0 does not exist
+            raise ValueError(f"日期超出范围：{shown(text)}（应在 {MIN_YEAR}—{MAX_YEAR} 年之间）")
         if 1 <= month <= 12:
-            return "date", parse_date(date(year, month, calendar.monthrange(year, month)[1]))
+            return "date", date(year, month, calendar.monthrange(year, month)[1])
     return parse_deadline(text)
 
 
@@ -333,6 +335,8 @@ def parse_rows(
             aspect_text = text("aspect", 520)
             if aspect_text:
                 aspect = last_aspect = parse_aspect(aspect_text)
+                if len(aspect[0] or "") > 20 or len(aspect[1]) > 500:
+                    fail("aspect", "问题类别的编号（最多 20 字）或名称（最多 500 字）过长")
             elif last_aspect is not None:
                 aspect = last_aspect  # a blank 问题类别 continues the one above
             else:
@@ -466,8 +470,8 @@ def target_round(
     for key in ("visit_start", "visit_end", "feedback_date", "rectification_end"):
         if values.get(key) is not None:
             values[key] = parse_date(values[key])
-    for key in ("group_name", "unit"):
-        values[key] = clean_text(values[key], key, 200, required=True)
+    for key, label in (("group_name", "巡察组"), ("unit", "被巡察单位")):
+        values[key] = clean_text(values[key], label, 200, required=True)
     return RoundTarget(None, {k: values.get(k) for k in ("name", *META_KEYS.values())})
 
 

@@ -5,11 +5,11 @@ module finds the sheet, the header and the data rows, and reports header and mer
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, ZhenggaiError
+from workflow.inputs import binary_kind, read_file
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # an .xlsx is a zip: bound what it unpacks to, too
 HEADER_SCAN_ROWS = 10  # title rows above the header are common; ten is generous
 META_SHEET = "轮次信息"  # written by export: round name, group, unit, dates
 
@@ -125,27 +127,22 @@ def load(
 ) -> Table:
     """Read the file and locate the ledger in it. Raises InvalidInput only when the file cannot be read
     at all; everything else about its layout is collected in `Table.problems`."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取 {path}：{exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InvalidInput(f"{path} 太大（{len(raw)} 字节，最多 {MAX_FILE_BYTES} 字节）")
     suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ".xls"):
+        raise InvalidInput(f"{path}：只能导入 .xlsx 或 .csv 文件")
+    raw = read_file(path, MAX_FILE_BYTES)
     digest = hashlib.sha256(raw).hexdigest()
     merged: list[str] = []
     if suffix in (".xlsx", ".xlsm"):
         if encoding:
             raise InvalidInput("--encoding 只用于 CSV 文件（.xlsx 自带编码）")
-        table, grid, merged = _load_xlsx(path, digest, sheet)
+        table, grid, merged = _load_xlsx(path, raw, digest, sheet)
     elif suffix in (".csv", ".txt"):
         if sheet:
             raise InvalidInput("--sheet 只用于 .xlsx 文件")
         table, grid = _load_csv(path, raw, digest, encoding)
-    elif suffix == ".xls":
-        raise InvalidInput(f"{path} 是旧版 Excel（.xls）文件：请在 Excel 中“另存为” .xlsx 后再导入")
     else:
-        raise InvalidInput(f"{path}：只能导入 .xlsx 或 .csv 文件")
+        raise InvalidInput(f"{path} 是旧版 Excel（.xls）文件：请在 Excel 中“另存为” .xlsx 后再导入")
     _locate(table, grid, merged, ignore_unknown)
     return table
 
@@ -156,11 +153,10 @@ def load(
 def _load_csv(
     path: Path, raw: bytes, digest: str, encoding: str | None
 ) -> tuple[Table, list[tuple[int, list[Any]]]]:
+    kind = binary_kind(raw)
+    if kind is not None:
+        raise InvalidInput(f"{path} 不是 CSV 文本：{kind}")
     name = encoding or "utf-8-sig"
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        raise InvalidInput(f"未知的编码 {name!r}（常用：utf-8、gbk、gb18030）") from None
     try:
         text = raw.decode(name)
     except UnicodeDecodeError as exc:
@@ -170,29 +166,63 @@ def _load_csv(
             else "请确认文件的编码（常用：utf-8、gbk、gb18030）"
         )
         raise InvalidInput(f"{path} 不是 {name} 编码的文本（第 {exc.start} 字节）：{hint}") from None
+    except (LookupError, ValueError):  # no such codec, not a text codec (rot13), a NUL in the name
+        raise InvalidInput(f"未知的编码 {name!r}（常用：utf-8、gbk、gb18030）") from None
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
     try:
-        grid = [(n, list(values)) for n, values in enumerate(csv.reader(io.StringIO(text), dialect), 1)]
+        grid = [(n, list(values)) for n, values in enumerate(reader, 1)]
     except csv.Error as exc:
-        raise InvalidInput(f"{path} 不是有效的 CSV：{exc}") from None
+        reason = (
+            f"单元格过长（超过 {csv.field_size_limit()} 字）"
+            if "field limit" in str(exc)
+            else "格式错误（引号不成对，或含有不该有的字符）"
+        )
+        raise InvalidInput(f"{path} 不是有效的 CSV：第 {reader.line_num} 行{reason}") from None
     return Table(path.name, digest, path.name), grid
 
 
 def _load_xlsx(
-    path: Path, digest: str, wanted: str | None
+    path: Path, raw: bytes, digest: str, wanted: str | None
+) -> tuple[Table, list[tuple[int, list[Any]]], list[str]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            names = z.namelist()
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):  # also a zip whose directory is damaged
+        raise InvalidInput(
+            f"{path} 不是有效的 .xlsx 文件：{binary_kind(raw) or '文件内容不是 Excel 工作簿（与扩展名不符）'}"
+        ) from None
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise InvalidInput(f"{path} 不是有效的 .xlsx 文件：它是一个 zip 压缩包，但里面没有 Excel 工作簿")
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InvalidInput(f"{path} 解压后太大（{unpacked} 字节，最多 {MAX_UNPACKED_BYTES} 字节）")
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns (in English) about parts it drops, such as data validation; the ledger's
+            # cells are what matter here.
+            warnings.simplefilter("ignore")
+            return _read_book(path, raw, digest, wanted)
+    except ZhenggaiError:
+        raise
+    except Exception:  # openpyxl, zipfile, zlib and the XML parsers fail in many ways on a damaged package
+        raise InvalidInput(
+            f"{path} 不是有效的 .xlsx 文件：文件已损坏，或不是 Excel 保存的格式；"
+            "请在 Excel 中打开并另存为 .xlsx 后再导入"
+        ) from None
+
+
+def _read_book(
+    path: Path, raw: bytes, digest: str, wanted: str | None
 ) -> tuple[Table, list[tuple[int, list[Any]]], list[str]]:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        # read_only streams the sheet (about twice as fast on big ledgers) but does not report merged
-        # cells; those are read from the sheet's XML below.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InvalidInput(f"{path} 不是有效的 .xlsx 文件：{exc}") from None
+    # read_only streams the sheet (about twice as fast on big ledgers) but does not report merged
+    # cells; those are read from the sheet's XML below.
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     try:
         names = book.sheetnames
         if wanted is not None and wanted not in names:
@@ -217,7 +247,7 @@ def _load_xlsx(
     finally:
         book.close()
     table = Table(path.name, digest, chosen, meta=meta)
-    return table, grid, _merged_ranges(path, chosen)
+    return table, grid, _merged_ranges(raw, chosen)
 
 
 def _meta(sheet: Any) -> dict[str, str]:
@@ -240,9 +270,9 @@ _NS = {
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
 
 
-def _merged_ranges(path: Path, sheet_name: str) -> list[str]:
+def _merged_ranges(raw: bytes, sheet_name: str) -> list[str]:
     """The merged ranges of one sheet, e.g. ['A1:M1', 'B4:B6'], straight from the package XML."""
-    with zipfile.ZipFile(path) as z:
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
         workbook = ElementTree.fromstring(z.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels}

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from workflow import clock, db
+from workflow.inputs import MAX_INT
 from workflow.models_reminders import MESSAGE, OUTBOX
 from workflow.reminder_config import Settings, SmtpChannel, WebhookChannel
 from workflow.reminder_text import who
@@ -416,7 +417,7 @@ def message(conn: Connection, ref: str) -> dict[str, Any]:
     from workflow.errors import NotFound
 
     key = ref
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit() and len(ref) < 20 and int(ref) <= MAX_INT:
         found = conn.execute(sa.select(OUTBOX.c.message_key).where(OUTBOX.c.id == int(ref))).scalar()
         key = found or ref
     rows = conn.execute(

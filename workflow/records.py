@@ -11,11 +11,10 @@ from sqlalchemy.engine import Connection
 
 from states.lifecycle import Role
 from workflow import audit
-from workflow.clock import local_today
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import ITEM, ROUND
 from workflow.models_ledger import ACCOUNTABILITY, RULE
-from workflow.services import clean_text, load_actor
+from workflow.services import clean_text, load_actor, occurred
 
 RULE_KINDS = {"made": "制定", "revised": "修订"}
 # The usual forms, mildest first (中共中央《中国共产党问责条例》 and practice).
@@ -66,12 +65,6 @@ def _round_and_item(conn: Connection, round_name: str | None, item_id: int | Non
     return resolve_round(conn, round_name).id, None
 
 
-def _day(value: date, now: datetime, label: str) -> date:
-    if value > local_today(now):
-        raise InvalidInput(f"{label} {value} 晚于今天：只记录已经发生的事")
-    return value
-
-
 def add_rule(
     conn: Connection,
     actor_name: str | None,
@@ -95,7 +88,7 @@ def add_rule(
         "item_id": item_id,
         "title": clean_text(title, "制度名称", 500, required=True),
         "kind": kind,
-        "issued_on": _day(issued_on, now, "印发日期"),
+        "issued_on": occurred(issued_on, now, "印发日期"),
         "doc_ref": clean_text(doc_ref, "文号", 200) or None,
         "note": clean_text(note, "说明", 5000) or None,
         "actor": actor,
@@ -131,7 +124,7 @@ def add_accountability(
         "person": clean_text(person, "被问责人", 64, required=True),
         "post": clean_text(post, "单位及职务", 200) or None,
         "measure": measure,
-        "decided_on": _day(decided_on, now, "问责日期"),
+        "decided_on": occurred(decided_on, now, "问责日期"),
         "reason": clean_text(reason, "问责事由", 5000) or None,
         "actor": actor,
         "created_at": now,

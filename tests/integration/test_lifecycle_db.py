@@ -109,7 +109,7 @@ def test_a_stale_version_is_a_conflict(seeded: sa.Engine, tick: Clock) -> None:
     with db.unit_of_work(seeded) as conn:
         services.fire(conn, 1, "assign", OFFICE, tick(), expect_version=1)
     with pytest.raises(Conflict, match="已被他人改动"), db.unit_of_work(seeded) as conn:
-        services.add_progress(conn, 1, HANDLER, tick(), on=date(2024, 10, 22), text="x")
+        services.add_progress(conn, 1, HANDLER, tick(), on=date(2024, 10, 21), text="x")
         services.fire(conn, 1, "start", HANDLER, tick(), expect_version=2)
     assert state(seeded, 1) == ("assigned", 2)  # the progress entry of that transaction is gone too
     with db.reading(seeded) as conn:

@@ -42,7 +42,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     tag = uuid.uuid4().hex[:8]
     role, login = f"zg_app_{tag}", f"zg_user_{tag}"
     url = sa.make_url(admin_url)
-    schema = url.query["options"].split("=", 1)[1]
+    schema = str(url.query["options"]).split("=", 1)[1]
     with admin.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql(grants.sql(role, schema))

@@ -1,0 +1,504 @@
+"""Bad input through the command line: every option and argument that takes text, a date, a number or
+a file. Each answer is exit code 1 and one line on stderr saying in Chinese what is wrong — never a
+traceback, never English from a library — and the database is exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from cli import cli
+from tests.backends import fresh_url
+from tests.bad_input_fixtures import BAD_DATES, BAD_TEXT, HANDLER, OFFICE, SQL, assert_clear, dump, seed
+from tests.ledger_fixtures import row, write_csv
+from workflow import db
+from workflow.demo import example_path
+
+Invoke = Callable[..., Result]
+NOW = "2025-01-10T10:00"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sa.Engine]]:
+    """One seeded database (item 1 in 整改中) shared by every refusal here: each must leave it as it was."""
+    url = fresh_url(tmp_path_factory.mktemp("cli"))
+    engine = db.make_engine(url)
+    seed(engine)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture
+def run(database: tuple[str, sa.Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", database[0])
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    for name in ("ZHENGGAI_USER", "ZHENGGAI_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, who: str | None = OFFICE) -> Result:
+        return runner.invoke(cli, [*(["--as", who] if who else []), *args], catch_exceptions=False)
+
+    return invoke
+
+
+def refused(
+    run: Invoke, engine: sa.Engine, args: list[str], *allowed: object, who: str | None = OFFICE
+) -> str:
+    """Exit 1, nothing on stdout, one clear Chinese line first on stderr; the database unchanged."""
+    before = dump(engine)
+    result = run(*args, who=who)
+    assert result.exit_code == 1, f"{args[:4]}: exit {result.exit_code}\n{result.output[:500]}"
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert_clear(result.stderr.removeprefix("Error: "), *allowed, *args)
+    assert dump(engine) == before
+    return result.stderr
+
+
+# --- text -------------------------------------------------------------------------------------------------
+
+Args = Callable[[str], list[str]]
+TEXT_OPTIONS: dict[str, tuple[Args, str]] = {
+    "person add NAME": (lambda v: ["person", "add", v, "--role", "leader"], OFFICE),
+    "person add --dept": (lambda v: ["person", "add", "新人", "--role", "leader", "--dept", v], OFFICE),
+    "person add --title": (lambda v: ["person", "add", "新人", "--role", "leader", "--title", v], OFFICE),
+    "person add --email": (lambda v: ["person", "add", "新人", "--role", "leader", "--email", v], OFFICE),
+    "init --admin": (lambda v: ["init", "--admin", v], OFFICE),
+    "item assign --reason": (lambda v: ["item", "assign", "3", "--reason", v], OFFICE),
+    "item submit --summary": (lambda v: ["item", "submit", "1", "--summary", v], HANDLER),
+    "item confirm --finding": (lambda v: ["item", "confirm", "1", "--finding", v], OFFICE),
+    "item extend --reason": (
+        lambda v: ["item", "extend", "1", "--to", "2025-03-31", "--reason", v, "--approved-by", "徐波"],
+        HANDLER,
+    ),
+    "item extend --approved-by": (
+        lambda v: ["item", "extend", "1", "--to", "2025-03-31", "--reason", "r", "--approved-by", v],
+        HANDLER,
+    ),
+    "item reassign --reason": (
+        lambda v: ["item", "reassign", "1", "--reason", v, "--dept", "新部门"],
+        OFFICE,
+    ),
+    "item reassign --dept": (lambda v: ["item", "reassign", "1", "--reason", "调整", "--dept", v], OFFICE),
+    "item reassign --leader": (
+        lambda v: ["item", "reassign", "1", "--reason", "调整", "--leader", v],
+        OFFICE,
+    ),
+    "item reassign --handler": (
+        lambda v: ["item", "reassign", "1", "--reason", "调整", "--handler", v],
+        OFFICE,
+    ),
+    "item reassign --cooperating": (
+        lambda v: ["item", "reassign", "1", "--reason", "调整", "--cooperating", v],
+        OFFICE,
+    ),
+    "item measure-add TEXT": (lambda v: ["item", "measure-add", "1", v], OFFICE),
+    "item measure-add --owner": (lambda v: ["item", "measure-add", "1", "新措施", "--owner", v], OFFICE),
+    "item progress TEXT": (lambda v: ["item", "progress", "1", v, "--on", "2025-01-09"], HANDLER),
+    "item progress --when": (lambda v: ["item", "progress", "1", "进展", "--when", v], HANDLER),
+    "item evidence --ref": (lambda v: ["item", "evidence", "1", "--kind", "批文", "--ref", v], HANDLER),
+    "item evidence --note": (
+        lambda v: ["item", "evidence", "1", "--kind", "批文", "--ref", "文号", "--note", v],
+        HANDLER,
+    ),
+    "rule add TITLE": (lambda v: ["rule", "add", v, "--kind", "made", "--on", "2025-01-09"], OFFICE),
+    "rule add --doc": (
+        lambda v: ["rule", "add", "制度", "--kind", "made", "--on", "2025-01-09", "--doc", v],
+        OFFICE,
+    ),
+    "rule add --note": (
+        lambda v: ["rule", "add", "制度", "--kind", "made", "--on", "2025-01-09", "--note", v],
+        OFFICE,
+    ),
+    "accountability add NAME": (
+        lambda v: ["accountability", "add", v, "--measure", "约谈", "--on", "2025-01-09"],
+        OFFICE,
+    ),
+    "accountability add --post": (
+        lambda v: ["accountability", "add", "张某", "--measure", "约谈", "--on", "2025-01-09", "--post", v],
+        OFFICE,
+    ),
+    "accountability add --reason": (
+        lambda v: ["accountability", "add", "张某", "--measure", "约谈", "--on", "2025-01-09", "--reason", v],
+        OFFICE,
+    ),
+    "accountability add --measure": (
+        lambda v: ["accountability", "add", "张某", "--measure", v, "--on", "2025-01-09"],
+        OFFICE,
+    ),
+    "person login LOGIN": (lambda v: ["person", "login", "徐波", v], OFFICE),
+    "db grants --role": (lambda v: ["db", "grants", "--role", v], OFFICE),
+    "--as": (lambda v: ["--as", v, "item", "assign", "3"], ""),
+    "--round of a read command": (lambda v: ["board", "--round", v], OFFICE),
+}
+CLI_TEXT = {k: BAD_TEXT[k] for k in ("overlong", "NUL", "ESC", "C1", "GBK bytes")}
+
+
+@pytest.mark.parametrize("kind", list(CLI_TEXT))
+@pytest.mark.parametrize("option", list(TEXT_OPTIONS))
+def test_bad_text_in_any_option_exits_1_in_chinese_and_stores_nothing(
+    run: Invoke, database: tuple[str, sa.Engine], option: str, kind: str
+) -> None:
+    args, who = TEXT_OPTIONS[option]
+    refused(run, database[1], args(CLI_TEXT[kind]), who=who or None)
+
+
+@pytest.mark.parametrize("value", [BAD_TEXT["NUL"], BAD_TEXT["GBK bytes"]])
+@pytest.mark.parametrize(
+    "args",
+    [["item", "list", "--dept"], ["item", "list", "--leader"], ["report", "public", "--round"], ["--db"]],
+)
+def test_text_no_database_can_hold_is_refused_even_where_it_is_only_looked_up(
+    run: Invoke, database: tuple[str, sa.Engine], args: list[str], value: str
+) -> None:
+    command = [*args, value] if args != ["--db"] else ["--db", value, "item", "list"]
+    refused(run, database[1], command)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["person", "login", "徐波", SQL], ["db", "grants", "--role", SQL], ["db", "grants", "--schema", SQL]],
+)
+def test_sql_like_text_where_a_name_goes_into_sql_is_refused(
+    run: Invoke, database: tuple[str, sa.Engine], args: list[str]
+) -> None:
+    refused(run, database[1], args)
+
+
+def test_sql_like_text_through_the_cli_is_stored_verbatim(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", fresh_url(tmp_path))
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    runner = CliRunner()
+
+    def ok(*args: str) -> str:
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    ok("init", "--admin", OFFICE)
+    ok("--as", OFFICE, "import", str(example_path("taishan.yaml")))
+    ok("--as", OFFICE, "person", "add", SQL, "--role", "leader", "--dept", SQL)
+    ok("--as", OFFICE, "item", "measure-add", "1", SQL, "--owner", SQL)
+    ok("--as", OFFICE, "rule", "add", SQL, "--kind", "made", "--on", "2025-01-09", "--doc", SQL)
+    assert SQL in ok("person", "list") and f'"department": "{SQL}"' in ok("person", "list", "--json")
+    assert SQL in ok("--as", OFFICE, "item", "show", "1")
+    assert f'"title": "{SQL}"' in ok("rule", "list", "--json")
+    assert ok("item", "list", "--dept", SQL).strip() == "（没有符合条件的事项）"
+    assert ok("item", "list", "--json").count('"id"') == 3
+    assert ok("audit", "verify").startswith("审计链完整")
+
+
+# --- dates --------------------------------------------------------------------------------------------------
+
+DATE_OPTIONS: dict[str, tuple[Args, str]] = {
+    "item measure-add --due": (lambda d: ["item", "measure-add", "1", "新措施", "--due", d], OFFICE),
+    "item extend --to": (
+        lambda d: ["item", "extend", "1", "--to", d, "--reason", "r", "--approved-by", "徐波"],
+        HANDLER,
+    ),
+    "item progress --on": (lambda d: ["item", "progress", "1", "进展", "--on", d], HANDLER),
+    "item measure-done --on": (lambda d: ["item", "measure-done", "1", "1", "--on", d], HANDLER),
+    "rule add --on": (lambda d: ["rule", "add", "制度", "--kind", "made", "--on", d], OFFICE),
+    "accountability add --on": (
+        lambda d: ["accountability", "add", "张某", "--measure", "约谈", "--on", d],
+        OFFICE,
+    ),
+    "report public --as-of": (lambda d: ["report", "public", "--as-of", d], OFFICE),
+    "report public --date": (lambda d: ["report", "public", "--date", d], OFFICE),
+    "report weekly --as-of": (lambda d: ["report", "weekly", "--as-of", d], OFFICE),
+    "report monthly --as-of": (lambda d: ["report", "monthly", "--as-of", d], OFFICE),
+    "board --as-of": (lambda d: ["board", "--as-of", d], OFFICE),
+    "ledger export --as-of": (lambda d: ["ledger", "export", "台账.xlsx", "--as-of", d], OFFICE),
+    "ledger import --feedback-date": (
+        lambda d: [
+            "ledger",
+            "import",
+            "台账.csv",
+            "--round",
+            "新轮次",
+            "--group",
+            "组",
+            "--unit",
+            "单位",
+            "--feedback-date",
+            d,
+        ],
+        OFFICE,
+    ),
+    "--now": (lambda d: ["--now", d, "item", "list"], OFFICE),
+    "--now of a write": (lambda d: ["--now", d, "item", "progress", "1", "进展"], HANDLER),
+    "remind run --now": (lambda d: ["remind", "run", "--now", d, "--no-deliver"], OFFICE),
+    "remind rules --now": (lambda d: ["remind", "rules", "--now", d], OFFICE),
+    "outbox deliver --now": (lambda d: ["outbox", "deliver", "--now", d], OFFICE),
+}
+
+
+@pytest.mark.parametrize("text", [*BAD_DATES, "明天", "2024-1-1-1"])
+@pytest.mark.parametrize("option", list(DATE_OPTIONS))
+def test_a_far_impossible_or_unreadable_date_exits_1_in_chinese(
+    run: Invoke, database: tuple[str, sa.Engine], tmp_path: Path, option: str, text: str
+) -> None:
+    write_csv(tmp_path / "台账.csv", [row(1)])
+    args, who = DATE_OPTIONS[option]
+    refused(run, database[1], args(text), who=who)
+    assert not (tmp_path / "台账.xlsx").exists()
+
+
+def test_progress_dated_after_today_is_refused(run: Invoke, database: tuple[str, sa.Engine]) -> None:
+    stderr = refused(run, database[1], ["item", "progress", "1", "进展", "--on", "2025-01-11"], who=HANDLER)
+    assert "晚于今天" in stderr
+
+
+# --- numbers ------------------------------------------------------------------------------------------------
+
+HUGE = (str(2**63), "-" + str(2**63), str(10**40), "9" * 5000)
+NUMBER_OPTIONS: dict[str, Args] = {
+    "item show ID": lambda n: ["item", "show", "--", n],
+    "item assign ID": lambda n: ["item", "assign", "--", n],
+    "item evidence ID": lambda n: ["item", "evidence", "--kind", "批文", "--ref", "x", "--", n],
+    "item measure-done SEQ": lambda n: ["item", "measure-done", "--", "1", n],
+    "--expect-version": lambda n: ["item", "assign", "3", f"--expect-version={n}"],
+    "audit log ITEM": lambda n: ["audit", "log", "--", n],
+    "audit log --limit": lambda n: ["audit", "log", f"--limit={n}"],
+    "audit signoff ITEM": lambda n: ["audit", "signoff", "--", n],
+    "rule add --item": lambda n: [
+        "rule",
+        "add",
+        "制度",
+        "--kind",
+        "made",
+        "--on",
+        "2025-01-09",
+        f"--item={n}",
+    ],
+    "accountability add --item": lambda n: [
+        "accountability",
+        "add",
+        "张某",
+        "--measure",
+        "约谈",
+        "--on",
+        "2025-01-09",
+        f"--item={n}",
+    ],
+    "remind history --item": lambda n: ["remind", "history", f"--item={n}"],
+    "remind history --limit": lambda n: ["remind", "history", f"--limit={n}"],
+    "outbox list --limit": lambda n: ["outbox", "list", f"--limit={n}"],
+    "outbox deliver --limit": lambda n: ["outbox", "deliver", f"--limit={n}"],
+    "outbox show REF": lambda n: ["outbox", "show", "--", n],
+}
+
+
+@pytest.mark.parametrize("number", HUGE, ids=["2^63", "-2^63", "10^40", "5000 digits"])
+@pytest.mark.parametrize("option", list(NUMBER_OPTIONS))
+def test_a_number_no_database_can_hold_exits_1_in_chinese(
+    run: Invoke, database: tuple[str, sa.Engine], option: str, number: str
+) -> None:
+    refused(run, database[1], NUMBER_OPTIONS[option](number))
+
+
+@pytest.mark.parametrize(
+    "args", [["audit", "log", "--limit=0"], ["item", "show", "0"], ["item", "show", "--", "-1"]]
+)
+def test_a_count_below_one_or_an_id_that_cannot_exist_exits_1(
+    run: Invoke, database: tuple[str, sa.Engine], args: list[str]
+) -> None:
+    refused(run, database[1], args)
+
+
+# --- files --------------------------------------------------------------------------------------------------
+
+Make = Callable[[Path], Path]
+
+
+def _bytes(name: str, data: bytes) -> Make:
+    def make(tmp: Path) -> Path:
+        (tmp / name).write_bytes(data)
+        return tmp / name
+
+    return make
+
+
+def _folder(name: str) -> Make:
+    def make(tmp: Path) -> Path:
+        (tmp / name).mkdir()
+        return tmp / name
+
+    return make
+
+
+def _sparse(name: str, size: int) -> Make:
+    def make(tmp: Path) -> Path:
+        with (tmp / name).open("wb") as f:
+            f.truncate(size)
+        return tmp / name
+
+    return make
+
+
+def _fifo(tmp: Path) -> Path:
+    os.mkfifo(tmp / "pipe.pdf")
+    return tmp / "pipe.pdf"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+FILES: dict[str, tuple[Make, Callable[[Path], list[str]], str]] = {
+    "import: a directory": (_folder("round.yaml"), lambda p: ["import", str(p)], "文件夹"),
+    "import: missing": (lambda tmp: tmp / "none.yaml", lambda p: ["import", str(p)], "文件不存在"),
+    "import: empty": (_bytes("round.yaml", b""), lambda p: ["import", str(p)], "是空文件"),
+    "import: a PNG": (_bytes("round.yaml", PNG), lambda p: ["import", str(p)], "PNG 图片"),
+    "import: a list": (_bytes("round.yaml", b"- a\n- b\n"), lambda p: ["import", str(p)], "YAML 映射"),
+    "import: GBK": (
+        _bytes("round.yaml", "round:\n  name: 太山镇\n".encode("gbk")),
+        lambda p: ["import", str(p)],
+        "UTF-8",
+    ),
+    "import: huge": (_sparse("round.yaml", 21 * 2**20), lambda p: ["import", str(p)], "太大"),
+    "import: deep": (_bytes("round.yaml", b"[" * 20_000), lambda p: ["import", str(p)], "YAML"),
+    "ledger: a PNG named .xlsx": (
+        _bytes("台账.xlsx", PNG),
+        lambda p: ["ledger", "import", str(p)],
+        "PNG 图片",
+    ),
+    "ledger: a zip that is no workbook": (
+        _bytes("台账.xlsx", b"PK\x05\x06" + bytes(18)),
+        lambda p: ["ledger", "import", str(p)],
+        "没有 Excel 工作簿",
+    ),
+    "ledger: a directory": (_folder("台账.xlsx"), lambda p: ["ledger", "import", str(p)], "文件夹"),
+    "ledger: missing": (lambda tmp: tmp / "none.csv", lambda p: ["ledger", "import", str(p)], "文件不存在"),
+    "ledger: empty": (_bytes("台账.csv", b""), lambda p: ["ledger", "import", str(p)], "是空文件"),
+    "ledger: huge": (_sparse("台账.csv", 101 * 2**20), lambda p: ["ledger", "import", str(p)], "太大"),
+    "ledger: GBK without --encoding": (
+        lambda tmp: write_csv(tmp / "台账.csv", [row(1)], encoding="gbk"),
+        lambda p: ["ledger", "import", str(p)],
+        "--encoding gbk",
+    ),
+    "ledger: --encoding rot13": (
+        lambda tmp: write_csv(tmp / "台账.csv", [row(1)]),
+        lambda p: ["ledger", "import", str(p), "--encoding", "rot13"],
+        "未知的编码",
+    ),
+    "ledger: an old .xls": (
+        _bytes("台账.xls", b"\xd0\xcf\x11\xe0" + bytes(64)),
+        lambda p: ["ledger", "import", str(p)],
+        ".xls",
+    ),
+    "evidence: a directory": (
+        _folder("scan"),
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "文件夹",
+    ),
+    "evidence: missing": (
+        lambda tmp: tmp / "none.pdf",
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "文件不存在",
+    ),
+    "evidence: empty": (
+        _bytes("scan.pdf", b""),
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "是空文件",
+    ),
+    "evidence: a pipe": (
+        _fifo,
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "不是普通文件",
+    ),
+    "evidence: huge": (
+        _sparse("scan.pdf", 101 * 2**20),
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "太大",
+    ),
+    "evidence: an ESC in the name": (
+        _bytes("scan\x1b[2J.pdf", b"%PDF"),
+        lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
+        "文件名含有控制字符",
+    ),
+    "--config: a directory": (_folder("conf"), lambda p: ["--config", str(p), "board"], "文件夹"),
+    "--config: missing": (lambda tmp: tmp / "none.toml", lambda p: ["--config", str(p), "board"], "不存在"),
+    "--config: not TOML": (
+        _bytes("z.toml", b"[report\nx = = 1\n"),
+        lambda p: ["--config", str(p), "board"],
+        "TOML",
+    ),
+    "--config: GBK": (
+        _bytes("z.toml", "[report]\nshort_name = '太山镇'\n".encode("gbk")),
+        lambda p: ["--config", str(p), "board"],
+        "UTF-8",
+    ),
+    "--config: a PNG": (_bytes("z.toml", PNG), lambda p: ["--config", str(p), "board"], "配置文件"),
+}
+
+
+@pytest.mark.parametrize("case", list(FILES))
+def test_a_file_that_is_not_what_it_should_be_exits_1_in_chinese(
+    run: Invoke, database: tuple[str, sa.Engine], tmp_path: Path, case: str
+) -> None:
+    make, args, says = FILES[case]
+    who = HANDLER if case.startswith("evidence") else OFFICE
+    stderr = refused(run, database[1], args(make(tmp_path)), who=who)
+    assert says in stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "public", "--out", "没有的文件夹/通报.md"],
+        ["report", "weekly", "--out", "没有的文件夹/周通报.docx"],
+        ["board", "--html", "没有的文件夹/挂图作战.html"],
+        ["ledger", "export", "没有的文件夹/台账.xlsx"],
+    ],
+)
+def test_an_output_file_in_a_folder_that_does_not_exist_exits_1(
+    run: Invoke, database: tuple[str, sa.Engine], args: list[str]
+) -> None:
+    assert "文件或文件夹不存在" in refused(run, database[1], args)
+
+
+def test_a_database_url_that_is_no_database_exits_1(run: Invoke, database: tuple[str, sa.Engine]) -> None:
+    for url in ("not a url", "mysql://somewhere/db", "http://example.org/zhenggai"):
+        assert "数据库地址" in refused(run, database[1], ["--db", url, "item", "list"])
+
+
+# --- the real command line: bytes that are not UTF-8 ----------------------------------------------------------
+
+
+def test_gbk_bytes_on_a_real_command_line_are_refused_with_a_hint(
+    database: tuple[str, sa.Engine], tmp_path: Path
+) -> None:
+    exe = Path(sys.executable).with_name("zhenggai")
+    env = {
+        **os.environ,
+        "ZHENGGAI_DB": database[0],
+        "ZHENGGAI_NOW": NOW,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+    env.pop("ZHENGGAI_CONFIG", None)
+    gbk_file = os.fsencode(tmp_path) + b"/" + "台账".encode("gbk") + b".csv"
+    write_csv(Path(os.fsdecode(gbk_file)), [row(1)])
+    before = dump(database[1])
+    commands: list[list[str | bytes | Path]] = [
+        [exe, "--as", OFFICE, "person", "add", "张三".encode("gbk"), "--role", "leader"],
+        [exe, "--as", OFFICE, "ledger", "import", gbk_file],
+        [exe, "--as", OFFICE.encode("gbk"), "item", "list"],
+    ]
+    for argv in commands:
+        done = subprocess.run(argv, env=env, capture_output=True, check=False, cwd=tmp_path)
+        stderr = done.stderr.decode("utf-8")
+        assert done.returncode == 1 and done.stdout == b"", stderr
+        assert stderr.startswith("Error: 命令行参数") and "不是有效的 UTF-8 文本" in stderr
+        assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert dump(database[1]) == before

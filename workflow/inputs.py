@@ -1,0 +1,79 @@
+"""Files people hand in (a round in YAML, a ledger, an evidence file, the configuration): read whole,
+bounded, and refused with a reason a clerk can act on instead of an operating-system message."""
+
+from __future__ import annotations
+
+import errno
+import stat
+from pathlib import Path
+
+from workflow.errors import InvalidInput
+
+# The largest id or count a database integer holds (BIGINT on PostgreSQL, INTEGER on SQLite).
+MAX_INT = 2**63 - 1
+
+_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ELOOP: "符号链接循环",
+    errno.EISDIR: "这是一个文件夹，不是文件",
+    errno.EROFS: "只读的文件系统",
+    errno.ENOSPC: "磁盘已满",
+    errno.EIO: "读写出错",
+}
+
+
+_MAGIC = {
+    b"PK\x03\x04": "这是一个 zip 压缩包（.xlsx 工作簿也是：若是，请把扩展名改为 .xlsx）",
+    b"\xd0\xcf\x11\xe0": "这是旧版 Excel（.xls）或其他 Office 97–2003 文件，请在 Excel 中“另存为” .xlsx",
+    b"\x89PNG": "这是一张 PNG 图片",
+    b"\xff\xd8\xff": "这是一张 JPEG 图片",
+    b"%PDF": "这是一个 PDF 文件",
+}
+
+
+def binary_kind(raw: bytes) -> str | None:
+    """What a file is by its first bytes, when it is a kind people mistake for a text or a ledger."""
+    return next((text for magic, text in _MAGIC.items() if raw.startswith(magic)), None)
+
+
+def size_text(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} 字节"
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be used, in Chinese (the operating system's own text is English)."""
+    return _REASONS.get(exc.errno or 0) or f"系统错误 {exc.errno}"
+
+
+def _unreadable(path: Path, exc: OSError) -> InvalidInput:
+    reason = "文件不存在" if exc.errno == errno.ENOENT else os_reason(exc)
+    return InvalidInput(f"无法读取 {path}：{reason}")
+
+
+def read_file(path: Path, limit: int, *, empty_ok: bool = False) -> bytes:
+    """The whole of a regular file of at most `limit` bytes (and not empty, unless `empty_ok`); the
+    size is checked before reading, so a huge file (or a device that never ends) costs nothing."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(f"无法读取 {path}：这是一个文件夹，不是文件")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"无法读取 {path}：不是普通文件（设备、管道或套接字）")
+    if info.st_size == 0 and not empty_ok:
+        raise InvalidInput(f"{path} 是空文件")
+    if info.st_size > limit:
+        raise InvalidInput(f"{path} 太大（{size_text(info.st_size)}，最多 {size_text(limit)}）")
+    try:
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if len(data) > limit:  # it grew after the check
+        raise InvalidInput(f"{path} 太大（超过 {size_text(limit)}）")
+    return data
