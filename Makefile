@@ -26,7 +26,7 @@ lint: $(STAMP)
 # (127.0.0.1:5432, trust auth, database `test`; override with ZHENGGAI_TEST_PG).
 test: $(STAMP) lint
 	$(BIN)/pytest -q
-	ZHENGGAI_TEST_BACKEND=postgresql $(BIN)/pytest -q tests/integration tests/e2e
+	ZHENGGAI_TEST_BACKEND=postgresql $(BIN)/pytest -q tests/integration tests/e2e tests/load
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -q

@@ -138,11 +138,12 @@ def refusals(name: str, f: Facts) -> list[str]:
     rule = BY_TRIGGER.get(name) or BY_ACTION.get(name)
     if rule is None:
         return [f"未知操作：{name}"]
+    # Who may act comes first: someone without the role is told so, not about the item's state.
+    if not f.actor.roles & set(rule.roles):
+        need = "、".join(r.label for r in rule.roles)
+        return [f"{f.actor.name} 没有{rule.label}的权限（需要角色：{need}）"]
     states = rule.source if name in BY_TRIGGER else rule.states  # type: ignore[union-attr]
     if f.state not in states:
         allowed = "、".join(s.label for s in states)
         return [f"事项当前为「{f.state.label}」，只有「{allowed}」时才能{rule.label}"]
-    if not f.actor.roles & set(rule.roles):
-        need = "、".join(r.label for r in rule.roles)
-        return [f"{f.actor.name} 没有{rule.label}的权限（需要角色：{need}）"]
     return [reason for g in rule.guards if (reason := GUARDS[g](f)) is not None]

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
-from workflow.db import CHAIN_LOCK
+from workflow.db import CHAIN_LOCK, unit_of_work
 from workflow.models import AUDIT
 from workflow.prepared import Prepared
 
@@ -285,7 +285,8 @@ def verify_engine(
     Each entry's hash depends only on its own stored fields (its prev_hash included), so ranges can
     be hashed independently; the links between ranges are checked here, in order."""
     workers = workers or min(os.cpu_count() or 1, 8)
-    with engine.connect() as conn, conn.begin():
+    # A reader: no write lock (BEGIN IMMEDIATE / the chain lock), so verify never waits for writers.
+    with unit_of_work(engine, write=False) as conn:
         lo, hi, n = conn.execute(
             sa.select(sa.func.min(AUDIT.c.seq), sa.func.max(AUDIT.c.seq), sa.func.count())
         ).one()
@@ -300,5 +301,5 @@ def verify_engine(
 
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
         spans = list(pool.map(_scan_range, *zip(*[(url, a, b) for a, b in ranges], strict=True)))
-    with engine.connect() as conn, conn.begin():
+    with unit_of_work(engine, write=False) as conn:
         return _check_head(conn, _stitch(spans), expect_head)

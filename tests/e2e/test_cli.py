@@ -106,7 +106,8 @@ def test_item_show_json_carries_state_version_deadline_and_actions(seeded_run: I
     assert {"id", "state", "version", "deadline", "available", "blocked", "colour"} <= set(data)
     assert (data["id"], data["state"], data["version"], data["deadline"]) == (1, "reported", 1, "2024-12-31")
     assert "assign" in data["available"]
-    assert data["blocked"]["approve"] == "事项当前为「已登记」，只有「待销号审核」时才能销号"
+    assert data["blocked"]["approve"] == "镇整改办 没有销号的权限（需要角色：销号审核人）"
+    assert data["blocked"]["start"] == "事项当前为「已登记」，只有「已交办」时才能开始整改"
 
 
 @pytest.mark.parametrize(
