@@ -6,10 +6,10 @@
    synchronous_commit=on). A conflict is an action refused because another process changed the item
    after it was read. Two pools: a wide one (few collisions) and a hot one (many).
 2. Over --big items (1,000,000 by default; 20% open): the overdue query (`item list --overdue`, i.e.
-   queries.list_items(overdue=True), and the count the summary runs) and the weekly reminder rules
-   (reminders.plan with only the weekly dispatch and bulletin enabled), with the plans of their
+   item_queries.list_items(overdue=True), and the count the summary runs) and the weekly reminder rules
+   (run.plan with only the weekly dispatch and bulletin enabled), with the plans of their
    statements (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
-3. `audit verify` (audit.verify_engine, what the command runs; audit.verify in one process for
+3. `audit verify` (verify.verify_engine, what the command runs; verify.verify in one process for
    reference) over --audit-rows entries (1,000,000).
 
 Large data is bulk-loaded (executemany on SQLite, COPY on PostgreSQL), then ANALYZEd. PostgreSQL runs
@@ -42,8 +42,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import audit, clock, db, queries, reminder_config, reminders, services
+from workflow import clock, db
+from workflow.audit import chain, verify
 from workflow.errors import Conflict, ZhenggaiError
+from workflow.items import actions, store
+from workflow.read import clauses
+from workflow.read import items as item_queries
+from workflow.reminders import run
+from workflow.reminders import settings as reminder_settings
 
 OFFICE, LEADER, HANDLER, APPROVER = "镇整改办", "徐波", "规划办经办人", "县委巡察办"
 DEPARTMENT = "村镇规划建设办公室"
@@ -278,12 +284,12 @@ def client(url: str, seed: int, attempts: int, pool: int, barrier: Any, results:
     for n in range(attempts):
         item = rng.randint(1, pool)
         with db.reading(engine) as conn:
-            row = services.current(conn, item)
+            row = store.current(conn, item)
         trigger, actor, extra = NEXT[row.state]
         now = START + timedelta(seconds=n, microseconds=seed % 1_000_000)
         try:
             with db.unit_of_work(engine) as conn:
-                services.fire(conn, item, trigger, actor, now, expect_version=row.version, **extra)
+                actions.fire(conn, item, trigger, actor, now, expect_version=row.version, **extra)
             committed += 1
         except Conflict:
             conflicts += 1
@@ -345,7 +351,7 @@ def run_clients(backend: Backend, pool: int, processes: int, attempts: int) -> R
         max(o[3] for o in outcomes) - start,
     )
     engine = db.make_engine(url)
-    verdict = audit.verify_engine(engine)
+    verdict = verify.verify_engine(engine)
     engine.dispose()
     if not verdict.ok or verdict.count != committed:
         raise RuntimeError(f"{backend.name}: {committed} committed but the chain says {verdict}")
@@ -472,7 +478,7 @@ def bench_queries(backend: Backend, items: int, repeat: int) -> dict[str, float]
     )
     engine = db.make_engine(url)
     with tempfile.TemporaryDirectory() as out:
-        weekly_only = reminder_config.load(
+        weekly_only = reminder_settings.load(
             {
                 "reminders": {
                     "deadline": {"enabled": False},
@@ -485,16 +491,20 @@ def bench_queries(backend: Backend, items: int, repeat: int) -> dict[str, float]
 
         def overdue_list() -> int:
             with db.reading(engine) as conn:
-                return len(queries.list_items(conn, TODAY, overdue=True))
+                return len(item_queries.list_items(conn, TODAY, overdue=True))
 
         def overdue_count() -> int:
             with db.reading(engine) as conn:
-                q = sa.select(sa.func.count()).select_from(queries.ITEM).where(queries.overdue_clause(TODAY))
+                q = (
+                    sa.select(sa.func.count())
+                    .select_from(item_queries.ITEM)
+                    .where(clauses.overdue_clause(TODAY))
+                )
                 return int(conn.execute(q).scalar_one())
 
         def weekly() -> int:
             with db.reading(engine) as conn:
-                return len(reminders.plan(conn, weekly_only, NOW))
+                return len(run.plan(conn, weekly_only, NOW))
 
         figures: dict[str, float] = {}
         for label, action in (
@@ -519,7 +529,7 @@ def bench_queries(backend: Backend, items: int, repeat: int) -> dict[str, float]
 
 def chain_rows(rows: int) -> Iterator[tuple[Any, ...]]:
     steps = [(step, actor, src, extra) for src, (step, actor, extra) in NEXT.items()]
-    prev, moment = audit.GENESIS, START
+    prev, moment = chain.GENESIS, START
     for seq in range(1, rows + 1):
         step, actor, src, extra = steps[(seq - 1) % len(steps)]
         if seq % 1000 == 1:
@@ -535,10 +545,10 @@ def chain_rows(rows: int) -> Iterator[tuple[Any, ...]]:
             src,
             dest,
             None,
-            audit.canonical_json(extra),
+            chain.canonical_json(extra),
             prev,
         )
-        prev = audit.entry_hash(fields)
+        prev = chain.entry_hash(fields)
         yield (*fields, prev)
 
 
@@ -555,17 +565,17 @@ def bench_verify(backend: Backend, rows: int, repeat: int) -> dict[str, float]:
     )
     engine = db.make_engine(url)
 
-    def engine_verify() -> audit.Verdict:
-        return audit.verify_engine(engine)
+    def engine_verify() -> verify.Verdict:
+        return verify.verify_engine(engine)
 
-    def one_process() -> audit.Verdict:
+    def one_process() -> verify.Verdict:
         with db.reading(engine) as conn:
-            return audit.verify(conn)
+            return verify.verify(conn)
 
     figures = {}
     for label, action in (
         ("verify_engine (zhenggai audit verify)", engine_verify),
-        ("audit.verify, one process", one_process),
+        ("verify.verify, one process", one_process),
     ):
         spent, verdict = timed(action, repeat)
         if not verdict.ok or verdict.count != rows:

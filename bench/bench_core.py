@@ -1,9 +1,9 @@
 """Core benchmark (issue 2): each figure beside a baseline measured in the same run, and the ratio.
 
-1. Lifecycle transitions per second through the engine (`services.fire` inside `db.unit_of_work`)
+1. Lifecycle transitions per second through the engine (`actions.fire` inside `db.unit_of_work`)
    against raw `sqlite3` doing the same SELECT + versioned UPDATE + hashed audit INSERT, with one
    durable commit per transition and batched, same schema and pragmas (WAL, synchronous=FULL).
-2. `audit verify` (`audit.verify_engine`, as the command runs it; `audit.verify` in one process for
+2. `audit verify` (`verify.verify_engine`, as the command runs it; `verify.verify` in one process for
    reference) over a valid chain of --audit-rows entries, against a bare sqlite3 read of the same rows.
 3. Wall time of `zhenggai --help` against `python -c "import click"`, and of `zhenggai item show`
    against `python -c "import sqlmodel"`: fresh processes, interleaved, medians.
@@ -33,7 +33,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import audit, clock, db, services
+from workflow import clock, db
+from workflow.audit import chain, verify
+from workflow.items import actions
 
 OFFICE, LEADER, HANDLER, APPROVER = "镇整改办", "徐波", "规划办经办人", "县委巡察办"
 DEPARTMENT = "村镇规划建设办公室"
@@ -169,11 +171,11 @@ def chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 
 def engine_step(conn: sa.Connection, item_id: int, step: str, actor: str, now: datetime) -> None:
     if step == "measure_done":
-        services.complete_measure(conn, item_id, 1, actor, now)
+        actions.complete_measure(conn, item_id, 1, actor, now)
     elif step == "evidence":
-        services.attach_evidence(conn, item_id, actor, now, kind="批文", ref=f"获政土〔2024〕{item_id}号")
+        actions.attach_evidence(conn, item_id, actor, now, kind="批文", ref=f"获政土〔2024〕{item_id}号")
     else:
-        services.fire(
+        actions.fire(
             conn,
             item_id,
             step,
@@ -206,13 +208,13 @@ def raw_stage(
     per_txn: int,
 ) -> float:
     """Per transition: read the item's state and version, the versioned UPDATE, the hashed audit
-    INSERT (fields and hash as `audit.append` makes them); `per_txn` of them per BEGIN IMMEDIATE."""
+    INSERT (fields and hash as `chain.append` makes them); `per_txn` of them per BEGIN IMMEDIATE."""
     t0 = time.perf_counter()
     at = clock.to_text(now)
     for chunk in chunks(ids, per_txn):
         conn.execute("BEGIN IMMEDIATE")
         head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = head if head else (0, audit.GENESIS)
+        seq, prev = head if head else (0, chain.GENESIS)
         for item_id in chunk:
             state, version = conn.execute(
                 "SELECT state, version FROM item WHERE id = ?", (item_id,)
@@ -231,8 +233,8 @@ def raw_stage(
             elif step == "confirm":
                 payload["finding"] = FINDING
             seq += 1
-            fields = (seq, at, actor, item_id, step, state, dest, None, audit.canonical_json(payload), prev)
-            prev = audit.entry_hash(fields)
+            fields = (seq, at, actor, item_id, step, state, dest, None, chain.canonical_json(payload), prev)
+            prev = chain.entry_hash(fields)
             conn.execute(
                 f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*fields, prev),
@@ -247,7 +249,7 @@ def check_engine_db(path: Path, items: int) -> str:
     with db.reading(engine) as conn:
         rows = conn.execute(sa.text("SELECT state, count(*) FROM item GROUP BY state"))
         states: dict[str, int] = {row[0]: row[1] for row in rows}
-        verdict = audit.verify(conn)
+        verdict = verify.verify(conn)
     engine.dispose()
     if states != {"closed": items} or not verdict.ok:
         raise RuntimeError(f"engine database {path.name}: states {states}, verify {verdict}")
@@ -315,18 +317,18 @@ def bench_transitions(work: Path, items: int, per_txn: int, label: str) -> list[
 
 
 def build_chain(path: Path, rows: int) -> float:
-    """A valid chain of `rows` entries, hashed with `audit.entry_hash` and inserted with executemany."""
+    """A valid chain of `rows` entries, hashed with `chain.entry_hash` and inserted with executemany."""
     t0 = time.perf_counter()
     make_database(path, max(1, rows // (FIRES + 2)))
     conn = raw_connect(path, "OFF")
     conn.execute("BEGIN IMMEDIATE")
     sql = f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     payloads = {
-        "submit": audit.canonical_json({"summary": SUMMARY}),
-        "confirm": audit.canonical_json({"finding": FINDING}),
-        "evidence": audit.canonical_json({"id": 1, "kind": "批文", "ref": "获政土〔2024〕27号"}),
+        "submit": chain.canonical_json({"summary": SUMMARY}),
+        "confirm": chain.canonical_json({"finding": FINDING}),
+        "evidence": chain.canonical_json({"id": 1, "kind": "批文", "ref": "获政土〔2024〕27号"}),
     }
-    prev, batch = audit.GENESIS, []
+    prev, batch = chain.GENESIS, []
     moment = START
     at = clock.to_text(moment)
     for seq in range(1, rows + 1):
@@ -336,7 +338,7 @@ def build_chain(path: Path, rows: int) -> float:
             moment += timedelta(minutes=1)
             at = clock.to_text(moment)
         fields = (seq, at, actor, item_id, step, source, dest, None, payloads.get(step, "{}"), prev)
-        prev = audit.entry_hash(fields)
+        prev = chain.entry_hash(fields)
         batch.append((*fields, prev))
         if len(batch) == 50_000:
             conn.executemany(sql, batch)
@@ -357,11 +359,11 @@ def _cpu() -> float:
 
 
 def time_verify(path: Path, rows: int) -> float:
-    """What `zhenggai audit verify` runs: `audit.verify_engine` (several processes for large logs)."""
+    """What `zhenggai audit verify` runs: `verify.verify_engine` (several processes for large logs)."""
     before = _cpu()
     t0 = time.perf_counter()
     engine = db.make_engine(db.sqlite_url(path))
-    verdict = audit.verify_engine(engine)
+    verdict = verify.verify_engine(engine)
     engine.dispose()
     spent = time.perf_counter() - t0
     VERIFY_CPU.append(_cpu() - before)
@@ -371,11 +373,11 @@ def time_verify(path: Path, rows: int) -> float:
 
 
 def time_verify_one_process(path: Path, rows: int) -> float:
-    """`audit.verify` on one connection, in this process."""
+    """`verify.verify` on one connection, in this process."""
     t0 = time.perf_counter()
     engine = db.make_engine(db.sqlite_url(path))
     with db.reading(engine) as conn:
-        verdict = audit.verify(conn)
+        verdict = verify.verify(conn)
     engine.dispose()
     spent = time.perf_counter() - t0
     if not verdict.ok or verdict.count != rows:
@@ -411,7 +413,7 @@ def bench_verify(work: Path, rows: int, repeats: int) -> list[Figure]:
     workers = min(os.cpu_count() or 1, 8)
     say(
         f"  {repeats} interleaved runs each (chain verified OK every run; verify_engine uses up to "
-        f"{workers} worker processes from {audit.PARALLEL_MIN:,} entries, the bare read one):"
+        f"{workers} worker processes from {verify.PARALLEL_MIN:,} entries, the bare read one):"
     )
     for label, _fn, times in sides:
         say(f"    {label}: {', '.join(f'{t:.2f}' for t in times)} s")
@@ -427,7 +429,7 @@ def bench_verify(work: Path, rows: int, repeats: int) -> list[Figure]:
     return [
         Figure(f"audit verify, {rows:,} entries", statistics.median(engine_t), base, "s", False, 2.0),
         Figure(
-            f"audit.verify in one process, {rows:,} entries (for reference)",
+            f"verify.verify in one process, {rows:,} entries (for reference)",
             statistics.median(single_t),
             base,
             "s",

@@ -27,9 +27,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import audit, board, clock, db, ledger, ledger_files, reports, services, snapshot
-from workflow.document import to_docx, to_markdown
-from workflow.models import ASPECT, AUDIT, ITEM, MEASURE, PROGRESS, ROUND
+from workflow import clock, db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import ASPECT, AUDIT, ITEM, MEASURE, PROGRESS, ROUND
+from workflow.intake.ledger import apply, plan, workbook
+from workflow.items import people
+from workflow.read import snapshot
+from workflow.reports import board, periodic, public
+from workflow.reports import settings as report_settings
+from workflow.reports.document import to_docx, to_markdown
 
 OFFICE = "镇整改办"
 HEADER = (
@@ -76,7 +82,7 @@ def fresh_engine(path: Path) -> sa.Engine:
     engine = db.make_engine(db.sqlite_url(path))  # durable (synchronous=FULL), as in use
     db.create_schema(engine)
     with db.unit_of_work(engine) as conn:
-        services.add_person(
+        people.add_person(
             conn, None, clock.parse_moment("2024-10-14T09:00"), name=OFFICE, roles="office", bootstrap=True
         )
     return engine
@@ -113,17 +119,17 @@ def write_ledger(path: Path, rows: int) -> None:
     book.save(path)
 
 
-def import_once(engine: sa.Engine, table: ledger_files.Table) -> tuple[float, float, ledger.Summary]:
+def import_once(engine: sa.Engine, table: workbook.Table) -> tuple[float, float, apply.Summary]:
     """(seconds checking, seconds writing and committing, summary) of one import."""
     now = clock.parse_moment("2025-01-10T10:00")
     with db.unit_of_work(engine) as conn:
-        target = ledger.target_round(
+        target = plan.target_round(
             conn, table.meta, "基准轮次", group_name="巡察组", unit="某镇党委", feedback_date="2024-10-14"
         )
         start = time.perf_counter()
-        plan = ledger.prepare(conn, table, target, OFFICE, today=clock.local_today(now))
+        planned = plan.prepare(conn, table, target, OFFICE, today=clock.local_today(now))
         checked = time.perf_counter()
-        summary = ledger.apply(conn, plan, now)
+        summary = apply.apply(conn, planned, now)
     return checked - start, time.perf_counter() - checked, summary
 
 
@@ -134,12 +140,12 @@ def bench_import(directory: Path, sizes: list[int]) -> list[dict[str, Any]]:
         write_ledger(path, size)
         engine = fresh_engine(directory / f"import_{size}.db")
         start = time.perf_counter()
-        table = ledger_files.load(path)
+        table = workbook.load(path)
         t_read = time.perf_counter() - start
         t_check, t_write, summary = import_once(engine, table)
         assert summary.created == size
         start = time.perf_counter()
-        _, _, again = import_once(engine, ledger_files.load(path))
+        _, _, again = import_once(engine, workbook.load(path))
         t_again = time.perf_counter() - start
         assert again.unchanged == size
         out.append(
@@ -176,7 +182,7 @@ def build_history(path: Path, items: int) -> int:
             ).inserted_primary_key[0]  # type: ignore[index]
             for k, n in enumerate("一二三四五")
         ]
-        seq, prev = audit.head(conn)
+        seq, prev = chain.head(conn)
         events: list[tuple[datetime, int, str, str | None, str, dict[str, Any]]] = []
         item_rows, measures, progress = [], [], []
         for i in range(1, items + 1):
@@ -247,9 +253,9 @@ def build_history(path: Path, items: int) -> int:
         for moment, item_id, action, source, dest, payload in events:
             seq += 1
             text_at = clock.to_text(moment)
-            body = audit.canonical_json(payload)
+            body = chain.canonical_json(payload)
             fields = (seq, text_at, OFFICE, item_id, action, source, dest, None, body, prev)
-            prev = audit.entry_hash(fields)
+            prev = chain.entry_hash(fields)
             batch.append(dict(zip(AUDIT_FIELDS, (*fields, prev), strict=True)))
             if len(batch) == 50_000:
                 conn.execute(AUDIT.insert(), batch)
@@ -262,7 +268,7 @@ def build_history(path: Path, items: int) -> int:
 
 def bench_reports(directory: Path, sizes: list[int]) -> list[dict[str, Any]]:
     out = []
-    config = reports.Settings()
+    config = report_settings.Settings()
     middle = date(2024, 12, 15)
     for size in sizes:
         path = directory / f"history_{size}.db"
@@ -271,13 +277,13 @@ def bench_reports(directory: Path, sizes: list[int]) -> list[dict[str, Any]]:
         with db.reading(engine) as conn:
             t_snap, snap = timed(snapshot.take, conn, LAST_DAY, 1)
             t_mid, mid = timed(snapshot.take, conn, middle, 1)
-            t_public, (doc, stats) = timed(reports.public, conn, LAST_DAY, config)
+            t_public, (doc, stats) = timed(public.public, conn, LAST_DAY, config)
             t_md, text = timed(to_markdown, doc)
             # python-docx costs about 0.2 ms a paragraph: timed at the smallest size only.
             t_docx = timed(to_docx, doc, directory / "report.docx")[0] if size == sizes[0] else None
-            t_weekly, _ = timed(reports.periodic, conn, "weekly", LAST_DAY, config)
+            t_weekly, _ = timed(periodic.periodic, conn, "weekly", LAST_DAY, config)
             t_board, data = timed(board.data, conn, LAST_DAY, round_id=1)
-            assert audit.verify(conn).ok
+            assert verify.verify(conn).ok
         assert len(snap.items) == size == stats["problems"] and len(mid.items) == size
         engine.dispose()
         out.append(

@@ -31,9 +31,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import clock, db, reminder_config, reminders
-from workflow.models import ASPECT, ITEM, PERSON, PROGRESS, ROUND
-from workflow.models_reminders import MESSAGE, OUTBOX
+from workflow import clock, db
+from workflow.db.tables.core import ASPECT, ITEM, PERSON, PROGRESS, ROUND
+from workflow.db.tables.reminders import MESSAGE, OUTBOX
+from workflow.reminders import run
+from workflow.reminders import settings as reminder_settings
 
 NOW = clock.parse_moment("2024-12-02T09:00")
 TODAY = date(2024, 12, 2)
@@ -135,7 +137,7 @@ def timed(action: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
     return best, value
 
 
-def query_plans(engine: sa.Engine, settings: reminder_config.Settings) -> list[str]:
+def query_plans(engine: sa.Engine, settings: reminder_settings.Settings) -> list[str]:
     """EXPLAIN QUERY PLAN of the statements the rules run, as SQLite executes them."""
     seen: list[str] = []
 
@@ -146,7 +148,7 @@ def query_plans(engine: sa.Engine, settings: reminder_config.Settings) -> list[s
     sa.event.listen(engine, "before_cursor_execute", capture)
     try:
         with db.reading(engine) as conn:
-            reminders.plan(conn, settings, NOW)
+            run.plan(conn, settings, NOW)
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
     out = []
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"moment: {clock.show(NOW)} (every rule due)\n")
     rows: list[tuple[int, float, float, float, float, int, int, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = reminder_config.load({"channels": {"file": {"dir": str(Path(tmp) / "out")}}})
+        settings = reminder_settings.load({"channels": {"file": {"dir": str(Path(tmp) / "out")}}})
         for size in sizes:
             t_build, engine = timed(
                 partial(build, Path(tmp) / f"bench{size}.db", size, cache_mib=args.cache_mib)
@@ -199,11 +201,11 @@ def main(argv: list[str] | None = None) -> int:
             if size == sizes[-1]:
                 plans = query_plans(engine, settings)  # on the fresh database, before anything fired
             with db.reading(engine) as conn:
-                t_plan, planned = timed(partial(reminders.plan, conn, settings, NOW), repeat=3)
+                t_plan, planned = timed(partial(run.plan, conn, settings, NOW), repeat=3)
 
-            def record(engine: sa.Engine = engine) -> reminders.RunResult:
+            def record(engine: sa.Engine = engine) -> run.RunResult:
                 with db.unit_of_work(engine) as conn:
-                    return reminders.run(conn, settings, NOW)
+                    return run.run(conn, settings, NOW)
 
             t_first, first = timed(record)
             t_again, again = timed(record, repeat=3)

@@ -53,6 +53,10 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
+# Kinds of evidence (佐证材料) a sign-off can cite.
+EVIDENCE_KINDS: tuple[str, ...] = ("批文", "会议纪要", "照片", "文件", "其他")
+
+
 @dataclass(frozen=True)
 class Transition:
     trigger: str

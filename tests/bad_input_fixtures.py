@@ -11,11 +11,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
-import workflow.schema  # noqa: F401  (every table in SQLModel.metadata)
-from workflow import clock, db, importer, services
+from workflow import clock, db
+from workflow.db.tables import metadata
 from workflow.demo import example_path
+from workflow.intake import round_yaml
+from workflow.items import actions
 
 OFFICE, LEADER, HANDLER = "镇整改办", "徐波", "规划办经办人"
 SQL = "'; DROP TABLE item; --"
@@ -37,7 +38,7 @@ def dump(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: equal dumps mean nothing was stored."""
     out = {}
     with engine.connect() as conn:
-        for table in SQLModel.metadata.sorted_tables:
+        for table in metadata().sorted_tables:
             rows = [tuple(r) for r in conn.execute(sa.select(table))]
             out[table.name] = sorted(rows, key=repr)
     return out
@@ -68,13 +69,13 @@ def assert_clear(message: str, *allowed: object) -> None:
 def seed(engine: sa.Engine) -> None:
     """The seed round; item 1 in 整改中 (so progress, evidence and measures may be recorded on it)."""
     db.create_schema(engine)
-    data = importer.load_file(example_path("taishan.yaml"))
+    data = round_yaml.load_file(example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))
+        round_yaml.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))
     with db.unit_of_work(engine) as conn:
-        services.fire(conn, 1, "assign", OFFICE, clock.parse_moment("2024-10-21T09:00"))
+        actions.fire(conn, 1, "assign", OFFICE, clock.parse_moment("2024-10-21T09:00"))
     with db.unit_of_work(engine) as conn:
-        services.fire(conn, 1, "start", HANDLER, clock.parse_moment("2024-10-21T10:00"))
+        actions.fire(conn, 1, "start", HANDLER, clock.parse_moment("2024-10-21T10:00"))
 
 
 def raw_xlsx(path: Path, rows: list[list[str]], raw: dict[int, bytes] | None = None) -> Path:

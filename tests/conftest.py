@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests import backends
-from workflow import clock, db, importer
+from workflow import clock, db
 from workflow.demo import example_path
+from workflow.intake import round_yaml
 
 OFFICE, LEADER, HANDLER, APPROVER, AUDITOR = "镇整改办", "徐波", "规划办经办人", "县委巡察办", "审计员"
 
@@ -86,7 +87,7 @@ def engine(db_path: Path) -> Iterator[sa.Engine]:
 @pytest.fixture
 def seeded(engine: sa.Engine) -> sa.Engine:
     """The seed round imported (three items in 已登记), nothing else done."""
-    data = importer.load_file(example_path("taishan.yaml"))
+    data = round_yaml.load_file(example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))
+        round_yaml.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))
     return engine

@@ -17,7 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.backends import BACKEND, fresh_url
-from workflow import clock, db, demo, ledger, ledger_files, reports, services
+from workflow import clock, db, demo
+from workflow.intake.ledger import apply, plan, workbook
+from workflow.items import people
+from workflow.reports import settings as report_settings
 
 OFFICE = "镇整改办"
 ADMIN = "办公室"  # the office user of a blank database
@@ -75,16 +78,16 @@ def blank_engine(tmp_path: Path) -> Iterator[sa.Engine]:
     engine = engine_for(tmp_path / "blank.db")
     db.create_schema(engine)
     with db.unit_of_work(engine) as conn:
-        services.add_person(
+        people.add_person(
             conn, None, clock.parse_moment("2024-10-14T09:00"), name=ADMIN, roles="office", bootstrap=True
         )
     yield engine
     engine.dispose()
 
 
-def demo_settings() -> reports.Settings:
+def demo_settings() -> report_settings.Settings:
     """The seed's [report] settings, as the demo writes them."""
-    return reports.settings(tomllib.loads(demo.example_path("taishan.toml").read_text(encoding="utf-8")))
+    return report_settings.load(tomllib.loads(demo.example_path("taishan.toml").read_text(encoding="utf-8")))
 
 
 def row(n: int, **cells: Any) -> dict[str, Any]:
@@ -162,13 +165,13 @@ def import_ledger(
     encoding: str | None = None,
     round_name: str | None = "测试轮次",
     new_round: dict[str, str] | None = None,
-) -> ledger.Summary:
+) -> apply.Summary:
     """The CLI's import path without the CLI: load, check against the database, write."""
     now = clock.parse_moment(at)
-    table = ledger_files.load(path, encoding=encoding)
+    table = workbook.load(path, encoding=encoding)
     with db.unit_of_work(engine) as conn:
-        target = ledger.target_round(
+        target = plan.target_round(
             conn, table.meta, round_name, **(NEW_ROUND if new_round is None else new_round)
         )
-        plan = ledger.prepare(conn, table, target, who, today=clock.local_today(now))
-        return ledger.apply(conn, plan, now)
+        planned = plan.prepare(conn, table, target, who, today=clock.local_today(now))
+        return apply.apply(conn, planned, now)

@@ -15,8 +15,12 @@ import sqlalchemy as sa
 import yaml
 
 from tests.backends import fresh_url
-from workflow import clock, db, demo, importer, reminder_config, reminders, services
-from workflow.models_reminders import FIRING, MESSAGE, OUTBOX
+from workflow import clock, db, demo
+from workflow.db.tables.reminders import FIRING, MESSAGE, OUTBOX
+from workflow.intake import round_yaml
+from workflow.items import actions
+from workflow.reminders import run as reminders_run
+from workflow.reminders import settings as reminder_settings
 
 OFFICE, LEADER, HANDLER, APPROVER = "镇整改办", "徐波", "规划办经办人", "县委巡察办"
 DEPT = "村镇规划建设办公室"
@@ -47,11 +51,11 @@ QUIET: dict[str, Any] = {
 }
 
 
-def make_settings(out: Path, **sections: Any) -> reminder_config.Settings:
+def make_settings(out: Path, **sections: Any) -> reminder_settings.Settings:
     """Settings with the file channel in `out`; `sections` are [reminders.X] tables (or `channels`)."""
     channels = {"file": {"dir": str(out)}, **sections.pop("channels", {})}
     top = sections.pop("top", {})
-    return reminder_config.load({"reminders": {**top, **sections}, "channels": channels})
+    return reminder_settings.load({"reminders": {**top, **sections}, "channels": channels})
 
 
 def new_engine(path: Path) -> sa.Engine:
@@ -61,9 +65,9 @@ def new_engine(path: Path) -> sa.Engine:
 
 
 def import_seed(engine: sa.Engine) -> None:
-    data = importer.load_file(demo.example_path("taishan.yaml"))
+    data = round_yaml.load_file(demo.example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, data, OFFICE, at(IMPORTED_AT))
+        round_yaml.import_round(conn, data, OFFICE, at(IMPORTED_AT))
 
 
 def seed_events() -> list[dict[str, Any]]:
@@ -81,9 +85,9 @@ def import_items(
         "people": people or [],
         "aspects": [{"number": "一", "title": "测试方面", "items": items}],
     }
-    data = importer.RoundFile.model_validate(raw)
+    data = round_yaml.RoundFile.model_validate(raw)
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, data, OFFICE, at(IMPORTED_AT))
+        round_yaml.import_round(conn, data, OFFICE, at(IMPORTED_AT))
 
 
 def item_spec(number: str, deadline: str, **extra: Any) -> dict[str, Any]:
@@ -101,7 +105,7 @@ def item_spec(number: str, deadline: str, **extra: Any) -> dict[str, Any]:
 
 def fire(engine: sa.Engine, item_id: int, trigger: str, who: str, when: str, **kw: Any) -> None:
     with db.unit_of_work(engine) as conn:
-        services.fire(conn, item_id, trigger, who, at(when), **kw)
+        actions.fire(conn, item_id, trigger, who, at(when), **kw)
 
 
 def start(engine: sa.Engine, item_id: int, when: str = "2024-10-21T10:00") -> None:
@@ -109,10 +113,12 @@ def start(engine: sa.Engine, item_id: int, when: str = "2024-10-21T10:00") -> No
     fire(engine, item_id, "start", HANDLER, when)
 
 
-def run(engine: sa.Engine, settings: reminder_config.Settings, when: datetime | str) -> reminders.RunResult:
+def run(
+    engine: sa.Engine, settings: reminder_settings.Settings, when: datetime | str
+) -> reminders_run.RunResult:
     moment = at(when) if isinstance(when, str) else when
     with db.unit_of_work(engine) as conn:
-        return reminders.run(conn, settings, moment)
+        return reminders_run.run(conn, settings, moment)
 
 
 def firings(engine: sa.Engine) -> list[dict[str, Any]]:

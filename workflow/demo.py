@@ -11,10 +11,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import clock, db, importer, records, services
+from workflow import clock, db
 from workflow.dates import parse_date
+from workflow.db.tables.core import ITEM
 from workflow.errors import InvalidInput
-from workflow.models import ITEM
+from workflow.intake import round_yaml
+from workflow.items import actions, round_records
 
 AS_OF = date(2025, 2, 14)
 
@@ -37,7 +39,7 @@ def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
         item_id = _item(ids, ev, n)
         with db.unit_of_work(engine) as conn:
             if action in ("assign", "start", "submit", "approve", "reject", "revisit", "confirm", "reopen"):
-                services.fire(
+                actions.fire(
                     conn,
                     item_id,
                     action,
@@ -48,17 +50,15 @@ def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
                     finding=ev.get("finding"),
                 )
             elif action == "progress":
-                services.add_progress(
+                actions.add_progress(
                     conn, item_id, who, at, on=parse_date(ev["on"]), text=ev["text"], when_text=ev.get("when")
                 )
             elif action == "evidence":
-                services.attach_evidence(
+                actions.attach_evidence(
                     conn, item_id, who, at, kind=ev["kind"], ref=ev.get("ref"), note=ev.get("note")
                 )
             elif action == "measure_done":
-                services.complete_measure(
-                    conn, item_id, int(ev["measure"]), who, at, on=clock.local_today(at)
-                )
+                actions.complete_measure(conn, item_id, int(ev["measure"]), who, at, on=clock.local_today(at))
             else:
                 raise InvalidInput(f"events[{n}].do: 未知事件 {action!r}")
     return len(events)
@@ -75,7 +75,7 @@ def _record(
     conn: sa.Connection, action: str, ev: dict[str, Any], who: str, at: datetime, item_id: int | None
 ) -> None:
     if action == "rule":
-        records.add_rule(
+        round_records.add_rule(
             conn,
             who,
             at,
@@ -86,7 +86,7 @@ def _record(
             doc_ref=ev.get("doc"),
         )
     else:
-        records.add_accountability(
+        round_records.add_accountability(
             conn,
             who,
             at,
@@ -110,10 +110,10 @@ def build(directory: Path, url: str | None = None) -> tuple[str, int]:
         url = db.sqlite_url(path)
     engine = db.make_engine(url)
     db.create_schema(engine)
-    data = importer.load_file(example_path("taishan.yaml"))
+    data = round_yaml.load_file(example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, data, "镇整改办", clock.parse_moment("2024-10-14T16:00"))
-    events = importer.load_yaml(example_path("taishan_events.yaml").read_text(encoding="utf-8"))["events"]
+        round_yaml.import_round(conn, data, "镇整改办", clock.parse_moment("2024-10-14T16:00"))
+    events = round_yaml.load_yaml(example_path("taishan_events.yaml").read_text(encoding="utf-8"))["events"]
     count = replay(engine, events)
     engine.dispose()
     # Running zhenggai inside `directory` picks up both the database and the report settings.

@@ -4,11 +4,15 @@ bounded, and refused with a reason a clerk can act on instead of an operating-sy
 from __future__ import annotations
 
 import errno
+import re
 import stat
+from datetime import date, datetime
 from pathlib import Path
 
+from workflow.clock import local_today
 from workflow.errors import InvalidInput
 
+MAX_TEXT = 20000  # the longest free text a person may type (a description, a progress note)
 # The largest id or count a database integer holds (BIGINT on PostgreSQL, INTEGER on SQLite).
 MAX_INT = 2**63 - 1
 
@@ -77,3 +81,38 @@ def read_file(path: Path, limit: int, *, empty_ok: bool = False) -> bytes:
     if len(data) > limit:  # it grew after the check
         raise InvalidInput(f"{path} 太大（超过 {size_text(limit)}）")
     return data
+
+
+# --- text a person typed ----------------------------------------------------------------------------
+
+# C0 controls but tab and newline, DEL, C1 controls; and lone surrogates, which is what Python makes of
+# bytes that were not UTF-8 (a GBK argument in a UTF-8 terminal) and which no database can store.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: object, label: str, limit: int = MAX_TEXT, *, required: bool = False) -> str:
+    """Strip; refuse control characters (they corrupt ledgers and terminals), text that was not valid
+    UTF-8, and overlong text. Every text a use case stores passes through here."""
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise InvalidInput(f"{label}不能为空")
+    if len(text) > limit:
+        raise InvalidInput(f"{label}过长（{len(text)} 字，最多 {limit} 字）")
+    if bad := _CONTROL.search(text):
+        raise InvalidInput(f"{label}含有控制字符 {bad.group()!r}")
+    if bad := _SURROGATE.search(text):
+        raise InvalidInput(f"{label}含有无法识别的字符 {bad.group()!r}：文字不是有效的 UTF-8（编码不对？）")
+    return text
+
+
+def clean_optional(value: object, label: str, limit: int) -> str | None:
+    """clean_text for an optional field: empty becomes None."""
+    return clean_text(value, label, limit) or None
+
+
+def occurred(day: date, now: datetime, label: str) -> date:
+    """A date of something that has happened (progress, a measure done, a rule issued): not after today."""
+    if day > local_today(now):
+        raise InvalidInput(f"{label} {day} 晚于今天（{local_today(now)}）：只记录已经发生的事")
+    return day

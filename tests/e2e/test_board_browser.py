@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.ledger_fixtures import demo_dir, engine_for
-from workflow import board, db
-from workflow.models import ITEM
+from workflow import db
+from workflow.db.tables.core import ITEM
+from workflow.reports import board, board_page
 
 pytestmark = pytest.mark.sqlite_only  # renders the session's SQLite demo
 
@@ -98,7 +99,7 @@ def test_the_board_page_draws_the_databases_numbers_in_chromium(demo_dir: Path, 
         ).all()
     engine.dispose()
     page = tmp_path / "board.html"
-    page.write_text(board.page(data), encoding="utf-8")
+    page.write_text(board_page.page(data), encoding="utf-8")
     html = page.read_text(encoding="utf-8")
     assert re.search(r"\b(src|href)\s*=", html) is None and "default-src 'none'" in html
 

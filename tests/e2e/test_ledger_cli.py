@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from cli import cli
 from tests.backends import fresh_url
 from tests.ledger_fixtures import demo_dir, row, write_csv, write_xlsx
-from workflow.document import docx_text
+from workflow.reports.document import docx_text
 
 __all__ = ["demo_dir"]
 

@@ -33,7 +33,7 @@ from tests.reminders_fixtures import (
     run,
 )
 from workflow import clock, db, demo
-from workflow.models_reminders import FIRING
+from workflow.db.tables.reminders import FIRING
 
 Invoke = Callable[..., Result]
 SIM_START, SIM_END = "2024-10-21T09:00", "2025-03-31T09:00"

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import OFFICE
-from workflow import audit, clock, db
+from workflow import clock, db
+from workflow.audit import chain, verify
 from workflow.demo import build
 
 
@@ -28,10 +29,10 @@ def copy(demo_db: Path, tmp_path: Path) -> Path:
     return target
 
 
-def verify(path: Path, head: tuple[int, str] | None = None) -> audit.Verdict:
+def verify_file(path: Path, head: tuple[int, str] | None = None) -> verify.Verdict:
     engine = db.make_engine(db.sqlite_url(path))
     with db.reading(engine) as conn:
-        return audit.verify(conn, head)
+        return verify.verify(conn, head)
 
 
 def tamper(path: Path, *sql: str) -> None:
@@ -45,7 +46,7 @@ def tamper(path: Path, *sql: str) -> None:
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_the_demo_chain_verifies(copy: Path) -> None:
-    verdict = verify(copy)
+    verdict = verify_file(copy)
     assert verdict.ok and verdict.count == verdict.head_seq == 40
 
 
@@ -61,7 +62,7 @@ def test_the_database_refuses_to_change_the_log(copy: Path, statement: str) -> N
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_an_edited_row_is_named(copy: Path) -> None:
     tamper(copy, "UPDATE audit SET reason = '补记' WHERE seq = 20")
-    verdict = verify(copy)
+    verdict = verify_file(copy)
     assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 20, 19)
     assert "被改动" in (verdict.problem or "")
 
@@ -76,16 +77,16 @@ def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -
             ).fetchone()
         )
     row[2] = "冒名者"
-    forged = audit.entry_hash(row)
+    forged = chain.entry_hash(row)
     tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20")
-    verdict = verify(copy)
+    verdict = verify_file(copy)
     assert (verdict.bad_seq, verdict.problem) == (21, "条目 #21 的前序哈希与 #20 不符（插入或改动）")
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_a_deleted_row_is_named(copy: Path) -> None:
     tamper(copy, "DELETE FROM audit WHERE seq = 12")
-    verdict = verify(copy)
+    verdict = verify_file(copy)
     assert (verdict.ok, verdict.bad_seq, verdict.problem) == (False, 13, "条目 #12 缺失（被删除）")
 
 
@@ -100,38 +101,38 @@ def test_an_inserted_row_is_named(copy: Path) -> None:
         "VALUES (30, '2024-12-01T00:00:00.000000Z', 'x', 1, 'approve', '{}', "
         "(SELECT hash FROM audit WHERE seq = 29), 'f00')",
     )
-    verdict = verify(copy)
+    verdict = verify_file(copy)
     assert (verdict.ok, verdict.bad_seq) == (False, 30)
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
-    head = verify(copy)
+    head = verify_file(copy)
     tamper(copy, "DELETE FROM audit WHERE seq > 35")
-    assert verify(copy).ok  # what remains is a valid chain …
-    verdict = verify(copy, (head.head_seq, head.head_hash))
+    assert verify_file(copy).ok  # what remains is a valid chain …
+    verdict = verify_file(copy, (head.head_seq, head.head_hash))
     assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #40（尾部被截断）"
 
 
 def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> None:
     now = clock.parse_moment("2024-10-21T09:00")
     with db.unit_of_work(engine) as conn:
-        a = audit.append(conn, at=now, actor=OFFICE, action="note")
-        b = audit.append(conn, at=now, actor=OFFICE, action="note")
+        a = chain.append(conn, at=now, actor=OFFICE, action="note")
+        b = chain.append(conn, at=now, actor=OFFICE, action="note")
     with db.unit_of_work(engine) as conn:
-        c = audit.append(conn, at=now, actor=OFFICE, action="note")
+        c = chain.append(conn, at=now, actor=OFFICE, action="note")
     assert (a.seq, b.seq, c.seq) == (1, 2, 3) and b.prev_hash == a.hash and c.prev_hash == b.hash
     with db.reading(engine) as conn:
-        assert audit.verify(conn).ok
+        assert verify.verify(conn).ok
 
 
 def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
     now = clock.parse_moment("2024-10-21T09:00")
     with pytest.raises(RuntimeError), db.unit_of_work(engine) as conn:
-        audit.append(conn, at=now, actor=OFFICE, action="note")
+        chain.append(conn, at=now, actor=OFFICE, action="note")
         raise RuntimeError
     with db.unit_of_work(engine) as conn:
-        assert audit.append(conn, at=now, actor=OFFICE, action="note").seq == 1
+        assert chain.append(conn, at=now, actor=OFFICE, action="note").seq == 1
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
@@ -152,8 +153,8 @@ def test_parallel_verify_agrees_with_the_single_pass(
 ) -> None:
     if sql:
         tamper(copy, *sql)
-    monkeypatch.setattr(audit, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     engine = db.make_engine(db.sqlite_url(copy))
-    parallel = audit.verify_engine(engine, workers=3)
-    assert parallel == verify(copy)
+    parallel = verify.verify_engine(engine, workers=3)
+    assert parallel == verify_file(copy)
     assert parallel.bad_seq == bad_seq

@@ -36,11 +36,26 @@ from tests.bad_input_fixtures import (
     seed,
 )
 from tests.ledger_fixtures import HEADER, row, write_csv, write_xlsx
-from workflow import audit, clock, db, importer, ledger, ledger_files, queries, records, services
+from workflow import clock, db
+from workflow.audit import verify
+from workflow.db.tables.core import (
+    ACCOUNTABILITY,
+    ASPECT,
+    EVIDENCE,
+    ITEM,
+    MEASURE,
+    PERSON,
+    PROGRESS,
+    ROUND,
+    RULE,
+)
 from workflow.demo import example_path
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
-from workflow.models_ledger import ACCOUNTABILITY, RULE
+from workflow.intake import round_yaml
+from workflow.intake.ledger import apply, plan, workbook
+from workflow.items import actions, people, round_records
+from workflow.read import items as item_queries
+from workflow.read import people as people_read
 
 NOW = clock.parse_moment("2025-01-10T10:00")
 TODAY = clock.local_today(NOW)
@@ -77,52 +92,52 @@ def write(engine: sa.Engine, action: Callable[[Connection], object]) -> None:
 
 TextCase = Callable[[Connection, str], object]
 TEXT_FIELDS: dict[str, TextCase] = {
-    "person name": lambda c, v: services.add_person(c, OFFICE, NOW, name=v, roles="leader"),
-    "person department": lambda c, v: services.add_person(
+    "person name": lambda c, v: people.add_person(c, OFFICE, NOW, name=v, roles="leader"),
+    "person department": lambda c, v: people.add_person(
         c, OFFICE, NOW, name="新人", roles="leader", department=v
     ),
-    "person title": lambda c, v: services.add_person(c, OFFICE, NOW, name="新人", roles="leader", title=v),
-    "person email": lambda c, v: services.add_person(c, OFFICE, NOW, name="新人", roles="leader", email=v),
-    "actor": lambda c, v: services.fire(c, 3, "assign", v, NOW),
-    "reason": lambda c, v: services.fire(c, 3, "assign", OFFICE, NOW, reason=v),
-    "summary": lambda c, v: services.fire(c, 1, "submit", HANDLER, NOW, summary=v),
-    "finding": lambda c, v: services.fire(c, 1, "confirm", OFFICE, NOW, finding=v),
-    "extension reason": lambda c, v: services.extend(
+    "person title": lambda c, v: people.add_person(c, OFFICE, NOW, name="新人", roles="leader", title=v),
+    "person email": lambda c, v: people.add_person(c, OFFICE, NOW, name="新人", roles="leader", email=v),
+    "actor": lambda c, v: actions.fire(c, 3, "assign", v, NOW),
+    "reason": lambda c, v: actions.fire(c, 3, "assign", OFFICE, NOW, reason=v),
+    "summary": lambda c, v: actions.fire(c, 1, "submit", HANDLER, NOW, summary=v),
+    "finding": lambda c, v: actions.fire(c, 1, "confirm", OFFICE, NOW, finding=v),
+    "extension reason": lambda c, v: actions.extend(
         c, 1, HANDLER, NOW, new_deadline=date(2025, 3, 31), reason=v, approved_by=LEADER
     ),
-    "extension approver": lambda c, v: services.extend(
+    "extension approver": lambda c, v: actions.extend(
         c, 1, HANDLER, NOW, new_deadline=date(2025, 3, 31), reason="备案手续办理中", approved_by=v
     ),
-    "reassign reason": lambda c, v: services.reassign(c, 1, OFFICE, NOW, reason=v, department="新部门"),
-    "reassign leader": lambda c, v: services.reassign(c, 1, OFFICE, NOW, reason="分工调整", leader=v),
-    "reassign department": lambda c, v: services.reassign(c, 1, OFFICE, NOW, reason="分工调整", department=v),
-    "reassign cooperating": lambda c, v: services.reassign(
+    "reassign reason": lambda c, v: actions.reassign(c, 1, OFFICE, NOW, reason=v, department="新部门"),
+    "reassign leader": lambda c, v: actions.reassign(c, 1, OFFICE, NOW, reason="分工调整", leader=v),
+    "reassign department": lambda c, v: actions.reassign(c, 1, OFFICE, NOW, reason="分工调整", department=v),
+    "reassign cooperating": lambda c, v: actions.reassign(
         c, 1, OFFICE, NOW, reason="分工调整", cooperating=v
     ),
-    "measure text": lambda c, v: services.add_measure(c, 1, OFFICE, NOW, text=v),
-    "measure owner": lambda c, v: services.add_measure(c, 1, OFFICE, NOW, text="新措施", owner=v),
-    "progress text": lambda c, v: services.add_progress(c, 1, HANDLER, NOW, on=EARLIER, text=v),
-    "progress when": lambda c, v: services.add_progress(
-        c, 1, HANDLER, NOW, on=EARLIER, text="x", when_text=v
-    ),
-    "evidence ref": lambda c, v: services.attach_evidence(c, 1, HANDLER, NOW, kind="批文", ref=v),
-    "evidence note": lambda c, v: services.attach_evidence(
+    "measure text": lambda c, v: actions.add_measure(c, 1, OFFICE, NOW, text=v),
+    "measure owner": lambda c, v: actions.add_measure(c, 1, OFFICE, NOW, text="新措施", owner=v),
+    "progress text": lambda c, v: actions.add_progress(c, 1, HANDLER, NOW, on=EARLIER, text=v),
+    "progress when": lambda c, v: actions.add_progress(c, 1, HANDLER, NOW, on=EARLIER, text="x", when_text=v),
+    "evidence ref": lambda c, v: actions.attach_evidence(c, 1, HANDLER, NOW, kind="批文", ref=v),
+    "evidence note": lambda c, v: actions.attach_evidence(
         c, 1, HANDLER, NOW, kind="批文", ref="文号", note=v
     ),
-    "rule title": lambda c, v: records.add_rule(c, OFFICE, NOW, title=v, kind="made", issued_on=EARLIER),
-    "rule document": lambda c, v: records.add_rule(
+    "rule title": lambda c, v: round_records.add_rule(
+        c, OFFICE, NOW, title=v, kind="made", issued_on=EARLIER
+    ),
+    "rule document": lambda c, v: round_records.add_rule(
         c, OFFICE, NOW, title="制度", kind="made", issued_on=EARLIER, doc_ref=v
     ),
-    "rule note": lambda c, v: records.add_rule(
+    "rule note": lambda c, v: round_records.add_rule(
         c, OFFICE, NOW, title="制度", kind="made", issued_on=EARLIER, note=v
     ),
-    "accountability person": lambda c, v: records.add_accountability(
+    "accountability person": lambda c, v: round_records.add_accountability(
         c, OFFICE, NOW, person=v, measure="约谈", decided_on=EARLIER
     ),
-    "accountability post": lambda c, v: records.add_accountability(
+    "accountability post": lambda c, v: round_records.add_accountability(
         c, OFFICE, NOW, person="张某", measure="约谈", decided_on=EARLIER, post=v
     ),
-    "accountability reason": lambda c, v: records.add_accountability(
+    "accountability reason": lambda c, v: round_records.add_accountability(
         c, OFFICE, NOW, person="张某", measure="约谈", decided_on=EARLIER, reason=v
     ),
 }
@@ -140,15 +155,17 @@ def test_bad_text_in_any_stored_field_is_refused_and_stores_nothing(
 
 def test_sql_like_text_is_stored_verbatim_as_data(engine: sa.Engine) -> None:
     seed(engine)
-    write(engine, lambda c: services.add_person(c, OFFICE, NOW, name=SQL, roles="leader", department=SQL))
-    write(engine, lambda c: services.add_progress(c, 1, HANDLER, NOW, on=EARLIER, text=SQL, when_text=SQL))
-    write(engine, lambda c: services.add_measure(c, 1, OFFICE, NOW, text=SQL, owner=SQL))
-    write(engine, lambda c: services.attach_evidence(c, 1, HANDLER, NOW, kind="批文", ref=SQL, note=SQL))
-    write(engine, lambda c: services.reassign(c, 1, OFFICE, NOW, reason=SQL, leader=SQL, cooperating=SQL))
-    write(engine, lambda c: records.add_rule(c, OFFICE, NOW, title=SQL, kind="made", issued_on=EARLIER))
+    write(engine, lambda c: people.add_person(c, OFFICE, NOW, name=SQL, roles="leader", department=SQL))
+    write(engine, lambda c: actions.add_progress(c, 1, HANDLER, NOW, on=EARLIER, text=SQL, when_text=SQL))
+    write(engine, lambda c: actions.add_measure(c, 1, OFFICE, NOW, text=SQL, owner=SQL))
+    write(engine, lambda c: actions.attach_evidence(c, 1, HANDLER, NOW, kind="批文", ref=SQL, note=SQL))
+    write(engine, lambda c: actions.reassign(c, 1, OFFICE, NOW, reason=SQL, leader=SQL, cooperating=SQL))
+    write(engine, lambda c: round_records.add_rule(c, OFFICE, NOW, title=SQL, kind="made", issued_on=EARLIER))
     write(
         engine,
-        lambda c: records.add_accountability(c, OFFICE, NOW, person=SQL, measure="约谈", decided_on=EARLIER),
+        lambda c: round_records.add_accountability(
+            c, OFFICE, NOW, person=SQL, measure="约谈", decided_on=EARLIER
+        ),
     )
     with db.reading(engine) as conn:
         stored = [
@@ -162,11 +179,11 @@ def test_sql_like_text_is_stored_verbatim_as_data(engine: sa.Engine) -> None:
         ]
         assert stored == [SQL, (SQL, SQL), (SQL, SQL), (SQL, SQL), (SQL, SQL), SQL, SQL]
         assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3
-        assert [r["id"] for r in queries.list_items(conn, TODAY, leader=SQL)] == [1]
-        assert queries.list_items(conn, TODAY, department=SQL) == []
+        assert [r["id"] for r in item_queries.list_items(conn, TODAY, leader=SQL)] == [1]
+        assert item_queries.list_items(conn, TODAY, department=SQL) == []
         with pytest.raises(NotFound):
-            services.load_actor(conn, SQL + " OR 1=1")
-        assert audit.verify(conn).ok
+            people_read.load_actor(conn, SQL + " OR 1=1")
+        assert verify.verify(conn).ok
 
 
 # --- dates --------------------------------------------------------------------------------------------
@@ -174,10 +191,12 @@ def test_sql_like_text_is_stored_verbatim_as_data(engine: sa.Engine) -> None:
 DateCase = Callable[[Connection], object]
 FUTURE = date(2025, 1, 11)
 NOT_YET: dict[str, DateCase] = {
-    "progress": lambda c: services.add_progress(c, 1, HANDLER, NOW, on=FUTURE, text="提前写好的进展"),
-    "measure done": lambda c: services.complete_measure(c, 1, 1, HANDLER, NOW, on=FUTURE),
-    "rule issued": lambda c: records.add_rule(c, OFFICE, NOW, title="制度", kind="made", issued_on=FUTURE),
-    "accountability": lambda c: records.add_accountability(
+    "progress": lambda c: actions.add_progress(c, 1, HANDLER, NOW, on=FUTURE, text="提前写好的进展"),
+    "measure done": lambda c: actions.complete_measure(c, 1, 1, HANDLER, NOW, on=FUTURE),
+    "rule issued": lambda c: round_records.add_rule(
+        c, OFFICE, NOW, title="制度", kind="made", issued_on=FUTURE
+    ),
+    "accountability": lambda c: round_records.add_accountability(
         c, OFFICE, NOW, person="张某", measure="约谈", decided_on=FUTURE
     ),
 }
@@ -271,8 +290,8 @@ YAML_DATES = {
 
 
 def import_yaml(engine: sa.Engine, path: Path) -> None:
-    data = importer.load_file(path)
-    write(engine, lambda c: importer.import_round(c, data, OFFICE, NOW))
+    data = round_yaml.load_file(path)
+    write(engine, lambda c: round_yaml.import_round(c, data, OFFICE, NOW))
 
 
 @pytest.mark.parametrize("case", list(YAML_FILES))
@@ -307,14 +326,14 @@ def test_a_yaml_that_is_a_directory_missing_or_huge_is_refused(shared: sa.Engine
         import_yaml(shared, tmp_path / "nowhere.yaml")
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as f:  # sparse: the size is refused before a byte is read
-        f.truncate(importer.MAX_FILE_BYTES + 1)
+        f.truncate(round_yaml.MAX_FILE_BYTES + 1)
     with refused(shared, huge, says="太大"):
         import_yaml(shared, huge)
 
 
 def test_sql_like_text_in_a_yaml_round_is_imported_verbatim(engine: sa.Engine, tmp_path: Path) -> None:
     seed(engine)
-    data = importer.load_yaml(SEED)
+    data = round_yaml.load_yaml(SEED)
     data["round"]["name"] = SQL
     data["aspects"][0]["items"][0]["title"] = SQL
     data["aspects"][0]["items"][0]["cooperating"] = [SQL, SQL]
@@ -337,13 +356,13 @@ def test_sql_like_text_in_a_yaml_round_is_imported_verbatim(engine: sa.Engine, t
 NEW_ROUND = {"group_name": "县委第一巡察组", "unit": "中共某镇委员会", "feedback_date": "2024-10-14"}
 
 
-def import_ledger(engine: sa.Engine, path: Path, encoding: str | None = None) -> ledger.Summary:
+def import_ledger(engine: sa.Engine, path: Path, encoding: str | None = None) -> apply.Summary:
     """The CLI's path: read the file, choose the round, check against the database, write."""
-    table = ledger_files.load(path, encoding=encoding)
+    table = workbook.load(path, encoding=encoding)
     with db.unit_of_work(engine) as conn:
-        target = ledger.target_round(conn, table.meta, "台账轮次", **NEW_ROUND)
-        plan = ledger.prepare(conn, table, target, OFFICE, today=TODAY)
-        return ledger.apply(conn, plan, NOW)
+        target = plan.target_round(conn, table.meta, "台账轮次", **NEW_ROUND)
+        planned = plan.prepare(conn, table, target, OFFICE, today=TODAY)
+        return apply.apply(conn, planned, NOW)
 
 
 def _patched(source: Path, member: str, change: Callable[[bytes], bytes], target: Path) -> Path:
@@ -461,10 +480,10 @@ def test_a_ledger_that_is_a_directory_missing_huge_or_a_zip_bomb_is_refused(
     with refused(shared, tmp_path, says="文件不存在"):
         import_ledger(shared, tmp_path / "没有.csv")
     with (tmp_path / "huge.csv").open("wb") as f:
-        f.truncate(ledger_files.MAX_FILE_BYTES + 1)
+        f.truncate(workbook.MAX_FILE_BYTES + 1)
     with refused(shared, tmp_path, says="太大"):
         import_ledger(shared, tmp_path / "huge.csv")
-    monkeypatch.setattr(ledger_files, "MAX_UNPACKED_BYTES", 1000)  # stands for a zip bomb
+    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", 1000)  # stands for a zip bomb
     path = write_xlsx(tmp_path / "bomb.xlsx", [row(1)])
     with refused(shared, path, says="解压后太大"):
         import_ledger(shared, path)
@@ -552,7 +571,7 @@ def test_sql_like_text_in_a_ledger_is_imported_verbatim(engine: sa.Engine, tmp_p
 
 
 def _evidence(engine: sa.Engine, path: Path) -> None:
-    write(engine, lambda c: services.attach_evidence(c, 1, HANDLER, NOW, kind="文件", file=path))
+    write(engine, lambda c: actions.attach_evidence(c, 1, HANDLER, NOW, kind="文件", file=path))
 
 
 def test_an_evidence_file_that_is_no_file_empty_huge_or_badly_named_is_refused(
@@ -566,7 +585,7 @@ def test_an_evidence_file_that_is_no_file_empty_huge_or_badly_named_is_refused(
     with refused(shared, tmp_path, says="是空文件"):
         _evidence(shared, tmp_path / "空.pdf")
     with (tmp_path / "huge.pdf").open("wb") as f:
-        f.truncate(services.MAX_EVIDENCE_BYTES + 1)
+        f.truncate(actions.MAX_EVIDENCE_BYTES + 1)
     with refused(shared, tmp_path, says="太大"):
         _evidence(shared, tmp_path / "huge.pdf")
     os.mkfifo(tmp_path / "pipe.pdf")  # reading it would wait forever
@@ -599,7 +618,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def acceptable(text: str, limit: int, required: bool) -> bool:
-    """The rule every stored text follows (see services.clean_text), stated independently."""
+    """The rule every stored text follows (see inputs.clean_text), stated independently."""
     s = text.strip()
     return not (required and not s) and len(s) <= limit and not _CONTROL.search(s)
 
@@ -645,7 +664,7 @@ FUZZED: dict[str, tuple[TextCase, Read, int, bool]] = {
         False,
     ),
     "person department": (
-        lambda c, v: services.add_person(
+        lambda c, v: people.add_person(
             c, OFFICE, NOW, name=f"人{next(_counter)}", roles="leader", department=v
         ),
         lambda c: c.execute(sa.select(PERSON.c.department).order_by(PERSON.c.id.desc()).limit(1)).scalar(),
@@ -770,7 +789,7 @@ def test_any_text_in_a_yaml_round_is_imported_exactly_or_refused_whole(
 ) -> None:
     where, read, limit, required = YAML_FIELDS[field]
     n = next(_counter)
-    data = importer.load_yaml(SEED)
+    data = round_yaml.load_yaml(SEED)
     data["round"]["name"] = f"模糊测试轮次{n}"
     data["people"].append({"name": f"新人{n}", "roles": ["leader"]})
     data["aspects"][0]["items"][0]["cooperating"] = [""]
@@ -780,14 +799,14 @@ def test_any_text_in_a_yaml_round_is_imported_exactly_or_refused_whole(
     target[where[-1]] = text
     document = yaml.safe_dump(data, allow_unicode=True)
     # What the file says is what YAML reads back (a NEL in a plain scalar is a line break, for one).
-    said = importer.load_yaml(document)
+    said = round_yaml.load_yaml(document)
     for key in where:
         said = said[key]
     path = tmp_path_factory.mktemp("yaml") / "round.yaml"
     path.write_text(document, encoding="utf-8")
 
     def do(conn: Connection) -> None:
-        importer.import_round(conn, importer.load_file(path), OFFICE, NOW)
+        round_yaml.import_round(conn, round_yaml.load_file(path), OFFICE, NOW)
 
     def stored(conn: Connection) -> Any:
         round_id = conn.execute(sa.select(ROUND.c.id).where(ROUND.c.name == f"模糊测试轮次{n}")).scalar_one()
@@ -806,7 +825,7 @@ def test_an_empty_leader_or_handler_in_yaml_is_absent_not_a_person_named_empty(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
     seed(engine)
-    data = importer.load_yaml(SEED)
+    data = round_yaml.load_yaml(SEED)
     item = data["aspects"][0]["items"][0]
     item.update(leader="", handler="  ", department="")
     data["aspects"][0]["items"][0]["measures"][0]["owner"] = ""

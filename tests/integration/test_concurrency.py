@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from cli import cli
 from tests.backends import fresh_url
-from workflow import audit, db
+from workflow import db
+from workflow.audit import chain, verify
 from workflow.demo import build
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.slow
 WORKER = """
 import os, sys, time
 from cli import cli
-import workflow.services, workflow.db
+import workflow.items.actions, workflow.db
 ready, barrier = sys.argv[1], sys.argv[2]
 open(ready, "w").close()
 while not os.path.exists(barrier):
@@ -99,14 +100,14 @@ def test_two_approvers_at_once_exactly_one_signs_off(demo: str, tmp_path: Path) 
     assert "已被他人改动" in loser.stderr and loser.stderr.count("\n") == 1
     engine = db.make_engine(demo)
     with db.reading(engine) as conn:
-        decisions = [e.action for e in audit.entries(conn, 3) if e.action in ("approve", "reject")]
-        assert len(decisions) == 1 and audit.verify(conn).ok
+        decisions = [e.action for e in chain.entries(conn, 3) if e.action in ("approve", "reject")]
+        assert len(decisions) == 1 and verify.verify(conn).ok
 
 
 def test_many_writers_at_once_never_fork_the_chain(demo: str, tmp_path: Path) -> None:
     engine = db.make_engine(demo)
     with db.reading(engine) as conn:
-        before = audit.head(conn)[0]
+        before = chain.head(conn)[0]
     n = 6
     results = run_together(
         tmp_path,
@@ -117,5 +118,5 @@ def test_many_writers_at_once_never_fork_the_chain(demo: str, tmp_path: Path) ->
     )
     assert [r.returncode for r in results] == [0] * n, [r.stderr for r in results]
     with db.reading(engine) as conn:
-        verdict = audit.verify(conn)
+        verdict = verify.verify(conn)
     assert verdict.ok and verdict.head_seq == before + n

@@ -22,11 +22,13 @@ from tests.ledger_fixtures import (
     write_csv,
     write_xlsx,
 )
-from workflow import audit, clock, db, ledger_export
+from workflow import clock, db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
+from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.ledger import LedgerInvalid
-from workflow.models import EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
-from workflow.models_ledger import LEDGER_BATCH, LEDGER_KEY
+from workflow.intake.ledger import export
+from workflow.intake.ledger.plan import LedgerInvalid
 
 __all__ = ["blank_engine", "demo_dir", "demo_engine"]  # fixtures used below
 
@@ -38,9 +40,9 @@ def _items(engine: sa.Engine) -> dict[str, sa.Row[tuple[object, ...]]]:
         return {r.number: r for r in conn.execute(sa.select(ITEM).order_by(ITEM.c.id))}
 
 
-def _entries(engine: sa.Engine, action: str) -> list[audit.Entry]:
+def _entries(engine: sa.Engine, action: str) -> list[chain.Entry]:
     with db.reading(engine) as conn:
-        return [e for e in audit.entries(conn) if e.action == action]
+        return [e for e in chain.entries(conn) if e.action == action]
 
 
 def test_a_ledger_creates_items_whose_state_comes_from_its_completion_column(
@@ -94,7 +96,7 @@ def test_a_ledger_creates_items_whose_state_comes_from_its_completion_column(
         people = {p.name: p.roles for p in conn.execute(sa.select(PERSON))}
         assert people == {ADMIN: "office", "徐波": "leader", "规划办经办人": "handler", "张三": "handler"}
         assert sorted(conn.execute(sa.select(LEDGER_KEY.c.ledger_no)).scalars()) == ["1", "2", "3", "4", "5"]
-        assert audit.verify(conn).ok
+        assert verify.verify(conn).ok
 
 
 def test_importing_it_again_updates_by_serial_number_and_audits_each_change(
@@ -169,7 +171,7 @@ def test_the_seed_items_are_adopted_when_their_exported_ledger_comes_back(
 ) -> None:
     path = tmp_path / "seed.xlsx"
     with db.reading(demo_engine) as conn:
-        ledger_export.export(conn, path, clock.local_today(clock.parse_moment("2025-02-14T12:00")))
+        export.export(conn, path, clock.local_today(clock.parse_moment("2025-02-14T12:00")))
     summary = import_ledger(demo_engine, path, who="镇整改办", at="2025-02-15T10:00", round_name=None)
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 3)
     with db.reading(demo_engine) as conn:
@@ -290,4 +292,4 @@ def test_a_gbk_csv_imports_with_its_encoding_and_not_without(blank_engine: sa.En
     with db.reading(blank_engine) as conn:
         batch = conn.execute(sa.select(LEDGER_BATCH)).one()
         assert batch.file_name == "台账.csv" and len(batch.sha256) == 64
-        assert json.loads(audit.entries(conn)[-1].payload)["sha256"] == batch.sha256
+        assert json.loads(chain.entries(conn)[-1].payload)["sha256"] == batch.sha256

@@ -11,7 +11,9 @@ import openpyxl
 import sqlalchemy as sa
 
 from tests.ledger_fixtures import blank_engine, demo_dir, demo_engine, import_ledger
-from workflow import clock, db, ledger_export, services
+from workflow import clock, db
+from workflow.intake.ledger import export
+from workflow.items import actions
 
 __all__ = ["blank_engine", "demo_dir", "demo_engine"]
 
@@ -20,7 +22,7 @@ SEED_DAY = date(2025, 2, 14)
 
 def _export(engine: sa.Engine, path: Path, day: date = SEED_DAY) -> Path:
     with db.reading(engine) as conn:
-        ledger_export.export(conn, path, day)
+        export.export(conn, path, day)
     return path
 
 
@@ -101,7 +103,7 @@ def test_an_extension_after_the_date_does_not_change_the_export_of_that_date(
     demo_engine: sa.Engine, tmp_path: Path
 ) -> None:
     with db.unit_of_work(demo_engine) as conn:
-        services.extend(
+        actions.extend(
             conn,
             3,
             "规划办经办人",
@@ -110,7 +112,7 @@ def test_an_extension_after_the_date_does_not_change_the_export_of_that_date(
             reason="备案手续办理中",
             approved_by="徐波",
         )
-        services.reassign(
+        actions.reassign(
             conn, 3, "镇整改办", clock.parse_moment("2025-02-20T10:00"), reason="分工调整", leader="杨公平"
         )
     then = _cells(_export(demo_engine, tmp_path / "a.xlsx", date(2025, 2, 9)))["整改台账"][5]

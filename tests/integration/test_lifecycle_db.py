@@ -9,9 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE, Clock
-from workflow import audit, db, queries, services
+from workflow import db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import AUDIT, EVIDENCE, ITEM, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
-from workflow.models import AUDIT, EVIDENCE, ITEM, PROGRESS
+from workflow.items import actions, people
+from workflow.read import items as item_queries
+from workflow.read import people as people_read
 
 
 def state(engine: sa.Engine, item_id: int) -> tuple[str, int]:
@@ -27,24 +31,24 @@ def audit_count(engine: sa.Engine) -> int:
 
 def work_until_submitted(engine: sa.Engine, tick: Clock, item_id: int = 1) -> None:
     with db.unit_of_work(engine) as conn:
-        services.fire(conn, item_id, "assign", OFFICE, tick())
-        services.fire(conn, item_id, "start", HANDLER, tick())
-        services.complete_measure(conn, item_id, 1, HANDLER, tick())
-        services.attach_evidence(conn, item_id, HANDLER, tick(), kind="批文", ref="获政土〔2024〕27号")
-        services.fire(conn, item_id, "submit", HANDLER, tick(), summary="手续已办结")
+        actions.fire(conn, item_id, "assign", OFFICE, tick())
+        actions.fire(conn, item_id, "start", HANDLER, tick())
+        actions.complete_measure(conn, item_id, 1, HANDLER, tick())
+        actions.attach_evidence(conn, item_id, HANDLER, tick(), kind="批文", ref="获政土〔2024〕27号")
+        actions.fire(conn, item_id, "submit", HANDLER, tick(), summary="手续已办结")
 
 
 def test_full_lifecycle_leaves_a_verifiable_trail(seeded: sa.Engine, tick: Clock) -> None:
     work_until_submitted(seeded, tick)
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "approve", APPROVER, tick.set("2024-11-29T10:00"))
-        services.fire(conn, 1, "revisit", OFFICE, tick.set("2025-03-01T10:00"))
-        services.fire(conn, 1, "confirm", OFFICE, tick(), finding="整改成果巩固，未反弹")
+        actions.fire(conn, 1, "approve", APPROVER, tick.set("2024-11-29T10:00"))
+        actions.fire(conn, 1, "revisit", OFFICE, tick.set("2025-03-01T10:00"))
+        actions.fire(conn, 1, "confirm", OFFICE, tick(), finding="整改成果巩固，未反弹")
     assert state(seeded, 1) == ("closed", 9)
     with db.reading(seeded) as conn:
-        actions = [e.action for e in audit.entries(conn, 1)]
-        verdict = audit.verify(conn)
-    assert actions == [
+        done = [e.action for e in chain.entries(conn, 1)]
+        verdict = verify.verify(conn)
+    assert done == [
         "import",
         "assign",
         "start",
@@ -63,10 +67,10 @@ def test_a_rejected_sign_off_goes_back_to_work_with_the_reason_in_history(
 ) -> None:
     work_until_submitted(seeded, tick)
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "reject", APPROVER, tick(), reason="缺少现场照片")
+        actions.fire(conn, 1, "reject", APPROVER, tick(), reason="缺少现场照片")
     assert state(seeded, 1)[0] == "in_progress"
     with db.reading(seeded) as conn:
-        last = audit.entries(conn, 1)[-1]
+        last = chain.entries(conn, 1)[-1]
     assert (last.action, last.from_state, last.to_state, last.reason) == (
         "reject",
         "submitted",
@@ -78,16 +82,16 @@ def test_a_rejected_sign_off_goes_back_to_work_with_the_reason_in_history(
 def test_a_revisit_that_finds_relapse_reopens_the_item(seeded: sa.Engine, tick: Clock) -> None:
     work_until_submitted(seeded, tick)
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "approve", APPROVER, tick())
-        services.fire(conn, 1, "revisit", OFFICE, tick())
-        services.fire(conn, 1, "reopen", APPROVER, tick(), reason="问题反弹：再次出现违法占地")
+        actions.fire(conn, 1, "approve", APPROVER, tick())
+        actions.fire(conn, 1, "revisit", OFFICE, tick())
+        actions.fire(conn, 1, "reopen", APPROVER, tick(), reason="问题反弹：再次出现违法占地")
     assert state(seeded, 1)[0] == "in_progress"
 
 
 def test_refusal_changes_nothing(seeded: sa.Engine, tick: Clock) -> None:
     before = (state(seeded, 1), audit_count(seeded))
     with pytest.raises(Refused, match="只有「已交办」时才能开始整改"), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "start", HANDLER, tick())
+        actions.fire(conn, 1, "start", HANDLER, tick())
     assert (state(seeded, 1), audit_count(seeded)) == before
 
 
@@ -99,18 +103,18 @@ def test_state_and_audit_entry_commit_together_or_not_at_all(
     def broken_append(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit, "append", broken_append)
+    monkeypatch.setattr(chain, "append", broken_append)
     with pytest.raises(RuntimeError), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "assign", OFFICE, tick())
+        actions.fire(conn, 1, "assign", OFFICE, tick())
     assert (state(seeded, 1), audit_count(seeded)) == before
 
 
 def test_a_stale_version_is_a_conflict(seeded: sa.Engine, tick: Clock) -> None:
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "assign", OFFICE, tick(), expect_version=1)
+        actions.fire(conn, 1, "assign", OFFICE, tick(), expect_version=1)
     with pytest.raises(Conflict, match="已被他人改动"), db.unit_of_work(seeded) as conn:
-        services.add_progress(conn, 1, HANDLER, tick(), on=date(2024, 10, 21), text="x")
-        services.fire(conn, 1, "start", HANDLER, tick(), expect_version=2)
+        actions.add_progress(conn, 1, HANDLER, tick(), on=date(2024, 10, 21), text="x")
+        actions.fire(conn, 1, "start", HANDLER, tick(), expect_version=2)
     assert state(seeded, 1) == ("assigned", 2)  # the progress entry of that transaction is gone too
     with db.reading(seeded) as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(PROGRESS)).scalar_one() == 0
@@ -118,37 +122,37 @@ def test_a_stale_version_is_a_conflict(seeded: sa.Engine, tick: Clock) -> None:
 
 def test_nobody_signs_off_their_own_work(seeded: sa.Engine, tick: Clock) -> None:
     with db.unit_of_work(seeded) as conn:
-        services.add_person(
+        people.add_person(
             conn, OFFICE, tick(), name="双重角色", roles="handler,approver", department="村镇规划建设办公室"
         )
-        services.fire(conn, 1, "assign", OFFICE, tick())
-        services.fire(conn, 1, "start", "双重角色", tick())
-        services.complete_measure(conn, 1, 1, "双重角色", tick())
-        services.attach_evidence(conn, 1, "双重角色", tick(), kind="照片", ref="复耕照片")
-        services.fire(conn, 1, "submit", "双重角色", tick(), summary="已复耕")
+        actions.fire(conn, 1, "assign", OFFICE, tick())
+        actions.fire(conn, 1, "start", "双重角色", tick())
+        actions.complete_measure(conn, 1, 1, "双重角色", tick())
+        actions.attach_evidence(conn, 1, "双重角色", tick(), kind="照片", ref="复耕照片")
+        actions.fire(conn, 1, "submit", "双重角色", tick(), summary="已复耕")
     with pytest.raises(Refused, match="是提请销号的人"), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "approve", "双重角色", tick())
+        actions.fire(conn, 1, "approve", "双重角色", tick())
 
 
 def test_the_auditor_changes_nothing(seeded: sa.Engine, tick: Clock) -> None:
     with pytest.raises(PermissionDenied), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "assign", AUDITOR, tick())
+        actions.fire(conn, 1, "assign", AUDITOR, tick())
     with pytest.raises(PermissionDenied), db.unit_of_work(seeded) as conn:
-        services.add_person(conn, AUDITOR, tick(), name="新人", roles="office")
+        people.add_person(conn, AUDITOR, tick(), name="新人", roles="office")
 
 
 def test_unknown_item_and_person(seeded: sa.Engine, tick: Clock) -> None:
     with pytest.raises(NotFound, match="没有编号为 99 的事项"), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 99, "assign", OFFICE, tick())
+        actions.fire(conn, 99, "assign", OFFICE, tick())
     with pytest.raises(NotFound, match="没有名为 '张三' 的人员"), db.unit_of_work(seeded) as conn:
-        services.fire(conn, 1, "assign", "张三", tick())
+        actions.fire(conn, 1, "assign", "张三", tick())
 
 
 def test_extension_moves_the_deadline_and_keeps_the_original(seeded: sa.Engine, tick: Clock) -> None:
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 3, "assign", OFFICE, tick())
-        services.fire(conn, 3, "start", HANDLER, tick())
-        services.extend(
+        actions.fire(conn, 3, "assign", OFFICE, tick())
+        actions.fire(conn, 3, "start", HANDLER, tick())
+        actions.extend(
             conn,
             3,
             HANDLER,
@@ -159,7 +163,7 @@ def test_extension_moves_the_deadline_and_keeps_the_original(seeded: sa.Engine, 
         )
     with db.reading(seeded) as conn:
         row = conn.execute(sa.select(ITEM).where(ITEM.c.id == 3)).one()
-        entry = audit.entries(conn, 3)[-1]
+        entry = chain.entries(conn, 3)[-1]
     assert (row.deadline, row.original_deadline) == (date(2025, 3, 31), date(2025, 2, 14))
     assert entry.data == {
         "approved_by": LEADER,
@@ -173,9 +177,9 @@ def test_evidence_files_are_stored_once_by_hash(seeded: sa.Engine, tick: Clock, 
     photo = tmp_path / "复耕.jpg"
     photo.write_bytes(b"\xff\xd8 not really a jpeg")
     with db.unit_of_work(seeded) as conn:
-        services.fire(conn, 2, "assign", OFFICE, tick())
-        services.attach_evidence(conn, 2, OFFICE, tick(), kind="照片", file=photo)
-        services.attach_evidence(conn, 2, OFFICE, tick(), kind="照片", file=photo, note="同一张")
+        actions.fire(conn, 2, "assign", OFFICE, tick())
+        actions.attach_evidence(conn, 2, OFFICE, tick(), kind="照片", file=photo)
+        actions.attach_evidence(conn, 2, OFFICE, tick(), kind="照片", file=photo, note="同一张")
         rows = conn.execute(sa.select(EVIDENCE.c.file_sha256, EVIDENCE.c.size)).all()
         blobs = conn.execute(sa.text("SELECT count(*) FROM blob")).scalar_one()
     assert len({r.file_sha256 for r in rows}) == 1 and rows[0].size == photo.stat().st_size
@@ -184,14 +188,14 @@ def test_evidence_files_are_stored_once_by_hash(seeded: sa.Engine, tick: Clock, 
 
 def test_control_characters_and_overlong_text_are_refused(seeded: sa.Engine, tick: Clock) -> None:
     with pytest.raises(InvalidInput, match="控制字符"), db.unit_of_work(seeded) as conn:
-        services.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="bad\x1b[31m")
+        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="bad\x1b[31m")
     with pytest.raises(InvalidInput, match="过长"), db.unit_of_work(seeded) as conn:
-        services.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="长" * 20001)
+        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="长" * 20001)
 
 
 def test_what_can_i_do_now_explains_every_blocked_action(seeded: sa.Engine, tick: Clock) -> None:
     with db.reading(seeded) as conn:
-        view = queries.show_item(conn, 1, services.load_actor(conn, HANDLER), date(2024, 10, 21))
+        view = item_queries.show_item(conn, 1, people_read.load_actor(conn, HANDLER), date(2024, 10, 21))
     assert view["available"] == ["progress"]
     assert view["blocked"]["start"] == "事项当前为「已登记」，只有「已交办」时才能开始整改"
     assert view["blocked"]["assign"] == "规划办经办人 没有交办的权限（需要角色：整改办）"
@@ -200,10 +204,10 @@ def test_what_can_i_do_now_explains_every_blocked_action(seeded: sa.Engine, tick
 def test_sign_off_sheet_cites_evidence_and_chain_head(seeded: sa.Engine, tick: Clock) -> None:
     work_until_submitted(seeded, tick)
     with db.unit_of_work(seeded) as conn:
-        head_before = audit.head(conn)
-        services.fire(conn, 1, "approve", APPROVER, tick())
+        head_before = chain.head(conn)
+        actions.fire(conn, 1, "approve", APPROVER, tick())
     with db.reading(seeded) as conn:
-        sheet = queries.signoff_sheet(conn, 1)
+        sheet = item_queries.signoff_sheet(conn, 1)
         evidence_hash = conn.execute(sa.select(EVIDENCE.c.hash)).scalar_one()
     assert sheet["chain_head_before"] == {"seq": head_before[0], "hash": head_before[1]}
     assert sheet["entry"]["seq"] == head_before[0] + 1 and sheet["entry_matches_log"]

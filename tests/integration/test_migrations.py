@@ -12,10 +12,14 @@ from alembic.runtime.migration import MigrationContext
 
 from tests.backends import fresh_url
 from tests.conftest import APPROVER, HANDLER, OFFICE
-from workflow import audit, clock, db, importer, migrate, schema, services
+from workflow import clock, db
+from workflow.audit import verify
+from workflow.db import migrate
+from workflow.db.tables import metadata
 from workflow.demo import example_path
 from workflow.errors import NotInitialised
-from workflow.models import SQLModel
+from workflow.intake import round_yaml
+from workflow.items import actions
 
 
 def test_the_code_expects_the_head_revision() -> None:
@@ -23,10 +27,9 @@ def test_the_code_expects_the_head_revision() -> None:
 
 
 def test_the_migrated_schema_is_the_models_schema(engine: sa.Engine) -> None:
-    assert schema  # every table module is loaded
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, SQLModel.metadata)
+        diff = compare_metadata(context, metadata())
     # The partial index of the overdue query is made by the migration, not declared on the model.
     diff = [d for d in diff if not (d[0] == "remove_index" and d[1].name == "ix_item_open_deadline")]
     assert diff == []
@@ -35,7 +38,7 @@ def test_the_migrated_schema_is_the_models_schema(engine: sa.Engine) -> None:
 def _counts(conn: sa.Connection) -> dict[str, int]:
     return {
         name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        for name, table in SQLModel.metadata.tables.items()
+        for name, table in metadata().tables.items()
     }
 
 
@@ -46,13 +49,13 @@ def test_a_database_of_the_first_schema_upgrades_with_rows_and_chain_intact(tmp_
     # Fill it the way 0001-era code did: import, work, sign off (nothing here touches db_login).
     now = clock.parse_moment("2024-10-21T10:00")
     with db.unit_of_work(engine) as conn:
-        importer.import_round(conn, importer.load_file(example_path("taishan.yaml")), OFFICE, now)
-        services.fire(conn, 1, "assign", OFFICE, now)
-        services.fire(conn, 1, "start", HANDLER, now)
-        services.complete_measure(conn, 1, 1, HANDLER, now)
-        services.attach_evidence(conn, 1, HANDLER, now, kind="批文", ref="获政土〔2024〕27号")
-        services.fire(conn, 1, "submit", HANDLER, now, summary="已办结")
-        services.fire(conn, 1, "approve", APPROVER, now)
+        round_yaml.import_round(conn, round_yaml.load_file(example_path("taishan.yaml")), OFFICE, now)
+        actions.fire(conn, 1, "assign", OFFICE, now)
+        actions.fire(conn, 1, "start", HANDLER, now)
+        actions.complete_measure(conn, 1, 1, HANDLER, now)
+        actions.attach_evidence(conn, 1, HANDLER, now, kind="批文", ref="获政土〔2024〕27号")
+        actions.fire(conn, 1, "submit", HANDLER, now, summary="已办结")
+        actions.fire(conn, 1, "approve", APPROVER, now)
     with engine.connect() as conn:
         before_counts = _counts(conn)
         before_audit = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
@@ -63,12 +66,12 @@ def test_a_database_of_the_first_schema_upgrades_with_rows_and_chain_intact(tmp_
         assert _counts(conn) == before_counts
         assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))] == before_audit
         assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM item ORDER BY id"))] == before_items
-        assert audit.verify(conn).ok
+        assert verify.verify(conn).ok
     # And the upgraded database works on: the next action chains onto the old log.
     with db.unit_of_work(engine) as conn:
-        services.fire(conn, 1, "revisit", OFFICE, now)
+        actions.fire(conn, 1, "revisit", OFFICE, now)
     with db.reading(engine) as conn:
-        verdict = audit.verify(conn)
+        verdict = verify.verify(conn)
     assert verdict.ok and verdict.count == len(before_audit) + 1
 
 

@@ -15,8 +15,12 @@ from click.testing import CliRunner
 from cli import cli
 from tests.backends import BACKEND, fresh_url
 from tests.conftest import HANDLER, OFFICE
-from workflow import audit, clock, db, grants, importer, services
+from workflow import clock, db
+from workflow.audit import chain
+from workflow.db import grants
 from workflow.demo import example_path
+from workflow.intake import round_yaml
+from workflow.items import people
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="database logins are a PostgreSQL matter")
 
@@ -33,9 +37,9 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     admin = db.make_engine(admin_url)
     db.create_schema(admin)
     with db.unit_of_work(admin) as conn:
-        importer.import_round(
+        round_yaml.import_round(
             conn,
-            importer.load_file(example_path("taishan.yaml")),
+            round_yaml.load_file(example_path("taishan.yaml")),
             OFFICE,
             clock.parse_moment("2024-10-14T16:00"),
         )
@@ -48,7 +52,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         conn.exec_driver_sql(grants.sql(role, schema))
         conn.exec_driver_sql(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
     with db.unit_of_work(admin) as conn:
-        services.set_login(conn, OFFICE, clock.parse_moment("2024-10-20T09:00"), name=HANDLER, login=login)
+        people.set_login(conn, OFFICE, clock.parse_moment("2024-10-20T09:00"), name=HANDLER, login=login)
     user_url = url.set(username=login).render_as_string(hide_password=False)
     yield Deployment(admin_url, user_url)
     admin.dispose()
@@ -72,7 +76,7 @@ def test_the_actor_is_the_person_of_the_login(deployment: Deployment) -> None:
     assert code == 0, out
     engine = db.make_engine(deployment.admin_url)
     with db.reading(engine) as conn:
-        last = audit.entries(conn, 1)[-1]
+        last = chain.entries(conn, 1)[-1]
     assert (last.action, last.actor) == ("progress", HANDLER)
 
 
@@ -85,7 +89,7 @@ def test_nobody_acts_as_someone_else_by_passing_as(deployment: Deployment) -> No
 def test_the_database_refuses_an_entry_in_someone_elses_name(deployment: Deployment) -> None:
     engine = sa.create_engine(deployment.user_url, poolclass=sa.pool.NullPool)
     with pytest.raises(sa.exc.DBAPIError, match="is not the person of login"), engine.begin() as conn:
-        audit.append(conn, at=clock.parse_moment("2024-10-22T10:00"), actor=OFFICE, action="forged")
+        chain.append(conn, at=clock.parse_moment("2024-10-22T10:00"), actor=OFFICE, action="forged")
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,14 @@ from hypothesis import strategies as st
 from states.lifecycle import State
 from tests.backends import fresh_url
 from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE
-from workflow import audit, clock, db, importer, services
+from workflow import clock, db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import ITEM
 from workflow.demo import example_path
 from workflow.errors import ZhenggaiError
-from workflow.models import ITEM
+from workflow.intake import round_yaml
+from workflow.items import actions
+from workflow.read import facts
 
 PEOPLE = [OFFICE, LEADER, HANDLER, APPROVER, AUDITOR]
 TRIGGERS = ["assign", "start", "submit", "approve", "reject", "revisit", "confirm", "reopen"]
@@ -46,15 +50,15 @@ action = st.one_of(
 def apply(conn: sa.Connection, name: str, item: int, who: str, text: str | None, step: int) -> None:
     now = clock.parse_moment("2024-10-21T09:00") + timedelta(hours=step)
     if name in TRIGGERS:
-        services.fire(conn, item, name, who, now, reason=text, summary=text, finding=text)
+        actions.fire(conn, item, name, who, now, reason=text, summary=text, finding=text)
     elif name == "measure_done":
-        services.complete_measure(conn, item, 1, who, now)
+        actions.complete_measure(conn, item, 1, who, now)
     elif name == "evidence":
-        services.attach_evidence(conn, item, who, now, kind="文件", ref=text or "文号")
+        actions.attach_evidence(conn, item, who, now, kind="文件", ref=text or "文号")
     elif name == "progress":
-        services.add_progress(conn, item, who, now, on=date(2024, 11, 1), text=text or "进展")
+        actions.add_progress(conn, item, who, now, on=date(2024, 11, 1), text=text or "进展")
     else:
-        services.extend(
+        actions.extend(
             conn,
             item,
             who,
@@ -72,9 +76,9 @@ def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | i
         engine = db.make_engine(fresh_url(Path(tmp), "p.db"), synchronous="OFF")
         db.create_schema(engine)
         with db.unit_of_work(engine) as conn:
-            importer.import_round(
+            round_yaml.import_round(
                 conn,
-                importer.load_file(example_path("taishan.yaml")),
+                round_yaml.load_file(example_path("taishan.yaml")),
                 OFFICE,
                 clock.parse_moment("2024-10-14T16:00"),
             )
@@ -83,7 +87,7 @@ def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | i
             who = str(choice)
             if name == "next":
                 with db.reading(engine) as conn:
-                    row = services.item_row(conn, item)
+                    row = facts.item_row(conn, item)
                 options = NEXT[row.state]
                 name, who = options[int(choice) % len(options)]
                 if row.state == "in_progress" and row.measures_done < row.measures_total:
@@ -98,9 +102,9 @@ def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | i
                 pass  # refused: must have changed nothing, checked below through version and chain
         with db.reading(engine) as conn:
             rows = {r.id: r for r in conn.execute(sa.select(ITEM))}
-            verdict = audit.verify(conn)
+            verdict = verify.verify(conn)
             for item_id, row in rows.items():
-                entries = audit.entries(conn, item_id)
+                entries = chain.entries(conn, item_id)
                 assert row.version == 1 + succeeded[item_id] == len(entries)
                 # The current state is exactly what the trail says it is.
                 assert row.state == entries[-1].to_state

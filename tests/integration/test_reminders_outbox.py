@@ -36,8 +36,9 @@ from tests.reminders_fixtures import (
     run,
     start,
 )
-from workflow import db, outbox
-from workflow.reminder_config import Settings
+from workflow import db
+from workflow.reminders import outbox
+from workflow.reminders.settings import Settings
 
 __all__ = ["rem_engine"]
 

@@ -26,8 +26,9 @@ from tests.reminders_fixtures import (
     run,
     seed_events,
 )
-from workflow import clock, demo, outbox
-from workflow.reminder_config import Settings
+from workflow import clock, demo
+from workflow.reminders import outbox
+from workflow.reminders.settings import Settings
 
 FIRST, LAST = date(2024, 10, 21), date(2025, 2, 14)
 MONDAYS = [d for d in days(FIRST, LAST) if d.weekday() == 0]

@@ -31,9 +31,11 @@ from tests.reminders_fixtures import (
     start,
     table_count,
 )
-from workflow import db, reminders, services
+from workflow import db
+from workflow.db.tables.reminders import FIRING
 from workflow.errors import InvalidInput, NotInitialised
-from workflow.models_reminders import FIRING
+from workflow.items import actions
+from workflow.reminders import run as reminders_run
 
 __all__ = ["out_dir", "rem_engine", "rem_seeded"]  # fixtures used by name
 
@@ -109,7 +111,7 @@ def test_an_extended_item_is_judged_by_its_new_deadline(one_item: sa.Engine, out
     settings = make_settings(out_dir, **quiet())
     run(one_item, settings, "2024-12-21T09:00")  # yellow for 2024-12-31
     with db.unit_of_work(one_item) as conn:
-        services.extend(
+        actions.extend(
             conn,
             1,
             HANDLER,
@@ -128,8 +130,8 @@ def test_an_item_awaiting_sign_off_is_not_chased_by_deadline_warnings(
 ) -> None:
     settings = make_settings(out_dir, **quiet())
     with db.unit_of_work(one_item) as conn:
-        services.complete_measure(conn, 1, 1, HANDLER, at("2024-12-01T10:00"))
-        services.attach_evidence(conn, 1, HANDLER, at("2024-12-01T10:00"), kind="批文", ref="测〔2024〕1号")
+        actions.complete_measure(conn, 1, 1, HANDLER, at("2024-12-01T10:00"))
+        actions.attach_evidence(conn, 1, HANDLER, at("2024-12-01T10:00"), kind="批文", ref="测〔2024〕1号")
     fire(one_item, 1, "submit", HANDLER, "2024-12-01T11:00", summary="已完成")
     assert run(one_item, settings, "2024-12-21T09:00").firings == []
     assert run(one_item, settings, "2025-01-05T09:00").firings == []
@@ -210,7 +212,7 @@ def test_the_weekly_bulletin_ranks_departments_by_overdue_then_stalled(
     for n in (1, 2, 3, 4):
         start(rem_engine, n)
     with db.unit_of_work(rem_engine) as conn:
-        services.add_progress(
+        actions.add_progress(
             conn, 1, OFFICE, at("2024-11-10T10:00"), on=at("2024-11-10T10:00").date(), text="推进"
         )
     settings = make_settings(out_dir, deadline={"enabled": False}, monthly={"enabled": False})
@@ -278,7 +280,7 @@ def test_the_monthly_report_goes_to_leaders_on_the_first_working_day(
 def test_a_dry_run_shows_what_is_due_and_records_nothing(one_item: sa.Engine, out_dir: Path) -> None:
     settings = make_settings(out_dir, **quiet())
     with db.reading(one_item) as conn:
-        preview = reminders.run(conn, settings, at("2025-01-01T09:00"), dry_run=True)
+        preview = reminders_run.run(conn, settings, at("2025-01-01T09:00"), dry_run=True)
     assert len(preview.firings) == 4 and len(preview.messages) == 4
     assert table_count(one_item, FIRING) == 0 and message_count(one_item) == 0
     real = run(one_item, settings, "2025-01-01T09:00")
@@ -289,11 +291,11 @@ def test_a_key_another_process_recorded_first_gets_no_second_message(
     one_item: sa.Engine, out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings(out_dir, **quiet())
-    planned = reminders.plan
+    planned = reminders_run.plan
     with db.reading(one_item) as conn:
         stale = planned(conn, settings, at("2025-01-01T09:00"))  # what a racing process saw
     run(one_item, settings, "2025-01-01T09:00")  # … and another process recorded meanwhile
-    monkeypatch.setattr(reminders, "plan", lambda *a, **k: stale)
+    monkeypatch.setattr(reminders_run, "plan", lambda *a, **k: stale)
     again = run(one_item, settings, "2025-01-01T09:00")
     assert again.firings == [] and again.messages == []
     assert len(keys(one_item)) == len(set(keys(one_item))) == 4
@@ -310,7 +312,7 @@ def test_a_database_from_before_the_reminder_tables_asks_for_init(tmp_path: Path
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE meta (key TEXT, value TEXT)")
     with pytest.raises(NotInitialised, match="zhenggai init"), db.unit_of_work(engine) as conn:
-        reminders.run(conn, make_settings(out_dir), at("2025-01-01T09:00"))
+        reminders_run.run(conn, make_settings(out_dir), at("2025-01-01T09:00"))
 
 
 def test_nothing_is_due_before_anything_was_recorded(rem_engine: sa.Engine, out_dir: Path) -> None:

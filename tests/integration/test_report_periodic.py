@@ -7,15 +7,17 @@ from datetime import date
 import sqlalchemy as sa
 
 from tests.ledger_fixtures import demo_dir, demo_engine, demo_settings
-from workflow import board, clock, db, reports, services
-from workflow.document import to_markdown
+from workflow import clock, db
+from workflow.items import actions
+from workflow.reports import board, periodic
+from workflow.reports.document import to_markdown
 
 __all__ = ["demo_dir", "demo_engine"]
 
 
 def _periodic(engine: sa.Engine, kind: str, day: date) -> tuple[str, dict[str, object]]:
     with db.reading(engine) as conn:
-        doc, data = reports.periodic(conn, kind, day, demo_settings())
+        doc, data = periodic.periodic(conn, kind, day, demo_settings())
     return to_markdown(doc), data
 
 
@@ -90,7 +92,7 @@ def test_the_board_rebuilds_open_closed_and_overdue_over_time(demo_engine: sa.En
 
 def test_an_extension_moves_the_overdue_line_from_the_day_it_was_granted(demo_engine: sa.Engine) -> None:
     with db.unit_of_work(demo_engine) as conn:
-        services.extend(
+        actions.extend(
             conn,
             3,
             "规划办经办人",

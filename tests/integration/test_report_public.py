@@ -13,9 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.ledger_fixtures import demo_dir, demo_engine, demo_settings
-from workflow import clock, db, records, reports, services
-from workflow.document import Document, docx_text, to_docx, to_markdown
+from workflow import clock, db
 from workflow.errors import InvalidInput, PermissionDenied
+from workflow.items import actions, round_records
+from workflow.reports import public
+from workflow.reports import settings as report_settings
+from workflow.reports.document import Document, docx_text, to_docx, to_markdown
 
 __all__ = ["demo_dir", "demo_engine"]
 
@@ -27,10 +30,10 @@ SEED_SENTENCE = (
 
 
 def _public(
-    engine: sa.Engine, day: date, config: reports.Settings | None = None
+    engine: sa.Engine, day: date, config: report_settings.Settings | None = None
 ) -> tuple[str, dict[str, Any]]:
     with db.reading(engine) as conn:
-        doc, data = reports.public(conn, day, config or demo_settings(), published=date(2025, 3, 6))
+        doc, data = public.public(conn, day, config or demo_settings(), published=date(2025, 3, 6))
     return to_markdown(doc), data
 
 
@@ -108,10 +111,10 @@ def test_as_of_an_earlier_day_the_report_shows_the_states_items_had_then(demo_en
 def test_what_happens_later_does_not_change_the_report_of_an_earlier_day(demo_engine: sa.Engine) -> None:
     at = clock.parse_moment
     with db.unit_of_work(demo_engine) as conn:
-        services.reassign(conn, 3, "镇整改办", at("2025-02-18T09:00"), reason="分工调整", leader="杨公平")
-        services.complete_measure(conn, 3, 1, "规划办经办人", at("2025-02-18T10:00"))
-        services.fire(conn, 3, "submit", "规划办经办人", at("2025-02-18T11:00"), summary="备案手续已办结")
-        services.fire(conn, 3, "approve", "县委巡察办", at("2025-02-20T11:00"))
+        actions.reassign(conn, 3, "镇整改办", at("2025-02-18T09:00"), reason="分工调整", leader="杨公平")
+        actions.complete_measure(conn, 3, 1, "规划办经办人", at("2025-02-18T10:00"))
+        actions.fire(conn, 3, "submit", "规划办经办人", at("2025-02-18T11:00"), summary="备案手续已办结")
+        actions.fire(conn, 3, "approve", "县委巡察办", at("2025-02-20T11:00"))
     before, _ = _public(demo_engine, date(2025, 2, 14))
     assert SEED_SENTENCE in before
     assert "责任领导：杨公平" not in before
@@ -128,7 +131,7 @@ def test_the_rate_precision_is_a_setting(demo_engine: sa.Engine) -> None:
 def test_accountability_and_rules_are_records_that_the_figures_count(demo_engine: sa.Engine) -> None:
     at = clock.parse_moment("2025-01-10T10:00")
     with db.unit_of_work(demo_engine) as conn:
-        records.add_accountability(
+        round_records.add_accountability(
             conn,
             "镇整改办",
             at,
@@ -138,17 +141,17 @@ def test_accountability_and_rules_are_records_that_the_figures_count(demo_engine
             item_id=3,
             post="沙窝营村党支部书记",
         )
-        records.add_rule(
+        round_records.add_rule(
             conn, "镇整改办", at, title="太山镇设施农用地监管办法", kind="made", issued_on=date(2025, 1, 9)
         )
         with pytest.raises(InvalidInput, match="晚于今天"):
-            records.add_rule(conn, "镇整改办", at, title="x", kind="made", issued_on=date(2025, 2, 1))
+            round_records.add_rule(conn, "镇整改办", at, title="x", kind="made", issued_on=date(2025, 2, 1))
         with pytest.raises(PermissionDenied, match="徐波 没有记录问责的权限"):
-            records.add_accountability(
+            round_records.add_accountability(
                 conn, "徐波", at, person="李某", measure="批评教育", decided_on=date(2025, 1, 10)
             )
         with pytest.raises(InvalidInput, match="未知的问责方式"):
-            records.add_accountability(
+            round_records.add_accountability(
                 conn, "镇整改办", at, person="李某", measure="罚款", decided_on=date(2025, 1, 10)
             )
     text, data = _public(demo_engine, date(2025, 2, 14))
@@ -171,7 +174,7 @@ def test_the_report_as_word_has_the_same_text_in_official_fonts(
     demo_engine: sa.Engine, tmp_path: Path
 ) -> None:
     with db.reading(demo_engine) as conn:
-        doc, _ = reports.public(conn, date(2025, 2, 14), demo_settings(), published=date(2025, 3, 6))
+        doc, _ = public.public(conn, date(2025, 2, 14), demo_settings(), published=date(2025, 3, 6))
     to_docx(doc, tmp_path / "r.docx")
     paragraphs = docx_text(tmp_path / "r.docx")
     assert any(p.endswith(SEED_SENTENCE) for p in paragraphs)

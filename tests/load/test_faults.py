@@ -31,8 +31,12 @@ import sqlalchemy as sa
 from tests.backends import BACKEND, fresh_url
 from tests.ledger_fixtures import ADMIN, row, write_csv, write_xlsx
 from tests.load import worker
-from workflow import audit, clock, db, queries, services
+from workflow import clock, db
+from workflow.audit import chain as audit_chain
+from workflow.audit import verify
 from workflow.demo import build as build_demo
+from workflow.items import actions, people
+from workflow.read import items as item_queries
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
 
@@ -65,7 +69,7 @@ def poll(condition: Callable[[], bool], what: str, timeout: float = 120) -> None
         time.sleep(0.005)
 
 
-def assert_consistent(url: str) -> audit.Verdict:
+def assert_consistent(url: str) -> verify.Verdict:
     """The database as a restarted program finds it (a new engine here, the `audit verify` command in
     a new process): sound, every item's state the last its trail records and its version the number
     of its entries, and the chain verifies."""
@@ -78,14 +82,14 @@ def assert_consistent(url: str) -> audit.Verdict:
             items = {i: (s, v) for i, s, v in conn.exec_driver_sql("SELECT id, state, version FROM item")}
             replayed: dict[int, str] = {}
             entries: Counter[int] = Counter()
-            for e in audit.entries(conn):
+            for e in audit_chain.entries(conn):
                 if e.item_id is not None:
                     entries[e.item_id] += 1
                     if e.to_state is not None:
                         replayed[e.item_id] = e.to_state
         assert {i: s for i, (s, _v) in items.items()} == replayed
         assert {i: v for i, (_s, v) in items.items()} == dict(entries)
-        verdict = audit.verify_engine(engine)
+        verdict = verify.verify_engine(engine)
         assert verdict.ok, verdict
     finally:
         engine.dispose()
@@ -121,7 +125,7 @@ def blank(tmp_path: Path) -> str:
     engine = db.make_engine(url)
     db.create_schema(engine)
     with db.unit_of_work(engine) as conn:
-        services.add_person(
+        people.add_person(
             conn, None, clock.parse_moment("2024-10-14T09:00"), name=ADMIN, roles="office", bootstrap=True
         )
     engine.dispose()
@@ -317,11 +321,11 @@ class Tampered:
         engine = db.make_engine(self.url)
         now = clock.parse_moment("2025-02-20T10:00")
         with db.unit_of_work(engine) as conn:
-            services.complete_measure(conn, 3, 1, "规划办经办人", now)
-            services.fire(conn, 3, "submit", "规划办经办人", now, summary="备案手续已办结")
-            services.fire(conn, 3, "approve", "县委巡察办", now)
+            actions.complete_measure(conn, 3, 1, "规划办经办人", now)
+            actions.fire(conn, 3, "submit", "规划办经办人", now, summary="备案手续已办结")
+            actions.fire(conn, 3, "approve", "县委巡察办", now)
         with db.reading(engine) as conn:
-            sheet = queries.signoff_sheet(conn, 3)
+            sheet = item_queries.signoff_sheet(conn, 3)
         engine.dispose()
         self.signoff = (int(sheet["entry"]["seq"]), str(sheet["entry"]["hash"]))
         assert self.signoff[0] == 43  # the seed's 40 entries, then measure_done, submit, approve
@@ -347,13 +351,13 @@ class Tampered:
             engine.dispose()
         return list(found)
 
-    def verify(self, parallel: bool, head: tuple[int, str] | None = None) -> audit.Verdict:
+    def verify(self, parallel: bool, head: tuple[int, str] | None = None) -> verify.Verdict:
         engine = db.make_engine(self.url)
         try:
             if parallel:  # the multi-process path, with ranges small enough to split this log in three
-                return audit.verify_engine(engine, head, workers=3)
+                return verify.verify_engine(engine, head, workers=3)
             with db.reading(engine) as conn:
-                return audit.verify(conn, head)
+                return verify.verify(conn, head)
         finally:
             engine.dispose()
 
@@ -365,7 +369,7 @@ def chain(tmp_path: Path) -> Tampered:
 
 @pytest.fixture(params=[False, True], ids=["one-pass", "parallel"])
 def parallel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    monkeypatch.setattr(audit, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     return bool(request.param)
 
 
@@ -397,7 +401,7 @@ def test_an_edited_row_is_named(chain: Tampered, parallel: bool) -> None:
 def test_an_edited_row_with_its_hash_recomputed_breaks_the_next_link(chain: Tampered, parallel: bool) -> None:
     fields = chain.row(20)[:10]
     fields[2] = "冒名者"
-    forged = audit.entry_hash(fields)
+    forged = audit_chain.entry_hash(fields)
     chain.sql(
         "DROP TRIGGER audit_no_change ON audit",
         f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20",
@@ -452,7 +456,7 @@ def test_an_inserted_row_with_a_valid_hash_breaks_the_link_after_it(chain: Tampe
     chain.sql(
         *_make_room(30),
         "INSERT INTO audit (seq, at, actor, item_id, action, payload, prev_hash, hash) "
-        f"VALUES (30, '{fields[1]}', '冒名者', 1, 'approve', '{{}}', '{prev}', '{audit.entry_hash(fields)}')",
+        f"VALUES (30, '{fields[1]}', '冒名者', 1, 'approve', '{{}}', '{prev}', '{audit_chain.entry_hash(fields)}')",
     )
     verdict = chain.verify(parallel)
     assert (verdict.bad_seq, verdict.problem) == (31, "条目 #31 的前序哈希与 #30 不符（插入或改动）")

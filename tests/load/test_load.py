@@ -24,7 +24,8 @@ import sqlalchemy as sa
 
 from tests.backends import fresh_url
 from tests.load import worker
-from workflow import audit, db
+from workflow import db
+from workflow.audit import chain, verify
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
 
@@ -129,7 +130,7 @@ def test_each_committed_action_has_exactly_its_audit_entry_and_refused_ones_left
     setup_head, records = loaded.setup_head, loaded.records
     done = committed(records)
     with db.reading(load_engine) as conn:
-        entries = {e.seq: e for e in audit.entries(conn) if e.seq > setup_head}
+        entries = {e.seq: e for e in chain.entries(conn) if e.seq > setup_head}
     assert sorted(r["seq"] for r in done) == sorted(entries)  # same entries, none twice, none extra
     for r in done:
         e = entries[r["seq"]]
@@ -171,7 +172,7 @@ def test_final_states_replay_from_the_trail_and_no_update_was_lost(
     setup_head, records = loaded.setup_head, loaded.records
     with db.reading(load_engine) as conn:
         items = {i: (s, v) for i, s, v in conn.exec_driver_sql("SELECT id, state, version FROM item")}
-        trail = audit.entries(conn)
+        trail = chain.entries(conn)
     replayed: dict[int, str] = {}
     since_setup: Counter[int] = Counter()
     for e in trail:  # in seq order
@@ -196,6 +197,6 @@ def test_final_states_replay_from_the_trail_and_no_update_was_lost(
 
 def test_the_chain_verifies_after_the_load(loaded: Load, load_engine: sa.Engine) -> None:
     setup_head, records = loaded.setup_head, loaded.records
-    verdict = audit.verify_engine(load_engine)
+    verdict = verify.verify_engine(load_engine)
     assert verdict.ok, verdict
     assert verdict.count == verdict.head_seq == setup_head + len(committed(records))

@@ -25,8 +25,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import clock, db, importer, services
+from workflow import clock, db
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, Refused, ZhenggaiError
+from workflow.intake import round_yaml
+from workflow.items import actions, store
 
 OFFICE, LEADER, APPROVER, APPROVER2, AUDITOR = "镇整改办", "徐波", "县委巡察办", "第二验收人", "审计员"
 HANDLER, HANDLER2 = "规划办经办人", "农业办经办人"
@@ -43,7 +45,7 @@ REFUSALS = (Conflict, PermissionDenied, Refused, InvalidInput)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def round_file(items: int) -> importer.RoundFile:
+def round_file(items: int) -> round_yaml.RoundFile:
     """A round of `items` items in 已登记, half for each department, each with two measures."""
     people = [
         {"name": OFFICE, "roles": ["office"], "department": "巡察反馈意见整改工作领导小组办公室"},
@@ -76,7 +78,7 @@ def round_file(items: int) -> importer.RoundFile:
         "people": people,
         "aspects": [{"number": "一", "title": "负载测试方面", "items": rows}],
     }
-    return importer.RoundFile.model_validate(data)
+    return round_yaml.RoundFile.model_validate(data)
 
 
 def build(url: str, items: int) -> int:
@@ -85,7 +87,7 @@ def build(url: str, items: int) -> int:
     try:
         db.create_schema(engine)
         with db.unit_of_work(engine) as conn:
-            importer.import_round(conn, round_file(items), OFFICE, clock.parse_moment(SETUP_AT))
+            round_yaml.import_round(conn, round_file(items), OFFICE, clock.parse_moment(SETUP_AT))
             seq = conn.execute(sa.text("SELECT max(seq) FROM audit")).scalar_one()
     finally:
         engine.dispose()
@@ -107,7 +109,7 @@ def _text(rng: random.Random) -> str | None:
     return rng.choice([None, "", "理由"])
 
 
-def happy(rng: random.Random, row: services.Current) -> Action:
+def happy(rng: random.Random, row: store.Current) -> Action:
     """The next sensible step for the item's state, by someone who may take it (guards may still refuse)."""
     handler = row.handler or OFFICE
     state = row.state
@@ -150,7 +152,7 @@ TRIGGERS = ("assign", "start", "submit", "approve", "reject", "revisit", "confir
 OTHERS = ("measure_done", "evidence", "progress", "extend", "reassign", "add_measure")
 
 
-def anything(rng: random.Random, row: services.Current) -> Action:
+def anything(rng: random.Random, row: store.Current) -> Action:
     """Any action by anyone, with or without the text its guards ask for: mostly refused."""
     name = rng.choice(TRIGGERS + OTHERS)
     actor = rng.choice(PEOPLE)
@@ -175,10 +177,10 @@ def anything(rng: random.Random, row: services.Current) -> Action:
 
 def perform(
     conn: sa.Connection, item: int, act: Action, now: datetime, expect: int | None
-) -> services.Outcome:
+) -> actions.Outcome:
     p = act.params
     if act.name in TRIGGERS:
-        return services.fire(
+        return actions.fire(
             conn,
             item,
             act.name,
@@ -190,13 +192,13 @@ def perform(
             expect_version=expect,
         )
     if act.name == "measure_done":
-        return services.complete_measure(conn, item, p["seq"], act.actor, now)
+        return actions.complete_measure(conn, item, p["seq"], act.actor, now)
     if act.name == "evidence":
-        return services.attach_evidence(conn, item, act.actor, now, kind=p["kind"], ref=p["ref"])
+        return actions.attach_evidence(conn, item, act.actor, now, kind=p["kind"], ref=p["ref"])
     if act.name == "progress":
-        return services.add_progress(conn, item, act.actor, now, on=clock.local_today(now), text=p["text"])
+        return actions.add_progress(conn, item, act.actor, now, on=clock.local_today(now), text=p["text"])
     if act.name == "extend":
-        return services.extend(
+        return actions.extend(
             conn,
             item,
             act.actor,
@@ -207,10 +209,10 @@ def perform(
             expect_version=expect,
         )
     if act.name == "reassign":
-        return services.reassign(
+        return actions.reassign(
             conn, item, act.actor, now, reason=p["reason"], handler=p["handler"], expect_version=expect
         )
-    return services.add_measure(conn, item, act.actor, now, text=p["text"])
+    return actions.add_measure(conn, item, act.actor, now, text=p["text"])
 
 
 def random_actions(url: str, log: Path, *, worker: int, seed: int, actions: int, items: int) -> None:
@@ -222,7 +224,7 @@ def random_actions(url: str, log: Path, *, worker: int, seed: int, actions: int,
         for n in range(actions):
             item = rng.randint(1, HOT) if rng.random() < 1 / 3 else rng.randint(1, items)
             with db.reading(engine) as conn:
-                row = services.current(conn, item)
+                row = store.current(conn, item)
             act = happy(rng, row) if rng.random() < 0.7 else anything(rng, row)
             expect = None
             if act.versioned:
@@ -285,7 +287,7 @@ def burst(url: str, log: Path, *, items: int, batch: int, hold_after: int | None
             with db.unit_of_work(engine) as conn:
                 seqs = []
                 for i in ids:
-                    seqs.append(services.fire(conn, i, "assign", OFFICE, now).entry.seq)
+                    seqs.append(actions.fire(conn, i, "assign", OFFICE, now).entry.seq)
                     fired += 1
                     if fired == hold_after:
                         print("holding", flush=True)

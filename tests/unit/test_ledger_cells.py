@@ -7,11 +7,11 @@ from datetime import date, datetime
 import pytest
 
 from states.lifecycle import State
-from workflow.ledger import (
+from workflow.chinese import chinese_number
+from workflow.intake.ledger.cells import (
     EXPORT_STATUS,
     STATUS_WORDS,
     cell_text,
-    chinese_number,
     parse_aspect,
     parse_ledger_deadline,
     parse_status,
@@ -20,7 +20,7 @@ from workflow.ledger import (
     split_problem,
     split_progress,
 )
-from workflow.ledger_files import BY_VARIANT, COLUMNS, Problem, column_letter, normalise_header
+from workflow.intake.ledger.workbook import BY_VARIANT, COLUMNS, Problem, column_letter, normalise_header
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from tests.ledger_fixtures import HEADER, row, write_csv, write_xlsx
 from workflow.errors import InvalidInput
-from workflow.ledger_files import load
+from workflow.intake.ledger.workbook import load
 
 
 def test_the_header_is_found_below_title_rows_and_variants_are_accepted(tmp_path: Path) -> None:

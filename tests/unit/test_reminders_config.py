@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.reminder_config import Settings, load
+from workflow.reminders.settings import Settings, load
 
 
 def toml(text: str) -> dict[str, Any]:

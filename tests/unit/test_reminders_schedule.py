@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
 from states.colours import Colour
-from workflow import clock, outbox, reminder_text
-from workflow.reminder_config import Settings, load
-from workflow.reminders import (
-    Firing,
+from workflow import clock
+from workflow.reminders import channels, outbox
+from workflow.reminders import text as reminder_text
+from workflow.reminders.due import Firing
+from workflow.reminders.schedule import (
     deadline_stage,
     first_workday,
     iso_week,
@@ -18,7 +20,8 @@ from workflow.reminders import (
     latest_monthly,
     latest_weekly,
 )
-from workflow.scheduler import SteppingClock, triggers
+from workflow.reminders.scheduler import SteppingClock, triggers
+from workflow.reminders.settings import Settings, load
 
 
 def local(text: str) -> datetime:
@@ -156,7 +159,7 @@ def test_a_late_message_says_it_is_a_catch_up() -> None:
 def test_a_wecom_message_is_cut_to_what_the_robot_accepts() -> None:
     hook = load({"channels": {"webhook": {"url": "http://x", "format": "wecom"}}}).webhook
     assert hook is not None
-    d = outbox.Delivery(
+    d = channels.Delivery(
         1,
         "k" * 32,
         "webhook",
@@ -169,13 +172,13 @@ def test_a_wecom_message_is_cut_to_what_the_robot_accepts() -> None:
         "{}",
         local("2025-01-01"),
     )
-    content = outbox.webhook_body(hook, d)["markdown"]["content"]
+    content = channels.webhook_body(hook, d)["markdown"]["content"]
     assert len(content.encode()) <= 4000 and content.endswith("zhenggai outbox show）")
 
 
 def test_a_file_name_never_escapes_its_folder() -> None:
-    d = outbox.Delivery(
+    d = channels.Delivery(
         1, "a" * 32, "file", "x", 0, "overdue", "dept:../../etc/办", "s", "b", "{}", local("2025-01-01")
     )
-    path = outbox.file_path(outbox.Path("/out"), d)
-    assert path.parent.parent == outbox.Path("/out") and path.name == "2025-01-01-红灯逾期-aaaaaaaaaaaa.md"
+    path = channels.file_path(Path("/out"), d)
+    assert path.parent.parent == Path("/out") and path.name == "2025-01-01-红灯逾期-aaaaaaaaaaaa.md"

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from states.colours import Colour, colour
 from states.lifecycle import State
-from workflow import clock, render
-from workflow.audit import _field, _message, entry_hash
+from workflow import clock
+from workflow.audit.chain import entry_hash, field, message
+from workflow.cli import render
 from workflow.dates import parse_date, parse_deadline, show_deadline
-from workflow.queries import format_rate
+from workflow.read.statistics import format_rate
 
 
 @pytest.mark.parametrize("text", ["2024-12-31", "2024/12/31", "2024.12.31", "2024年12月31日", " 2024-12-31 "])
@@ -100,4 +101,4 @@ def test_tables_align_chinese_text() -> None:
     )
 )
 def test_the_fast_verify_encoding_is_the_hash_encoding(row: tuple[Any, ...]) -> None:
-    assert "".join(_field(v) for v in row) == _message(row)
+    assert "".join(field(v) for v in row) == message(row)

@@ -1,0 +1,2 @@
+"""The audit trail: the hash chain (`chain`), typed payloads per action (`payloads`), verification
+(`verify`)."""

@@ -1,0 +1,197 @@
+"""One place that turns results into output: aligned tables for people (CJK-aware), JSON for scripts,
+and the text of an item, an action's outcome, a sign-off sheet and the board."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from states.colours import Colour
+from states.lifecycle import BY_ACTION
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else ""
+    return str(value).replace("\n", " ")
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], max_width: int = 40) -> str:
+    """Rows as an aligned table; `columns` are (key, header) pairs. Long cells are cut with '…'."""
+    cells = [[_cell(r.get(k)) for k, _ in columns] for r in rows]
+    cells = [[c if width(c) <= max_width else _cut(c, max_width) for c in line] for line in cells]
+    headers = [h for _, h in columns]
+    widths = [max([width(h)] + [width(line[i]) for line in cells]) for i, h in enumerate(headers)]
+
+    def fmt(line: Sequence[str]) -> str:
+        return "  ".join(c + " " * (w - width(c)) for c, w in zip(line, widths, strict=True)).rstrip()
+
+    out = [fmt(headers), fmt(["-" * w for w in widths])]
+    out.extend(fmt(line) for line in cells)
+    return "\n".join(out)
+
+
+def _cut(text: str, limit: int) -> str:
+    out, used = "", 0
+    for c in text:
+        w = width(c)
+        if used + w > limit - 1:
+            break
+        out, used = out + c, used + w
+    return out + "…"
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+# --- items --------------------------------------------------------------------------------------------
+
+ITEM_COLUMNS = [
+    ("light", "亮灯"),
+    ("id", "ID"),
+    ("number", "编号"),
+    ("title", "问题"),
+    ("state_label", "状态"),
+    ("leader", "责任领导"),
+    ("department", "责任部门"),
+    ("deadline", "完成时限"),
+    ("overdue", "逾期"),
+]
+
+
+def item_rows(rows: list[dict[str, Any]]) -> str:
+    from states.colours import Colour
+
+    return table([{**r, "light": Colour(r["colour"]).label} for r in rows], ITEM_COLUMNS)
+
+
+def item_text(d: dict[str, Any]) -> str:
+    lines = [
+        f"事项 {d['id']}  {d['number']}  {d['title']}",
+        f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）  {_light(d['colour'])}"
+        + ("  【已逾期】" if d["overdue"] else ""),
+        f"方面：{d['aspect']}",
+        f"责任领导：{d['leader'] or '—'}  责任部门：{d['department'] or '—'}  责任人：{d['handler'] or '—'}"
+        + (f"  配合单位：{d['cooperating']}" if d["cooperating"] else ""),
+        f"完成时限：{d['deadline'] or '—'}"
+        + (f"（原定 {d['original_deadline']}）" if d["original_deadline"] else ""),
+    ]
+    if d["description"]:
+        lines.append(f"问题描述：{d['description']}")
+    if d["instance"]:
+        lines.append(f"典型表现：{d['instance']}")
+    lines.append("整改措施：")
+    lines += [
+        f"  ({m['seq']}) {m['text']}" + (f"  ✓ {m['done_on']}" if m["done_on"] else "  — 未完成")
+        for m in d["measures"]
+    ] or ["  （无）"]
+    if d["progress"]:
+        lines.append("整改进展：")
+        lines += [f"  {p['when'] or p['on']}  {p['text']}" for p in d["progress"]]
+    if d["evidence"]:
+        lines.append("佐证材料：")
+        lines += [
+            f"  [{e['id']}] {e['kind']} {e['ref'] or ''} {e['file'] or ''}  sha256:{e['hash'][:12]}…"
+            for e in d["evidence"]
+        ]
+    if d["summary"]:
+        lines.append(f"整改完成情况：{d['summary']}")
+    if "available" in d:
+        lines.append(f"{d['actor']} 现在可以：" + ("、".join(d["available"]) or "（无）"))
+        lines += [f"  不可 {name}：{why}" for name, why in d["blocked"].items()]
+    else:
+        lines.append("（用 --as NAME 查看可执行的操作）")
+    lines.append("历史：")
+    lines += [
+        f"  #{h['seq']} {h['at']} {h['actor']} {h['action']}"
+        + (f" {h['from'] or ''}→{h['to']}" if h["from"] != h["to"] else "")
+        + (f"  理由：{h['reason']}" if h["reason"] else "")
+        for h in d["history"]
+    ]
+    return "\n".join(lines)
+
+
+def _light(value: str) -> str:
+    return Colour(value).label
+
+
+def outcome_text(o: Any) -> str:
+    """One line for what an action did: the move, or the action with the state it kept."""
+    if o.from_state != o.to_state:
+        move = f"{o.from_state.label} → {o.to_state.label}"
+    else:
+        move = f"{BY_ACTION[o.entry.action].label}，仍为{o.to_state.label}"
+    return f"事项 {o.item_id}（{o.number}）：{move}（版本 {o.version}，审计 #{o.entry.seq}）"
+
+
+def signoff_text(s: dict[str, Any]) -> str:
+    ok = "一致" if s["entry_matches_log"] else "不一致！"
+    lines = [
+        "销号单",
+        f"事项：{s['item_id']}  {s['number']}  {s['title']}",
+        f"责任领导：{s['leader'] or '—'}  责任部门：{s['department'] or '—'}  责任人：{s['handler'] or '—'}",
+        f"提请人：{s['submitted_by'] or '—'}",
+        f"整改完成情况：{s['summary'] or '—'}",
+        f"销号人：{s['approved_by']}  时间：{s['approved_at']}",
+        "佐证材料：",
+    ]
+    lines += [
+        f"  [{e['id']}] {e['kind']} {e['ref'] or ''}  sha256:{e['hash']}"
+        + ("" if e["matches_record"] else "  （与现存记录不符！）")
+        for e in s["evidence"]
+    ]
+    lines += [
+        f"销号时链头：#{s['chain_head_before']['seq']} {s['chain_head_before']['hash']}",
+        f"销号条目：#{s['entry']['seq']} {s['entry']['hash']}（与日志{ok}）",
+        f"核验：zhenggai audit verify --head {s['entry']['seq']}:{s['entry']['hash']}",
+    ]
+    return "\n".join(lines)
+
+
+# --- the board ----------------------------------------------------------------------------------------
+
+
+def board_text(board: dict[str, Any]) -> str:
+    t = board["totals"]
+    lines = [
+        f"挂图作战（截至 {board['as_of']}，{'、'.join(board['rounds']) or '无巡察轮次'}）",
+        f"问题 {t['problems']} 个：已完成 {t['completed']}，未完成 {t['open']}，逾期 {t['overdue']}，"
+        f"完成率 {t['completion_rate']}　" + "　".join(f"{c.symbol}{c.label} {t[c.value]}" for c in Colour),
+        "",
+    ]
+    columns = [
+        ("department", "责任部门"),
+        ("leader", "责任领导"),
+        ("total", "问题"),
+        ("completed", "已完成"),
+        ("rate", "完成率"),
+        *((c.value, f"{c.symbol}{c.label}") for c in Colour),
+    ]
+    lines.append(table(board["groups"], columns))
+    if board["attention"]:
+        lines += ["", f"需要督办（{board['attention_total']} 项）："]
+        rows = [
+            {**a, "light": Colour(a["colour"]).symbol + Colour(a["colour"]).label} for a in board["attention"]
+        ]
+        cols = [
+            ("light", "亮灯"),
+            ("id", "ID"),
+            ("number", "编号"),
+            ("title", "问题"),
+            ("department", "责任部门"),
+            ("leader", "责任领导"),
+            ("deadline", "完成时限"),
+            ("state", "状态"),
+        ]
+        lines.append(table(rows, cols))
+    return "\n".join(lines)

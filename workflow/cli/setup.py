@@ -1,0 +1,264 @@
+"""Set-up commands: init, the database schema and grants, importing a round, people, the demo, the graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from workflow.cli.app import App, emit, json_option, pass_app
+
+
+@click.command()
+@click.option("--admin", metavar="NAME", help="Also create the first office (整改办) user.")
+@click.option("--dept", help="The admin's department.")
+@pass_app
+def init(app: App, admin: str | None, dept: str | None) -> None:
+    """Create the database schema (idempotent).
+
+    \b
+    Example:
+        zhenggai init --admin 镇整改办
+    """
+    from workflow import db
+    from workflow.inputs import clean_optional, clean_text
+    from workflow.items import people
+
+    if admin:  # refuse a bad name before creating anything
+        admin = clean_text(admin, "姓名", 64, required=True)
+        clean_optional(dept, "部门", 200)
+    fresh = db.create_schema(app.engine)
+    click.echo(
+        f"{'已创建' if fresh else '已存在'}数据库：{app.engine.url.render_as_string(hide_password=True)}"
+    )
+    if admin:
+        with app.write() as conn:
+            people.add_person(
+                conn, None, app.now(), name=admin, roles="office", department=dept, bootstrap=True
+            )
+        click.echo(f"已添加整改办人员：{admin}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema: migrations, and logins for a PostgreSQL deployment."""
+
+
+@db_group.command("upgrade")
+@pass_app
+def db_upgrade(app: App) -> None:
+    """Bring the schema up to date (Alembic migrations; creates it in an empty database).
+
+    \b
+    Example:
+        zhenggai --db postgresql+psycopg://admin@db/zhenggai db upgrade
+    """
+    from workflow import db
+    from workflow.db import migrate
+
+    db.require_file(app.engine)
+    db.create_schema(app.engine)
+    with app.engine.connect() as conn:
+        click.echo(f"数据库结构已是最新：{migrate.current(conn)}")
+
+
+@db_group.command("current")
+@json_option
+@pass_app
+def db_current(app: App, as_json: bool) -> None:
+    """Show the schema revision of the database and the one this program needs.
+
+    \b
+    Example:
+        zhenggai db current
+    """
+    from workflow import db
+    from workflow.db import migrate
+
+    db.require_file(app.engine)
+    with app.engine.connect() as conn:
+        current = migrate.current(conn)
+    data = {"current": current, "head": db.SCHEMA_HEAD, "up_to_date": current == db.SCHEMA_HEAD}
+    emit(
+        data,
+        as_json,
+        lambda: (
+            f"当前：{current or '（未初始化）'}  需要：{db.SCHEMA_HEAD}"
+            + ("" if data["up_to_date"] else "  → 请运行 zhenggai db upgrade")
+        ),
+    )
+
+
+@db_group.command("grants")
+@click.option("--role", default="zhenggai_app", show_default=True, help="The group role of all users.")
+@click.option("--schema", default="public", show_default=True, help="The schema holding the tables.")
+@pass_app
+def db_grants(app: App, role: str, schema: str) -> None:
+    """Print the SQL that gives the application role what it needs on PostgreSQL, and no more: it may
+    INSERT into the audit table but never UPDATE, DELETE or TRUNCATE it.
+
+    \b
+    Example:
+        zhenggai db grants | psql -U admin zhenggai
+    """
+    from workflow.db import grants
+
+    click.echo(grants.sql(role, schema), nl=False)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_app
+def import_(app: App, file: Path) -> None:
+    """Import a round (people, aspects, items, measures) from YAML — all or nothing.
+
+    \b
+    Example:
+        zhenggai --as 镇整改办 import round.yaml
+    """
+    from workflow.intake import round_yaml
+
+    data = round_yaml.load_file(file)
+    with app.write() as conn:
+        counts = round_yaml.import_round(conn, data, app.actor, app.now())
+    click.echo(
+        f"已导入：{counts['aspects']} 个方面，{counts['items']} 个问题，{counts['measures']} 项措施，"
+        f"{counts['people']} 名新人员"
+    )
+
+
+@click.group()
+def person() -> None:
+    """People and their roles (office, leader, handler, approver, auditor)."""
+
+
+@person.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["office", "leader", "handler", "approver", "auditor"]),
+    help="Repeatable.",
+)
+@click.option("--dept", help="Department (部门).")
+@click.option("--title", help="Post (职务).")
+@click.option("--email", help="For reminders.")
+@pass_app
+def person_add(
+    app: App, name: str, roles: tuple[str, ...], dept: str | None, title: str | None, email: str | None
+) -> None:
+    """Add a person (office only).
+
+    \b
+    Example:
+        zhenggai --as 镇整改办 person add 县委巡察办 --role approver --dept 县委巡察办
+    """
+    from workflow.items import people
+
+    with app.write() as conn:
+        people.add_person(
+            conn,
+            app.actor,
+            app.now(),
+            name=name,
+            roles=",".join(roles),
+            department=dept,
+            title=title,
+            email=email,
+        )
+    click.echo(f"已添加：{name}（{', '.join(roles)}）")
+
+
+@person.command("login")
+@click.argument("name")
+@click.argument("login")
+@pass_app
+def person_login(app: App, name: str, login: str) -> None:
+    """Map a person to their PostgreSQL login (run by the database owner). From then on, whoever
+    connects with that login acts as that person, whatever --as says.
+
+    \b
+    Example:
+        zhenggai person login 徐波 xubo
+    """
+    from workflow.items import people
+
+    with app.write() as conn:
+        people.set_login(conn, app.actor, app.now(), name=name, login=login)
+    click.echo(f"已设置：{name} 使用数据库登录 {login}")
+
+
+@person.command("list")
+@json_option
+@pass_app
+def person_list(app: App, as_json: bool) -> None:
+    """List people.
+
+    \b
+    Example:
+        zhenggai person list --json
+    """
+    import sqlalchemy as sa
+
+    from workflow.cli import render
+    from workflow.db.tables.core import PERSON
+
+    with app.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(PERSON).order_by(PERSON.c.id))]
+    cols = [("name", "姓名"), ("roles", "角色"), ("department", "部门"), ("title", "职务")]
+    emit(rows, as_json, lambda: render.table(rows, cols))
+
+
+@click.command()
+def graph() -> None:
+    """Print the lifecycle as a Mermaid state diagram (generated from the engine's own table).
+
+    \b
+    Example:
+        zhenggai graph > lifecycle.mmd
+    """
+    from states.machine import mermaid
+
+    click.echo(mermaid(), nl=False)
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("zhenggai-demo"),
+    show_default=True,
+    help="Where to build the demo database (replaced if present).",
+)
+@pass_app
+def demo(app: App, directory: Path) -> None:
+    """Build the seed case (太山镇党委, 2024-2025) in a fresh SQLite file and report as of 2025-02-14.
+
+    \b
+    Example:
+        zhenggai demo --dir /tmp/taishan
+    """
+    from workflow import db
+    from workflow import demo as seed
+    from workflow.audit import verify
+    from workflow.cli.render import item_rows
+    from workflow.read import statistics
+    from workflow.read.items import list_items
+
+    url, count = seed.build(directory)
+    click.echo(f"已建立示例数据库 {url}，回放 {count} 个事件（2024-10-14 至 2025-01-24）。\n")
+    engine = db.make_engine(url)
+    with db.reading(engine) as conn:
+        rows = list_items(conn, seed.AS_OF)
+        data = statistics.summary(conn, seed.AS_OF)
+        verdict = verify.verify(conn)
+    engine.dispose()
+    click.echo(f"整改台账（截至 {seed.AS_OF}）：")
+    click.echo(item_rows(rows))
+    click.echo("")
+    click.echo(statistics.summary_sentence(data))
+    click.echo(f"审计链：{verdict.count} 条，校验{'通过' if verdict.ok else '失败'}。")
+    click.echo(f"\n继续查看：zhenggai --db {url} --as 县委巡察办 item show 1")

@@ -1,0 +1,195 @@
+"""Export the ledger to .xlsx as of a date, in the layout `ledger` imports: ready to print (A4
+landscape, fitted to the page width, header repeated on every page), the warning colour as a cell
+fill, the progress entries and evidence references one per line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.colours import Colour
+from workflow.db.tables.ledger import LEDGER_KEY
+from workflow.intake.ledger.cells import EXPORT_STATUS
+from workflow.intake.ledger.workbook import BY_KEY, META_SHEET
+from workflow.read import snapshot
+from workflow.read.rounds import resolve_round
+
+COLUMNS = (
+    "no",
+    "aspect",
+    "problem",
+    "instance",
+    "measures",
+    "leader",
+    "department",
+    "cooperating",
+    "handler",
+    "deadline",
+    "progress",
+    "evidence",
+    "status",
+    "state",
+    "light",
+)
+WIDTHS = {
+    "no": 6,
+    "aspect": 18,
+    "problem": 40,
+    "instance": 30,
+    "measures": 40,
+    "leader": 9,
+    "department": 14,
+    "cooperating": 12,
+    "handler": 10,
+    "deadline": 12,
+    "progress": 46,
+    "evidence": 24,
+    "status": 10,
+    "state": 10,
+    "light": 7,
+}
+FILLS = {Colour.green: "C6EFCE", Colour.yellow: "FFEB9C", Colour.red: "FFC7CE", Colour.blue: "BDD7EE"}
+HEADER_ROW = 3
+
+
+def ledger_numbers(items: list[snapshot.ItemAt], keys: dict[int, str]) -> dict[int, str]:
+    """序号 per item: its ledger key; else the last part of its number (一/2 → 2) when that is unique;
+    else the whole number with '-' (一-1-(1)), which import maps back to the same item."""
+    wanted = {i.id: keys.get(i.id) or i.number.split("/")[-1] for i in items}
+    used = Counter(wanted.values())
+    return {
+        i.id: keys[i.id] if i.id in keys else (n if used[n] == 1 else i.number.replace("/", "-"))
+        for i in items
+        for n in (wanted[i.id],)
+    }
+
+
+def _progress_line(on: date, when: str | None, text: str) -> str:
+    plain = (f"{on.month}月{on.day}日", f"{on.year}年{on.month}月{on.day}日")
+    note = f"（{when}）" if when and when not in plain else ""
+    return f"{on.isoformat()}{note}：{text}"
+
+
+def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[dict[str, Any]]:
+    """The ledger rows as of the snapshot, keyed by column key (shared by export and its tests)."""
+    keys = dict(
+        conn.execute(
+            sa.select(LEDGER_KEY.c.item_id, LEDGER_KEY.c.ledger_no).where(
+                LEDGER_KEY.c.round_id == snap.round_id
+            )
+        ).all()
+    )
+    numbers = ledger_numbers(snap.items, keys)
+    measures = snapshot.measure_texts(conn, snap)
+    progress = snapshot.progress(conn, snap)
+    evidence = snapshot.evidence(conn, snap)
+    out = []
+    for i in snap.items:
+        number, title = snap.aspects[i.aspect_id]
+        light = i.colour(snap.day, yellow_days)
+        out.append(
+            {
+                "no": numbers[i.id],
+                "aspect": f"{number}、{title}",
+                "problem": i.title + (f"。{i.description}" if i.description else ""),
+                "instance": i.instance,
+                "measures": "\n".join(f"{n}. {t}" for n, t in enumerate(measures.get(i.id, []), 1)),
+                "leader": i.leader or "",
+                "department": i.department or "",
+                "cooperating": i.cooperating,
+                "handler": i.handler or "",
+                "deadline": i.deadline
+                if i.deadline_kind == "date"
+                else {"immediate": "立行立改", "ongoing": "长期坚持"}.get(i.deadline_kind or "", ""),
+                "progress": "\n".join(_progress_line(*p) for p in progress.get(i.id, [])),
+                "evidence": "\n".join(f"{k}：{r}" for k, r in evidence.get(i.id, [])),
+                "status": EXPORT_STATUS[i.state],
+                "state": i.state.label,
+                "light": light.label,
+                "colour": light,
+            }
+        )
+    return out
+
+
+def export(
+    conn: Connection, path: Path, day: date, *, round_name: str | None = None, yellow_days: int = 10
+) -> int:
+    """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    rnd = resolve_round(conn, round_name)
+    snap = snapshot.take(conn, day, rnd.id)
+    data = rows(conn, snap, yellow_days)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "整改台账"
+    last = get_column_letter(len(COLUMNS))
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    sheet["A1"] = f"{rnd.name}整改台账"
+    sheet["A1"].font = Font(name="黑体", size=16, bold=True)
+    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    sheet["A2"] = f"被巡察单位：{rnd.unit}　　截至：{day.year}年{day.month}月{day.day}日"
+    sheet["A2"].alignment = Alignment(horizontal="right")
+    sheet.merge_cells(f"A1:{last}1")
+    sheet.merge_cells(f"A2:{last}2")
+    sheet.row_dimensions[1].height = 30
+    for j, key in enumerate(COLUMNS, 1):
+        cell = sheet.cell(HEADER_ROW, j, BY_KEY[key].header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+        sheet.column_dimensions[get_column_letter(j)].width = WIDTHS[key]
+    for r, row in enumerate(data, HEADER_ROW + 1):
+        fill = PatternFill("solid", fgColor=FILLS[row["colour"]])
+        for j, key in enumerate(COLUMNS, 1):
+            cell = sheet.cell(r, j, row[key])
+            cell.alignment = wrap
+            cell.border = border
+            if key == "deadline" and isinstance(row[key], date):
+                cell.number_format = "yyyy-mm-dd"
+            if key in ("state", "light"):
+                cell.fill = fill
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    footer = sheet.oddFooter
+    assert footer is not None  # openpyxl always creates it
+    footer.center.text = "第 &P 页，共 &N 页"
+    meta = book.create_sheet(META_SHEET)
+    for key, value in (
+        ("巡察轮次", rnd.name),
+        ("巡察组", rnd.group_name),
+        ("被巡察单位", rnd.unit),
+        ("巡察开始", rnd.visit_start),
+        ("巡察结束", rnd.visit_end),
+        ("反馈日期", rnd.feedback_date),
+        ("集中整改期止", rnd.rectification_end),
+        ("截至日期", day),
+    ):
+        meta.append([key, value])
+        if isinstance(value, date):
+            meta.cell(meta.max_row, 2).number_format = "yyyy-mm-dd"
+    meta.column_dimensions["A"].width = 14
+    meta.column_dimensions["B"].width = 48
+    book.save(path)
+    return len(data)

@@ -1,0 +1,383 @@
+"""Import a round from YAML: people, aspects, items (nested for instances) and measures.
+
+All or nothing: the whole file is validated first, every problem is reported with its path in the
+file (aspects[0].items[2].deadline), and only a clean file is written, in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from sqlalchemy.engine import Connection
+
+from states.lifecycle import Role
+from workflow.audit import chain
+from workflow.dates import parse_date, parse_deadline
+from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
+from workflow.errors import InvalidInput, PermissionDenied
+from workflow.inputs import binary_kind, clean_text, read_file
+from workflow.read.people import load_actor
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+COOPERATING_MAX = 1000  # stored joined by 、
+MAX_SHOWN = 200  # errors listed in the message; the rest are counted
+
+
+class Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date (2025-13-01) reaches our own parser and is
+    reported with its path, instead of failing the whole load inside PyYAML."""
+
+
+Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=Loader)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _strip(value: Any) -> Any:
+    # Python's strip, as clean_text's, before the field's max_length is measured.
+    return value.strip() if isinstance(value, str) else value
+
+
+def _clean(value: str) -> str:
+    try:
+        return clean_text(value, "", 10**9)  # lengths are each field's own max_length
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None  # so pydantic reports it with its place in the file
+
+
+# Every text in the file, also inside lists: stripped and checked like every text the use cases store
+# (pydantic itself refuses lone surrogates, which a YAML escape such as "\ud800" can produce).
+Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_clean)]
+# An optional text left empty is absent, as the use cases store it: an empty leader or handler would
+# otherwise name a person who does not exist.
+OptionalText = Annotated[Text | None, AfterValidator(lambda value: value or None)]
+
+
+def _date(value: Any) -> date:
+    return parse_date(value)
+
+
+class RoundIn(_Strict):
+    name: Text = Field(min_length=1, max_length=200)
+    group: Text = Field(min_length=1, max_length=200)
+    unit: Text = Field(min_length=1, max_length=200)
+    visit_start: date | None = None
+    visit_end: date | None = None
+    feedback_date: date
+    rectification_end: date | None = None
+
+    _dates = field_validator("visit_start", "visit_end", "feedback_date", "rectification_end", mode="before")(
+        lambda v: None if v is None else _date(v)
+    )
+
+
+class PersonIn(_Strict):
+    name: Text = Field(min_length=1, max_length=64)
+    roles: list[Role] = Field(min_length=1)
+    department: OptionalText = Field(default=None, max_length=200)
+    title: OptionalText = Field(default=None, max_length=200)
+    email: OptionalText = Field(default=None, max_length=200)
+
+
+class MeasureIn(_Strict):
+    text: Text = Field(min_length=1, max_length=5000)
+    owner: OptionalText = Field(default=None, max_length=200)
+    due: date | None = None
+
+    _due = field_validator("due", mode="before")(lambda v: None if v is None else _date(v))
+
+
+class ItemIn(_Strict):
+    number: Text = Field(min_length=1, max_length=20)
+    title: Text = Field(min_length=1, max_length=500)
+    description: Text = Field(default="", max_length=20000)
+    instance: Text = Field(default="", max_length=20000)
+    leader: OptionalText = Field(default=None, max_length=64)
+    department: OptionalText = Field(default=None, max_length=200)
+    cooperating: list[Text] = Field(default_factory=list)
+    handler: OptionalText = Field(default=None, max_length=64)
+    deadline: tuple[str, date | None] | None = None
+    measures: list[MeasureIn] = Field(default_factory=list)
+    items: list[ItemIn] = Field(default_factory=list, description="specific instances: (1), (2) …")
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError('应为文本或整数，如 "1"')
+        text = str(value).strip()
+        if "/" in text:
+            raise ValueError("编号中不能含有 /（层级由文件结构决定）")
+        return text
+
+    @field_validator("cooperating")
+    @classmethod
+    def _cooperating(cls, value: list[str]) -> list[str]:
+        if len("、".join(value)) > COOPERATING_MAX:
+            raise ValueError(f"配合单位合计过长（最多 {COOPERATING_MAX} 字）")
+        return value
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> tuple[str, date | None] | None:
+        return None if value is None else parse_deadline(value)
+
+
+class AspectIn(_Strict):
+    number: Text = Field(min_length=1, max_length=20)
+    title: Text = Field(min_length=1, max_length=500)
+    items: list[ItemIn] = Field(min_length=1)
+
+
+class RoundFile(_Strict):
+    round: RoundIn
+    people: list[PersonIn] = Field(default_factory=list)
+    aspects: list[AspectIn] = Field(min_length=1)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "（文件）"
+
+
+# PyYAML's problems, as a clerk editing the file in Notepad would understand them.
+_YAML_PROBLEMS = (
+    ("cannot start any token", "含有制表符或不能出现在这里的字符（缩进只能用空格）"),
+    ("special characters are not allowed", "含有不允许的控制字符"),
+    ("mapping values are not allowed", "这里不能有冒号（值中含有冒号时请给整个值加引号）"),
+    ("could not find expected ':'", "缺少冒号（应为「键: 值」）"),
+    ("could not determine a constructor", "含有不支持的标签（!!…）"),
+    ("undefined alias", "引用了未定义的锚点（*名称）"),
+    ("unknown escape character", "引号中有未知的转义字符（\\ 后的字符）"),
+    ("end of stream", "引号或括号没有成对"),
+    ("expected ',' or", "括号没有成对，或缺少逗号"),
+    ("expected <block end>", "缩进不一致"),
+    ("did not find expected", "缩进不一致，或缺少「- 」或「键:」"),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = str(getattr(exc, "problem", None) or "")
+    return next((text for key, text in _YAML_PROBLEMS if key in problem), "格式错误")
+
+
+# pydantic's error types in the words of this file format (value_error: our own message, in Chinese).
+_VALIDATION_MESSAGES = {
+    "missing": "缺少此项",
+    "extra_forbidden": "未知的项（请检查拼写，可用的项见 README 的导入格式）",
+    "invalid_key": "键应为文本",
+    "string_type": "应为文本",
+    "string_unicode": "含有无法识别的字符：文字不是有效的 UTF-8",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长（最多 {max_length} 字）",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "list_type": "应为列表（以「- 」开头的各行，或 [a, b]）",
+    "model_type": "应为映射（「键: 值」的各行）",
+    "model_attributes_type": "应为映射（「键: 值」的各行）",
+    "dict_type": "应为映射（「键: 值」的各行）",
+    "enum": "应为以下之一：{expected}",
+}
+
+
+def _validation_message(error: Any) -> str:
+    kind = error["type"]
+    if kind in ("value_error", "assertion_error"):
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = _VALIDATION_MESSAGES.get(kind, "无效的值")
+    return template.format(**error.get("ctx", {}))
+
+
+def load_file(path: Path) -> RoundFile:
+    """Parse and validate; every error in one InvalidInput naming its place in the file."""
+    raw_bytes = read_file(path, MAX_FILE_BYTES)
+    kind = binary_kind(raw_bytes)
+    if kind is not None:
+        raise InvalidInput(f"{path} 不是 YAML 文本：{kind}")
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} 不是 UTF-8 文本（第 {exc.start} 字节）：请另存为 UTF-8") from None
+    try:
+        raw = load_yaml(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
+        line = text.count("\n", 0, exc.position) + 1
+        raise InvalidInput(
+            f"{path} 不是有效的 YAML：第 {line} 行含有不允许的控制字符 {chr(exc.character)!r}"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        raise InvalidInput(f"{path} 不是有效的 YAML：{where}{_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path} 不是有效的 YAML：嵌套层次过深") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path} 应是一个包含 round、people、aspects 的 YAML 映射")
+    try:
+        data = RoundFile.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{_path(e['loc'])}: {_validation_message(e)}" for e in exc.errors()]
+        more = f"\n……另有 {len(lines) - MAX_SHOWN} 处错误未列出" if len(lines) > MAX_SHOWN else ""
+        raise InvalidInput(
+            f"{path} 有 {len(lines)} 处错误：\n" + "\n".join(lines[:MAX_SHOWN]) + more
+        ) from None
+    _check_consistency(data)
+    return data
+
+
+def _walk(items: list[ItemIn], prefix: str, loc: str) -> list[tuple[str, str, ItemIn, str | None]]:
+    out = []
+    for i, item in enumerate(items):
+        number = f"{prefix}/{item.number}"
+        out.append((number, f"{loc}[{i}]", item, prefix if prefix.count("/") else None))
+        out.extend(_walk(item.items, number, f"{loc}[{i}].items"))
+    return out
+
+
+def _check_consistency(data: RoundFile) -> None:
+    errors: list[str] = []
+    names = [p.name for p in data.people]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            errors.append(f"people[{i}].name: 人员 {name!r} 重复")
+    seen: dict[str, str] = {}
+    for a, aspect in enumerate(data.aspects):
+        if aspect.number in [x.number for x in data.aspects[:a]]:
+            errors.append(f"aspects[{a}].number: 方面编号 {aspect.number!r} 重复")
+        for number, loc, _item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
+            if number in seen:
+                errors.append(f"{loc}.number: 编号 {number} 与 {seen[number]} 重复")
+            seen.setdefault(number, loc)
+    if errors:
+        raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
+
+
+def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now: datetime) -> dict[str, int]:
+    """Write a validated round in the caller's transaction. The actor must be office staff, either
+    already in the database or listed with the office role in the file itself (first import)."""
+    if not actor_name:
+        raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
+    in_file = {p.name: p for p in data.people}
+    existing = {name for (name,) in conn.execute(sa.select(PERSON.c.name))}
+    errors: list[str] = []
+    if conn.execute(sa.select(ROUND.c.id).where(ROUND.c.name == data.round.name)).first():
+        errors.append(f"round.name: 巡察轮次 {data.round.name!r} 已经导入过")
+    if actor_name not in existing and actor_name in in_file:
+        roles = frozenset(in_file[actor_name].roles)
+    else:
+        roles = load_actor(conn, actor_name).roles
+    if Role.office not in roles:
+        raise PermissionDenied(f"{actor_name} 没有导入的权限（需要角色：整改办）")
+    known = existing | set(in_file)
+    for a, aspect in enumerate(data.aspects):
+        for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
+            for key in ("leader", "handler"):
+                who = getattr(item, key)
+                if who and who not in known:
+                    errors.append(f"{loc}.{key}: 人员 {who!r} 不存在（在 people 中列出）")
+    if errors:
+        raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
+
+    # People already known (from an earlier round) are kept as they are.
+    new_people = [p for p in data.people if p.name not in existing]
+    for p in new_people:
+        values: dict[str, Any] = {
+            "name": p.name,
+            "roles": ",".join(sorted(r.value for r in p.roles)),
+            "department": p.department,
+            "title": p.title,
+            "email": p.email,
+        }
+        conn.execute(PERSON.insert().values(**values))
+        chain.append(conn, at=now, actor=actor_name, action="person_add", payload=values)
+    r = data.round
+    round_values = {
+        "name": r.name,
+        "group_name": r.group,
+        "unit": r.unit,
+        "visit_start": r.visit_start,
+        "visit_end": r.visit_end,
+        "feedback_date": r.feedback_date,
+        "rectification_end": r.rectification_end,
+    }
+    round_id = conn.execute(ROUND.insert().values(created_at=now, **round_values)).inserted_primary_key[0]  # type: ignore[index]
+    chain.append(
+        conn, at=now, actor=actor_name, action="round_import", payload={"id": round_id, **round_values}
+    )
+    counts = {"people": len(new_people), "aspects": 0, "items": 0, "measures": 0}
+    for a_pos, aspect in enumerate(data.aspects):
+        aspect_id = conn.execute(
+            ASPECT.insert().values(
+                round_id=round_id, number=aspect.number, title=aspect.title, position=a_pos
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        counts["aspects"] += 1
+        ids: dict[str, int] = {}
+        for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
+            kind, day = item.deadline or (None, None)
+            values = {
+                "round_id": round_id,
+                "aspect_id": aspect_id,
+                "parent_id": ids.get(parent) if parent else None,
+                "number": number,
+                "position": pos,
+                "title": item.title,
+                "description": item.description,
+                "instance": item.instance,
+                "leader": item.leader,
+                "department": item.department,
+                "cooperating": "、".join(item.cooperating),
+                "handler": item.handler,
+                "deadline_kind": kind,
+                "deadline": day,
+            }
+            item_id = conn.execute(
+                ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
+            ).inserted_primary_key[0]  # type: ignore[index]
+            ids[number] = item_id
+            measures = [
+                {"item_id": item_id, "seq": n, "text": m.text, "owner": m.owner, "due": m.due}
+                for n, m in enumerate(item.measures, 1)
+            ]
+            if measures:
+                conn.execute(MEASURE.insert(), measures)
+            counts["items"] += 1
+            counts["measures"] += len(measures)
+            payload = {
+                **values,
+                "measures": [{k: v for k, v in m.items() if k != "item_id"} for m in measures],
+            }
+            chain.append(
+                conn,
+                at=now,
+                actor=actor_name,
+                action="import",
+                item_id=item_id,
+                to_state="reported",
+                payload=payload,
+            )
+    return counts

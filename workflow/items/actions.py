@@ -1,0 +1,350 @@
+"""Use cases on an item. Each takes an open write connection (one transaction, see `db.unit_of_work`),
+the actor's name and `now`; it checks the guards, changes the rows, bumps the item's version and
+appends the audit entry — all in the caller's transaction, so they commit together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.guards import Actor, Facts, refusals
+from states.lifecycle import BY_ACTION, BY_TRIGGER, EVIDENCE_KINDS, State
+from workflow import clock
+from workflow.audit import chain
+from workflow.clock import local_today
+from workflow.db.tables.core import BLOB, MEASURE, PROGRESS
+from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from workflow.inputs import clean_optional, clean_text, occurred, read_file
+from workflow.items import store
+from workflow.items.store import Current
+from workflow.read.facts import facts, label
+from workflow.read.people import load_actor
+
+MAX_EVIDENCE_BYTES = 100 * 1024 * 1024  # a scanned approval or a few photos; kept inside the database
+
+
+def _check(
+    conn: Connection,
+    item_id: int,
+    name: str,
+    actor: Actor,
+    params: dict[str, object],
+    expect_version: int | None,
+) -> tuple[Current, Facts]:
+    row = store.current(conn, item_id)
+    if expect_version is not None and row.version != expect_version:
+        raise Conflict(
+            f"事项 {item_id} 已被他人改动（当前版本 {row.version}，你看到的是 {expect_version}），请刷新后重试"
+        )
+    f = facts(row, actor, params)
+    reasons = refusals(name, f)
+    if reasons:
+        message = f"无法对事项 {item_id}（{row.number}）{label(name)}：{'；'.join(reasons)}"
+        if not actor.roles & set((BY_TRIGGER.get(name) or BY_ACTION[name]).roles):
+            raise PermissionDenied(message)
+        raise Refused(message)
+    return row, f
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item_id: int
+    number: str
+    from_state: State
+    to_state: State
+    version: int
+    entry: chain.Entry
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+
+def fire(
+    conn: Connection,
+    item_id: int,
+    trigger: str,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    summary: str | None = None,
+    finding: str | None = None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """Fire a lifecycle trigger (assign, start, submit, approve, reject, revisit, confirm, reopen)."""
+    if trigger not in BY_TRIGGER:
+        raise InvalidInput(f"未知操作 {trigger!r}（可用：{', '.join(BY_TRIGGER)}）")
+    actor = load_actor(conn, actor_name)
+    params: dict[str, object] = {
+        "reason": clean_text(reason, "理由"),
+        "summary": clean_text(summary, "整改完成情况"),
+        "finding": clean_text(finding, "回头看结论"),
+    }
+    row, f = _check(conn, item_id, trigger, actor, params, expect_version)
+    from states import machine  # transitions is needed only here, not by reads
+
+    new_state = machine.fire(trigger, f)
+    payload: dict[str, Any] = {}
+    values: dict[str, Any] = {"state": new_state.value}
+    if trigger == "submit":
+        values.update(summary=params["summary"], submitted_by=actor.name)
+        payload["summary"] = params["summary"]
+    elif trigger == "approve":
+        values["closed_at"] = now
+        # The sign-off cites the evidence by hash and the chain head it was made on.
+        payload["evidence"] = store.evidence_of(conn, item_id)
+        payload["submitted_by"] = row.submitted_by
+        payload["summary"] = row.summary
+        payload["chain_head"] = list(chain.head(conn))
+    elif trigger == "reject":
+        values["submitted_by"] = None
+    elif trigger == "confirm":
+        payload["finding"] = params["finding"]
+    store.bump(conn, row, now, **values)
+    entry = chain.append(
+        conn,
+        at=now,
+        actor=actor.name,
+        action=trigger,
+        item_id=item_id,
+        from_state=row.state,
+        to_state=new_state.value,
+        reason=str(params["reason"]) or None,
+        payload=payload,
+    )
+    return Outcome(item_id, row.number, State(row.state), new_state, row.version + 1, entry)
+
+
+# --- audited actions that keep the state ----------------------------------------------------------
+
+
+def _record(
+    conn: Connection,
+    row: Current,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    payload: dict[str, Any],
+    reason: str | None = None,
+    **values: Any,
+) -> Outcome:
+    store.bump(conn, row, now, **values)
+    entry = chain.append(
+        conn,
+        at=now,
+        actor=actor.name,
+        action=action,
+        item_id=row.id,
+        from_state=row.state,
+        to_state=row.state,
+        reason=reason or None,
+        payload=payload,
+    )
+    return Outcome(row.id, row.number, State(row.state), State(row.state), row.version + 1, entry)
+
+
+def extend(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    new_deadline: date,
+    reason: str | None,
+    approved_by: str | None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """延期: a later date, a reason and an approver (a leader or approver other than the applicant)."""
+    actor = load_actor(conn, actor_name)
+    params: dict[str, object] = {"reason": clean_text(reason, "理由"), "new_deadline": new_deadline}
+    if approved_by:
+        params["approved_by"] = load_actor(conn, approved_by)
+    row, _ = _check(conn, item_id, "extend", actor, params, expect_version)
+    payload = {
+        "from": row.deadline,
+        "from_kind": row.deadline_kind,
+        "to": new_deadline,
+        "approved_by": approved_by,
+    }
+    return _record(
+        conn,
+        row,
+        actor,
+        now,
+        "extend",
+        payload,
+        str(params["reason"]),
+        deadline=new_deadline,
+        deadline_kind="date",
+        original_deadline=row.original_deadline or row.deadline,
+    )
+
+
+_REASSIGNABLE = {
+    "leader": ("责任领导", 64),
+    "department": ("责任部门", 200),
+    "handler": ("责任人", 64),
+    "cooperating": ("配合单位", 1000),
+}
+
+
+def reassign(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    reason: str | None,
+    leader: str | None = None,
+    department: str | None = None,
+    handler: str | None = None,
+    cooperating: str | None = None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """调整责任: change the leader, department, handler or cooperating units, with a reason."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "reassign", actor, {"reason": clean_text(reason, "理由")}, expect_version)
+    wanted = {"leader": leader, "department": department, "handler": handler, "cooperating": cooperating}
+    changes: dict[str, Any] = {}
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        name, limit = _REASSIGNABLE[key]
+        value = clean_text(value, name, limit)
+        if key in ("leader", "handler"):
+            load_actor(conn, value)  # must be a known person
+        if value != (getattr(row, key) or ""):
+            changes[key] = value
+    if not changes:
+        raise InvalidInput("没有要调整的内容（--leader/--dept/--handler/--cooperating）")
+    payload = {k: [getattr(row, k), v] for k, v in changes.items()}
+    return _record(conn, row, actor, now, "reassign", payload, reason, **changes)
+
+
+def add_measure(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    text: str,
+    owner: str | None = None,
+    due: date | None = None,
+) -> Outcome:
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "add_measure", actor, {}, None)
+    text = clean_text(text, "整改措施", 5000, required=True)
+    owner = clean_optional(owner, "措施责任单位", 200)
+    seq = (
+        conn.execute(sa.select(sa.func.max(MEASURE.c.seq)).where(MEASURE.c.item_id == item_id)).scalar() or 0
+    ) + 1
+    conn.execute(MEASURE.insert().values(item_id=item_id, seq=seq, text=text, owner=owner, due=due))
+    return _record(
+        conn, row, actor, now, "add_measure", {"seq": seq, "text": text, "owner": owner, "due": due}
+    )
+
+
+def complete_measure(
+    conn: Connection, item_id: int, seq: int, actor_name: str | None, now: datetime, *, on: date | None = None
+) -> Outcome:
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "measure_done", actor, {}, None)
+    measure = store.measure(conn, item_id, seq)
+    if measure is None:
+        raise NotFound(f"事项 {item_id} 没有第 {seq} 项整改措施")
+    if measure[1] is not None:
+        raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure[1]} 完成")
+    day = occurred(on, now, "完成日期") if on else local_today(now)
+    store.mark_measure_done(conn, measure[0], day, actor.name)
+    return _record(conn, row, actor, now, "measure_done", {"seq": seq, "done_on": day})
+
+
+def add_progress(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    on: date,
+    text: str,
+    when_text: str | None = None,
+) -> Outcome:
+    """整改进展: a dated action, as the report will print it ("10月15日，…")."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "progress", actor, {}, None)
+    text = clean_text(text, "进展内容", required=True)
+    when = clean_optional(when_text, "日期说明", 40)
+    on = occurred(on, now, "进展日期")
+    conn.execute(
+        PROGRESS.insert().values(
+            item_id=item_id, on=on, when_text=when, text=text, actor=actor.name, created_at=now
+        )
+    )
+    return _record(conn, row, actor, now, "progress", {"on": on, "when": when, "text": text})
+
+
+def store_file(conn: Connection, path: Path) -> tuple[str, int]:
+    """Store a file once by its SHA-256 inside the database; return (hash, size)."""
+    data = read_file(path, MAX_EVIDENCE_BYTES)
+    digest = hashlib.sha256(data).hexdigest()
+    if conn.execute(sa.select(BLOB.c.sha256).where(BLOB.c.sha256 == digest)).first() is None:
+        conn.execute(BLOB.insert().values(sha256=digest, size=len(data), data=data))
+    return digest, len(data)
+
+
+def attach_evidence(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    kind: str,
+    ref: str | None = None,
+    file: Path | None = None,
+    note: str | None = None,
+) -> Outcome:
+    """佐证材料: a reference number, a file, or both; hashed so the sign-off can cite it."""
+    actor = load_actor(conn, actor_name)
+    row, _ = _check(conn, item_id, "evidence", actor, {}, None)
+    if kind not in EVIDENCE_KINDS:
+        raise InvalidInput(f"未知的佐证材料类型 {kind!r}（可用：{'、'.join(EVIDENCE_KINDS)}）")
+    ref = clean_text(ref, "文号", 200) or None
+    note = clean_text(note, "说明", 5000) or None
+    if not ref and file is None:
+        raise InvalidInput("佐证材料需要文号（--ref）或文件（--file），或两者都有")
+    sha = size = name = None
+    if file is not None:
+        name = clean_text(file.name, "文件名", 255, required=True)
+        sha, size = store_file(conn, file)
+    record = {
+        "kind": kind,
+        "ref": ref,
+        "file_sha256": sha,
+        "file_name": name,
+        "size": size,
+        "note": note,
+        "actor": actor.name,
+        "at": now.isoformat(),
+        "item_id": item_id,
+    }
+    digest = hashlib.sha256(chain.canonical_json(record).encode()).hexdigest()
+    values = {
+        "item_id": item_id,
+        "kind": kind,
+        "ref": ref,
+        "file_sha256": sha,
+        "file_name": name,
+        "size": size,
+        "note": note,
+        "actor": actor.name,
+        "created_at": clock.to_text(now),
+        "hash": digest,
+    }
+    evidence_id = store.add_evidence(conn, values)
+    return _record(conn, row, actor, now, "evidence", {"id": evidence_id, **record, "hash": digest})

@@ -1,0 +1,124 @@
+"""Records of a round beyond its items: rules made or revised (建章立制) and accountability actions
+(问责), recorded as data so that the report's figures come from records, not from numbers typed into
+it. Each record is audited; office only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.lifecycle import Role
+from workflow.audit import chain
+from workflow.db.tables.core import ACCOUNTABILITY, ITEM, RULE
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.inputs import clean_text, occurred
+from workflow.read.people import load_actor
+from workflow.read.rounds import (
+    RULE_KINDS,
+    resolve_round,
+)
+
+# The usual forms, mildest first (中共中央《中国共产党问责条例》 and practice).
+ACCOUNTABILITY_MEASURES = (
+    "提醒谈话",
+    "批评教育",
+    "责令检查",
+    "诫勉谈话",
+    "通报批评",
+    "约谈",
+    "组织处理",
+    "党纪处分",
+    "政务处分",
+    "其他",
+)
+
+
+def _office(conn: Connection, actor_name: str | None, what: str) -> str:
+    actor = load_actor(conn, actor_name)
+    if Role.office not in actor.roles:
+        raise PermissionDenied(f"{actor.name} 没有{what}的权限（需要角色：整改办）")
+    return actor.name
+
+
+def _round_and_item(conn: Connection, round_name: str | None, item_id: int | None) -> tuple[int, int | None]:
+    if item_id is not None:
+        row = conn.execute(sa.select(ITEM.c.id, ITEM.c.round_id).where(ITEM.c.id == item_id)).first()
+        if row is None:
+            raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+        if round_name and resolve_round(conn, round_name).id != row.round_id:
+            raise InvalidInput(f"事项 {item_id} 不属于巡察轮次「{round_name}」")
+        return row.round_id, item_id
+    return resolve_round(conn, round_name).id, None
+
+
+def add_rule(
+    conn: Connection,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    title: str,
+    kind: str,
+    issued_on: date,
+    round_name: str | None = None,
+    item_id: int | None = None,
+    doc_ref: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Record a rule made (制定) or revised (修订); office only."""
+    actor = _office(conn, actor_name, "记录建章立制")
+    if kind not in RULE_KINDS:
+        raise InvalidInput(f"未知的类型 {kind!r}（可用：made 制定、revised 修订）")
+    round_id, item_id = _round_and_item(conn, round_name, item_id)
+    values = {
+        "round_id": round_id,
+        "item_id": item_id,
+        "title": clean_text(title, "制度名称", 500, required=True),
+        "kind": kind,
+        "issued_on": occurred(issued_on, now, "印发日期"),
+        "doc_ref": clean_text(doc_ref, "文号", 200) or None,
+        "note": clean_text(note, "说明", 5000) or None,
+        "actor": actor,
+        "created_at": now,
+    }
+    rule_id = conn.execute(RULE.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    record = {"id": rule_id, **{k: v for k, v in values.items() if k != "created_at"}}
+    chain.append(conn, at=now, actor=actor, action="rule_add", item_id=item_id, payload=record)
+    return record
+
+
+def add_accountability(
+    conn: Connection,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    person: str,
+    measure: str,
+    decided_on: date,
+    post: str | None = None,
+    round_name: str | None = None,
+    item_id: int | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Record an accountability action (问责): who, by what measure, when, why; office only."""
+    actor = _office(conn, actor_name, "记录问责")
+    if measure not in ACCOUNTABILITY_MEASURES:
+        raise InvalidInput(f"未知的问责方式 {measure!r}（可用：{'、'.join(ACCOUNTABILITY_MEASURES)}）")
+    round_id, item_id = _round_and_item(conn, round_name, item_id)
+    values = {
+        "round_id": round_id,
+        "item_id": item_id,
+        "person": clean_text(person, "被问责人", 64, required=True),
+        "post": clean_text(post, "单位及职务", 200) or None,
+        "measure": measure,
+        "decided_on": occurred(decided_on, now, "问责日期"),
+        "reason": clean_text(reason, "问责事由", 5000) or None,
+        "actor": actor,
+        "created_at": now,
+    }
+    record_id = conn.execute(ACCOUNTABILITY.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+    record = {"id": record_id, **{k: v for k, v in values.items() if k != "created_at"}}
+    chain.append(conn, at=now, actor=actor, action="accountability_add", item_id=item_id, payload=record)
+    return record

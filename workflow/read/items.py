@@ -1,0 +1,172 @@
+"""Live queries on items: the list (the ledger view), one item in full, its sign-off sheet."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.colours import colour
+from states.guards import Actor
+from states.lifecycle import OPEN_STATES, State
+from workflow import clock
+from workflow.audit import chain
+from workflow.dates import show_deadline
+from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
+from workflow.read.clauses import overdue_clause
+from workflow.read.facts import item_row, options
+
+
+def _item_dict(row: Any, today: date) -> dict[str, Any]:
+    overdue = (
+        row.state in {s.value for s in OPEN_STATES}
+        and row.deadline_kind == "date"
+        and row.deadline is not None
+        and row.deadline < today
+    )
+    return {
+        "id": row.id,
+        "number": row.number,
+        "title": row.title,
+        "state": row.state,
+        "state_label": State(row.state).label,
+        "leader": row.leader,
+        "department": row.department,
+        "handler": row.handler,
+        "deadline": show_deadline(row.deadline_kind, row.deadline),
+        "overdue": overdue,
+        "colour": colour(State(row.state), row.deadline_kind, row.deadline, today).value,
+        "version": row.version,
+    }
+
+
+def list_items(
+    conn: Connection,
+    today: date,
+    *,
+    state: str | None = None,
+    department: str | None = None,
+    leader: str | None = None,
+    overdue: bool = False,
+) -> list[dict[str, Any]]:
+    q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
+    if state:
+        q = q.where(ITEM.c.state == State(state).value)
+    if department:
+        q = q.where(ITEM.c.department == department)
+    if leader:
+        q = q.where(ITEM.c.leader == leader)
+    if overdue:
+        q = q.where(overdue_clause(today))
+    return [_item_dict(row, today) for row in conn.execute(q)]
+
+
+def show_item(conn: Connection, item_id: int, actor: Actor | None, today: date) -> dict[str, Any]:
+    row = item_row(conn, item_id)
+    out = _item_dict(row, today)
+    aspect = conn.execute(
+        sa.select(ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.id == row.aspect_id)
+    ).one()
+    out.update(
+        aspect=f"{aspect.number}、{aspect.title}",
+        description=row.description,
+        instance=row.instance,
+        cooperating=row.cooperating,
+        deadline_kind=row.deadline_kind,
+        original_deadline=row.original_deadline.isoformat() if row.original_deadline else None,
+        summary=row.summary,
+        submitted_by=row.submitted_by,
+        closed_at=clock.show(row.closed_at),
+        updated_at=clock.show(row.updated_at),
+    )
+    out["measures"] = [
+        {
+            "seq": m.seq,
+            "text": m.text,
+            "owner": m.owner,
+            "due": m.due and m.due.isoformat(),
+            "done_on": m.done_on and m.done_on.isoformat(),
+            "done_by": m.done_by,
+        }
+        for m in conn.execute(sa.select(MEASURE).where(MEASURE.c.item_id == item_id).order_by(MEASURE.c.seq))
+    ]
+    out["progress"] = [
+        {"on": p.on.isoformat(), "when": p.when_text, "text": p.text, "actor": p.actor}
+        for p in conn.execute(
+            sa.select(PROGRESS).where(PROGRESS.c.item_id == item_id).order_by(PROGRESS.c.on, PROGRESS.c.id)
+        )
+    ]
+    out["evidence"] = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "ref": e.ref,
+            "file": e.file_name,
+            "size": e.size,
+            "file_sha256": e.file_sha256,
+            "hash": e.hash,
+            "note": e.note,
+            "actor": e.actor,
+            "at": clock.show(e.created_at),
+        }
+        for e in conn.execute(
+            sa.select(EVIDENCE).where(EVIDENCE.c.item_id == item_id).order_by(EVIDENCE.c.id)
+        )
+    ]
+    if actor is not None:
+        opts = options(row, actor)
+        out["actor"] = actor.name
+        out["available"] = [o["action"] for o in opts if o["allowed"]]
+        out["blocked"] = {o["action"]: "；".join(o["reasons"]) for o in opts if not o["allowed"]}
+    out["history"] = [
+        {
+            "seq": e.seq,
+            "at": clock.show(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "from": e.from_state,
+            "to": e.to_state,
+            "reason": e.reason,
+        }
+        for e in chain.entries(conn, item_id)
+    ]
+    return out
+
+
+def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
+    """销号单: the latest sign-off of an item as recorded in the log, checked against the log now."""
+    row = item_row(conn, item_id)
+    signoffs = [e for e in chain.entries(conn, item_id) if e.action == "approve"]
+    if not signoffs:
+        from workflow.errors import NotFound
+
+        raise NotFound(f"事项 {item_id}（{row.number}）尚未销号，没有销号单")
+    e = signoffs[-1]
+    data = e.data
+    stored = chain.entry(conn, e.seq)
+    evidence_now = {
+        r.id: r.hash
+        for r in conn.execute(sa.select(EVIDENCE.c.id, EVIDENCE.c.hash).where(EVIDENCE.c.item_id == item_id))
+    }
+    return {
+        "item_id": row.id,
+        "number": row.number,
+        "title": row.title,
+        "leader": row.leader,
+        "department": row.department,
+        "handler": row.handler,
+        "submitted_by": data.get("submitted_by"),
+        "summary": data.get("summary"),
+        "approved_by": e.actor,
+        "approved_at": clock.show(e.at),
+        "evidence": [
+            {**ev, "matches_record": evidence_now.get(ev["id"]) == ev["hash"]}
+            for ev in data.get("evidence", [])
+        ],
+        "chain_head_before": {"seq": data["chain_head"][0], "hash": data["chain_head"][1]},
+        "entry": {"seq": e.seq, "hash": e.hash},
+        "entry_matches_log": stored is not None and stored.hash == e.hash,
+        "signoffs": len(signoffs),
+    }

@@ -1,0 +1,53 @@
+"""People as the use cases see them: who is acting, with which roles."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.guards import Actor
+from states.lifecycle import Role
+from workflow.db.prepared import Prepared
+from workflow.db.tables.core import PERSON
+from workflow.errors import InvalidInput, NotFound
+from workflow.inputs import clean_text
+
+_PERSON = Prepared(
+    lambda: sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
+        PERSON.c.name == sa.bindparam("p_name")
+    )
+)
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    roles = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            roles.add(Role(part))
+        except ValueError:
+            names = ", ".join(r.value for r in Role)
+            raise InvalidInput(f"未知角色 {part!r}（可用：{names}）") from None
+    return frozenset(roles)
+
+
+def load_actor(conn: Connection, name: str | None) -> Actor:
+    if not name:
+        raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
+    name = clean_text(name, "人员姓名", 64, required=True)
+    row = _PERSON.run(conn, {"p_name": name}).fetchone()
+    if row is None:
+        raise NotFound(
+            f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
+        )
+    return Actor(row[0], parse_roles(row[1]), row[2])
+
+
+def login_person(conn: Connection) -> str | None:
+    """The person whose database login this connection uses (PostgreSQL deployments), if any."""
+    try:
+        with conn.begin_nested() if conn.in_transaction() else conn.begin():
+            return conn.execute(
+                sa.select(PERSON.c.name).where(PERSON.c.db_login == sa.func.session_user())
+            ).scalar()
+    except sa.exc.ProgrammingError:  # no schema yet, or one before db_login (0001): nobody is mapped
+        return None

@@ -1,0 +1,180 @@
+"""The board (挂图作战): counts by department and leader with the warning lights, in the terminal or as
+one self-contained HTML page with a chart of open / closed / overdue items over time (rebuilt from the
+audit trail) and a bar per department. The page loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter
+from datetime import date, timedelta
+from itertools import accumulate
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.colours import Colour
+from states.lifecycle import OPEN_STATES
+from workflow import clock
+from workflow.db.tables.core import AUDIT, ITEM, ROUND
+from workflow.read import snapshot
+from workflow.read.statistics import format_rate
+
+MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
+ATTENTION_LIMIT = 50
+
+
+def data(
+    conn: Connection, day: date, *, round_id: int | None = None, yellow_days: int = 10, precision: int = 0
+) -> dict[str, Any]:
+    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline."""
+    snap = snapshot.take(conn, day, round_id)
+    lights = {i.id: i.colour(day, yellow_days) for i in snap.items}
+    groups: dict[tuple[str, str], Counter[str]] = {}
+    departments: dict[str, Counter[str]] = {}
+    for i in snap.items:
+        key = (i.department or "（未指定）", i.leader or "（未指定）")
+        for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
+            counter["total"] += 1
+            counter["completed"] += i.completed
+            counter["overdue"] += i.overdue(day)
+            counter[lights[i.id].value] += 1
+    completed = sum(i.completed for i in snap.items)
+    attention = sorted(
+        (i for i in snap.items if lights[i.id] in (Colour.red, Colour.yellow) and not i.completed),
+        key=lambda i: (lights[i.id] is not Colour.red, i.deadline or date.max, i.number),
+    )
+    names = sa.select(ROUND.c.name).order_by(ROUND.c.id)
+    rounds = conn.execute(names if round_id is None else names.where(ROUND.c.id == round_id)).scalars().all()
+    return {
+        "as_of": day.isoformat(),
+        "rounds": list(rounds),
+        "totals": {
+            "problems": len(snap.items),
+            "completed": completed,
+            "open": len(snap.items) - completed,
+            "overdue": sum(i.overdue(day) for i in snap.items),
+            "completion_rate": format_rate(completed, len(snap.items), precision),
+            **{c.value: sum(light is c for light in lights.values()) for c in Colour},
+        },
+        "groups": [
+            {"department": d, "leader": leader, **_counts(c, precision)}
+            for (d, leader), c in sorted(groups.items())
+        ],
+        "departments": [{"department": d, **_counts(c, precision)} for d, c in sorted(departments.items())],
+        "attention": [
+            {
+                "id": i.id,
+                "number": i.number,
+                "title": i.title,
+                "department": i.department,
+                "leader": i.leader,
+                "deadline": i.deadline.isoformat() if i.deadline else "",
+                "state": i.state.label,
+                "colour": lights[i.id].value,
+            }
+            for i in attention[:ATTENTION_LIMIT]
+        ],
+        "attention_total": len(attention),
+        "timeline": timeline(conn, day, round_id),
+    }
+
+
+def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
+    return {
+        "total": c["total"],
+        "completed": c["completed"],
+        "open": c["total"] - c["completed"],
+        "overdue": c["overdue"],
+        "rate": format_rate(c["completed"], c["total"], precision),
+        **{colour.value: c[colour.value] for colour in Colour},
+    }
+
+
+def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[dict[str, Any]]:
+    """Open, closed and overdue items at the end of each sampled day, replaying the audit trail once.
+
+    The state at each sample is the latest entry (highest seq) made by then, as in `snapshot`; an
+    open item is overdue once its deadline (as it stood then, extensions included) has passed."""
+    cut = snapshot.cutoff(day)
+    # Only entries that open, close or reopen an item move the lines; moves between open states
+    # (assign, start, submit) or between closed ones leave every count as it was.
+    open_values = [s.value for s in OPEN_STATES]
+    was_open, now_open = AUDIT.c.from_state.in_(open_values), AUDIT.c.to_state.in_(open_values)
+    q = (
+        sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.to_state)
+        .where(
+            AUDIT.c.at < cut,
+            AUDIT.c.item_id.is_not(None),
+            AUDIT.c.to_state.is_not(None),
+            sa.or_(AUDIT.c.from_state.is_(None), sa.and_(was_open, ~now_open), sa.and_(~was_open, now_open)),
+        )
+        .order_by(AUDIT.c.at, AUDIT.c.seq)
+    )
+    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline)
+    if round_id is not None:
+        deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
+    # The deadline at creation is the first old value of any later change, else today's value.
+    current = {r.id: (r.deadline_kind, r.deadline) for r in conn.execute(deadlines_now)}
+    # The round is filtered in Python, as in snapshot.field_changes, to keep SQLite on the `at` index.
+    moves = [(at, seq, item, ("state", to)) for at, seq, item, to in conn.execute(q) if item in current]
+    if not moves:
+        return []
+    first: dict[int, dict[str, Any]] = {}
+    for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
+        if key in ("deadline", "deadline_kind"):
+            first.setdefault(item, {}).setdefault(key, old)
+            moves.append((at, seq, item, (key, new)))
+    moves.sort(key=lambda m: (m[0], m[1]))
+    deadline = {
+        i: (first.get(i, {}).get("deadline_kind", kind), first.get(i, {}).get("deadline", dl))
+        for i, (kind, dl) in current.items()
+    }
+    start = clock.from_text(moves[0][0]).astimezone(clock.LOCAL).date()
+    span = (day - start).days
+    step = max(1, math.ceil((span + 1) / MAX_POINTS))
+    samples = [day - timedelta(days=k) for k in range(0, span + 1, step)][::-1]
+    state: dict[int, tuple[int, str]] = {}
+    open_deadlines: Counter[date] = Counter()  # open items with a date deadline, by deadline
+    open_states = {s.value for s in OPEN_STATES}
+
+    def contribution(item: int, sign: int) -> None:
+        entry = state.get(item)
+        kind, dl = deadline.get(item, (None, None))
+        if entry is not None and entry[1] in open_states and kind == "date" and dl is not None:
+            open_deadlines[dl] += sign
+
+    points = []
+    counts: Counter[str] = Counter()
+    k = 0
+    for sample in samples:
+        until = snapshot.cutoff(sample)
+        while k < len(moves) and moves[k][0] < until:
+            _at, seq, item, (key, value) = moves[k]
+            k += 1
+            contribution(item, -1)
+            if key == "state":
+                old = state.get(item)
+                if old is None or seq > old[0]:
+                    if old is not None:
+                        counts["open" if old[1] in open_states else "closed"] -= 1
+                    state[item] = (seq, value)
+                    counts["open" if value in open_states else "closed"] += 1
+            else:
+                kind, dl = deadline.get(item, (None, None))
+                deadline[item] = (value, dl) if key == "deadline_kind" else (kind, value)
+            contribution(item, +1)
+        days = sorted(open_deadlines)
+        prefix = list(accumulate(open_deadlines[d] for d in days))
+        late = bisect_left(days, sample)
+        points.append(
+            {
+                "date": sample.isoformat(),
+                "open": counts["open"],
+                "closed": counts["closed"],
+                "overdue": prefix[late - 1] if late else 0,
+            }
+        )
+    return points

@@ -1,0 +1,87 @@
+"""The board as one self-contained HTML page: inline CSS and script (from `assets/`), the data embedded
+as JSON, no external request; a chart of open / closed / overdue items over time and a bar per
+department."""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from states.colours import Colour
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("workflow.reports").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def page(board: dict[str, Any]) -> str:
+    """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request."""
+    e = html.escape
+    t = board["totals"]
+    totals = [
+        ("problems", "问题总数"),
+        ("completed", "已完成"),
+        ("open", "未完成"),
+        ("overdue", "逾期"),
+        ("completion_rate", "完成率"),
+        *((c.value, c.label) for c in Colour),
+    ]
+    dl = "".join(
+        f'<div><dt>{label}</dt><dd data-key="{key}">{e(str(t[key]))}</dd></div>' for key, label in totals
+    )
+    lights = "".join(f'<th><span class="dot {c.value}"></span>{c.label}</th>' for c in Colour)
+    group_rows = "".join(
+        "<tr>"
+        f"<td>{e(g['department'])}</td><td>{e(g['leader'])}</td>"
+        f'<td class="n">{g["total"]}</td><td class="n">{g["completed"]}</td><td class="n">{g["rate"]}</td>'
+        + "".join(f'<td class="n" data-colour="{c.value}">{g[c.value]}</td>' for c in Colour)
+        + "</tr>"
+        for g in board["groups"]
+    )
+    attention = "".join(
+        f'<tr data-colour="{a["colour"]}"><td><span class="dot {a["colour"]}"></span>{Colour(a["colour"]).label}</td>'
+        f"<td>{e(a['number'])}</td><td>{e(a['title'])}</td><td>{e(a['department'] or '')}</td>"
+        f"<td>{e(a['leader'] or '')}</td><td>{e(a['deadline'])}</td><td>{e(a['state'])}</td></tr>"
+        for a in board["attention"]
+    )
+    attention_html = (
+        f"<h2>需要督办（{board['attention_total']} 项）</h2><table><thead><tr><th>亮灯</th><th>编号</th><th>问题</th>"
+        f"<th>责任部门</th><th>责任领导</th><th>完成时限</th><th>状态</th></tr></thead><tbody>{attention}</tbody></table>"
+        if attention
+        else ""
+    )
+    # "</" inside the JSON would end the script element early.
+    payload = json.dumps(board, ensure_ascii=False, default=str).replace("</", "<\\/")
+    rounds = "、".join(board["rounds"]) or "无巡察轮次"
+    return f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>挂图作战 · {e(rounds)} · 截至 {board["as_of"]}</title>
+<style>{_asset("board.css")}</style>
+</head>
+<body>
+<h1>巡察整改挂图作战</h1>
+<div class="sub">{e(rounds)} · 截至 {board["as_of"]}</div>
+<dl class="totals" id="totals">{dl}</dl>
+<h2>整改进度（据审计记录逐日还原）</h2>
+<div class="legend"><span style="color:#2f6fca">■ 未完成</span><span style="color:#2e9d57">■ 已完成</span><span style="color:#d33c3c">■ 逾期</span></div>
+<svg id="timeline" width="900" height="300" role="img" aria-label="未完成、已完成、逾期事项随时间变化"></svg>
+<h2>各责任部门</h2>
+<div class="legend"><span style="color:#2e9d57">■ 已完成</span><span style="color:#d33c3c">■ 逾期</span><span style="color:#2f6fca">■ 正在整改</span></div>
+<svg id="departments" width="900" role="img" aria-label="各责任部门完成情况"></svg>
+<h2>按责任部门和责任领导</h2>
+<table id="groups"><thead><tr><th>责任部门</th><th>责任领导</th><th>问题</th><th>已完成</th><th>完成率</th>{lights}</tr></thead>
+<tbody>{group_rows}</tbody></table>
+{attention_html}
+<script type="application/json" id="board-data">{payload}</script>
+<script>{_asset("board.js")}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,155 @@
+"""The weekly bulletin (周通报) and the monthly report (每月汇报) as of any date, from `snapshot`s of the
+audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.colours import Colour
+from states.lifecycle import State
+from workflow import clock
+from workflow.chinese import cn_date
+from workflow.db.tables.core import AUDIT, ITEM
+from workflow.errors import InvalidInput
+from workflow.read import snapshot
+from workflow.read.rounds import resolve_round
+from workflow.read.statistics import figures, format_rate
+from workflow.reports.document import Document
+from workflow.reports.settings import Settings
+
+
+def period(kind: str, day: date) -> tuple[date, date]:
+    """weekly: the seven days ending on `day`; monthly: the month of `day` up to `day`."""
+    if kind == "weekly":
+        return day - timedelta(days=6), day
+    if kind == "monthly":
+        return day.replace(day=1), day
+    raise InvalidInput(f"未知的报告类型 {kind!r}（可用：public、weekly、monthly）")
+
+
+def _group_rows(items: list[snapshot.ItemAt], key: str, day: date, precision: int) -> list[list[object]]:
+    groups: dict[str, list[snapshot.ItemAt]] = {}
+    for i in items:
+        groups.setdefault(getattr(i, key) or "（未指定）", []).append(i)
+    rows = []
+    for name, members in sorted(groups.items()):
+        done = sum(i.completed for i in members)
+        late = sum(i.overdue(day) for i in members)
+        rows.append(
+            [name, len(members), done, len(members) - done, late, format_rate(done, len(members), precision)]
+        )
+    return rows
+
+
+def periodic(
+    conn: Connection, kind: str, day: date, config: Settings, *, round_name: str | None = None
+) -> tuple[Document, dict[str, Any]]:
+    """The weekly bulletin (周通报) or the monthly report (月度汇报) as of `day`."""
+    start, end = period(kind, day)
+    rnd = resolve_round(conn, round_name)
+    snap = snapshot.take(conn, end, rnd.id)
+    before = snapshot.take(conn, start - timedelta(days=1), rnd.id)
+    stats = figures(conn, snap, config.rate_precision)
+    short = config.short_name or rnd.unit
+    word = "本周" if kind == "weekly" else "本月"
+    newly_done = stats["completed"] - sum(i.completed for i in before.items)
+    notes = snapshot.progress(conn, snap, since=start)
+    yellow = [i for i in snap.items if i.colour(end, config.yellow_days) is Colour.yellow and not i.completed]
+    late = sorted((i for i in snap.items if i.overdue(end)), key=lambda i: (i.deadline, i.number))
+    doc = Document()
+    if kind == "weekly":
+        doc.title(f"{short}巡察整改工作周通报")
+        doc.subtitle(f"（{cn_date(start)}至{cn_date(end)}）")
+    else:
+        doc.title(f"{short}巡察整改工作月度汇报")
+        doc.subtitle(f"（{end.year}年{end.month}月，截至{cn_date(end, year=False)}）")
+    doc.heading("一、总体进展")
+    doc.para(
+        f"截至{cn_date(end)}，{rnd.name}反馈的{stats['problems']}个问题已完成整改{stats['completed']}个，"
+        f"正在整改{stats['in_progress']}个，整改完成率为{stats['completion_rate']}。"
+        f"{word}新完成整改{newly_done}个，记录整改进展{sum(map(len, notes.values()))}条；"
+        f"逾期未完成{len(late)}个，临近完成时限{len(yellow)}个。"
+    )
+    doc.heading(f"二、{word}整改动态")
+    moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut)
+    if moves:
+        doc.table(("时间", "编号", "问题", "变化", "操作人"), moves)
+    else:
+        doc.para(f"{word}没有事项状态变化。")
+    numbers = {i.id: i for i in snap.items}
+    rows = [
+        (on.isoformat(), numbers[item_id].number, numbers[item_id].title, text)
+        for item_id, entries in notes.items()
+        for on, _when, text in entries
+    ]
+    if rows:
+        doc.table(("日期", "编号", "问题", "整改进展"), sorted(rows))
+    doc.heading("三、提醒督办")
+    if late:
+        units = "、".join(dict.fromkeys(i.department or "（未指定）" for i in late))
+        doc.para(f"以下事项已超过完成时限仍未完成，请{units}抓紧整改，按期销号：")
+        doc.table(
+            ("编号", "问题", "责任部门", "责任领导", "完成时限", "逾期天数"),
+            [
+                (i.number, i.title, i.department, i.leader, i.deadline, (end - i.deadline).days)
+                for i in late
+                if i.deadline
+            ],
+        )
+    else:
+        doc.para("没有逾期未完成的事项。")
+    if yellow:
+        doc.para(f"以下事项临近完成时限（{config.yellow_days}天内）或待销号验收，请抓紧推进：")
+        doc.table(
+            ("编号", "问题", "责任部门", "责任领导", "完成时限", "状态"),
+            [(i.number, i.title, i.department, i.leader, i.deadline or "", i.state.label) for i in yellow],
+        )
+    head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
+    doc.heading("四、各责任部门整改进展")
+    doc.table(head, _group_rows(snap.items, "department", end, config.rate_precision))
+    if kind == "monthly":
+        doc.heading("五、各责任领导分管事项进展")
+        doc.table(("责任领导", *head[1:]), _group_rows(snap.items, "leader", end, config.rate_precision))
+    data = {
+        **stats,
+        "kind": kind,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "newly_completed": newly_done,
+        "overdue_items": [i.number for i in late],
+        "near_deadline_items": [i.number for i in yellow],
+        "state_changes": len(moves),
+    }
+    return doc, data
+
+
+def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tuple[str, ...]]:
+    """State changes (and items coming in) in [since, until), from the audit trail, in order."""
+    q = (
+        sa.select(
+            AUDIT.c.at, ITEM.c.number, ITEM.c.title, AUDIT.c.from_state, AUDIT.c.to_state, AUDIT.c.actor
+        )
+        .join(ITEM, ITEM.c.id == AUDIT.c.item_id)
+        .where(
+            ITEM.c.round_id == round_id,
+            AUDIT.c.at >= since,
+            AUDIT.c.at < until,
+            AUDIT.c.to_state.is_not(None),
+            sa.or_(AUDIT.c.from_state.is_(None), AUDIT.c.from_state != AUDIT.c.to_state),
+        )
+        .order_by(AUDIT.c.at, AUDIT.c.seq)  # the `at` index, not a scan of the whole log in seq order
+    )
+    return [
+        (
+            clock.show(at),
+            number,
+            title,
+            f"{State(f).label if f else '新增'} → {State(t).label}",
+            actor,
+        )
+        for at, number, title, f, t, actor in conn.execute(q)
+    ]
