@@ -1,7 +1,10 @@
-"""Warning colours (预警亮灯), as offices use them on the board and in reminders.
+"""Warning colours (预警亮灯), as offices use them on the board, in the ledger and in reminders.
 
 green: done, or on schedule · yellow: deadline near, or done but not yet accepted ·
 red: overdue · blue: ongoing (长期坚持), judged by revisits instead of a date.
+
+How near is "near" is one setting, `yellow_days` ([lights] in zhenggai.toml); the yellow reminder
+(黄灯预警) fires on the same day the light turns yellow.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from states.lifecycle import State
+from states.deadlines import days_left, is_done
+from states.lifecycle import DeadlineKind, State
 
 
 class Colour(StrEnum):
@@ -27,7 +31,12 @@ class Colour(StrEnum):
         return {"green": "🟢", "yellow": "🟡", "red": "🔴", "blue": "🔵"}[self.value]
 
 
-YELLOW_DAYS = 10  # days before the deadline when an item turns yellow (configurable by callers)
+YELLOW_DAYS = 10  # the default of [lights] yellow_days
+
+
+def is_near(left: int | None, yellow_days: int) -> bool:
+    """Within the yellow window: due today or in at most `yellow_days` days."""
+    return left is not None and 0 <= left <= yellow_days
 
 
 def colour(
@@ -37,15 +46,13 @@ def colour(
     today: date,
     yellow_days: int = YELLOW_DAYS,
 ) -> Colour:
-    if state in (State.closed, State.revisited):
+    if is_done(state):
         return Colour.green
-    if deadline_kind == "ongoing":
+    if deadline_kind == DeadlineKind.ongoing:
         return Colour.blue
-    if deadline_kind == "date" and deadline is not None:
-        if today > deadline:
-            return Colour.red
-        if (deadline - today).days <= yellow_days:
-            return Colour.yellow
-    if state is State.submitted:
+    left = days_left(deadline_kind, deadline, today)
+    if left is not None and left < 0:
+        return Colour.red
+    if is_near(left, yellow_days) or state is State.submitted:
         return Colour.yellow
     return Colour.green

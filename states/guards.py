@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from states.lifecycle import BY_ACTION, BY_TRIGGER, Role, State
+from states.lifecycle import BY_ACTION, BY_OPERATION, BY_TRIGGER, Role, State
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,12 @@ def refusals(name: str, f: Facts) -> list[str]:
         allowed = "、".join(s.label for s in states)
         return [f"事项当前为「{f.state.label}」，只有「{allowed}」时才能{rule.label}"]
     return [reason for g in rule.guards if (reason := GUARDS[g](f)) is not None]
+
+
+def not_permitted(actor: Actor, operation: str) -> str | None:
+    """Why `actor` may not do `operation` (see states.lifecycle.OPERATIONS), or None when they may."""
+    op = BY_OPERATION[operation]
+    if actor.roles & set(op.roles):
+        return None
+    need = "、".join(r.label for r in op.roles)
+    return f"{actor.name} 没有{op.label}的权限（需要角色：{need}）"

@@ -28,8 +28,10 @@ STATE_LABELS: dict[State, str] = {
     State.revisited: "回头看",
 }
 
-# States in which the item still counts as open work (for deadlines, the board, overdue queries).
+# States in which the item still counts as open work (for deadlines, the board, overdue queries), and
+# those in which it counts as completed (已完成) in every figure. Every state is exactly one of the two.
 OPEN_STATES: tuple[State, ...] = (State.reported, State.assigned, State.in_progress, State.submitted)
+DONE_STATES: tuple[State, ...] = (State.closed, State.revisited)
 
 
 class Role(StrEnum):
@@ -51,6 +53,14 @@ ROLE_LABELS: dict[Role, str] = {
     Role.approver: "销号审核人",
     Role.auditor: "审计（只读）",
 }
+
+
+class DeadlineKind(StrEnum):
+    """完成时限: a date, 立行立改 (at once) or 长期坚持 (ongoing, judged by revisits instead of a date)."""
+
+    date = "date"
+    immediate = "immediate"
+    ongoing = "ongoing"
 
 
 # Kinds of evidence (佐证材料) a sign-off can cite.
@@ -117,9 +127,29 @@ ACTIONS: tuple[Action, ...] = (
     Action("evidence", "上传佐证材料", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)),
 )
 
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation outside any item's lifecycle (people, rounds, records); who may do it."""
+
+    name: str
+    label: str
+    roles: tuple[Role, ...]
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("person_add", "添加人员", (R.office,)),
+    Operation("person_login", "设置登录", (R.office,)),
+    Operation("round_import", "导入", (R.office,)),
+    Operation("ledger_import", "导入台账", (R.office,)),
+    Operation("rule_add", "记录建章立制", (R.office,)),
+    Operation("accountability_add", "记录问责", (R.office,)),
+)
+
 TRIGGERS: tuple[str, ...] = tuple(t.trigger for t in TRANSITIONS)
 BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
 BY_ACTION: dict[str, Action] = {a.name: a for a in ACTIONS}
+BY_OPERATION: dict[str, Operation] = {o.name: o for o in OPERATIONS}
 
 
 def transitions_from(state: State) -> list[Transition]:

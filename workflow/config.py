@@ -2,7 +2,8 @@
 
 Looked up in order: --config FILE, the ZHENGGAI_CONFIG environment variable, ./zhenggai.toml.
 A missing default file means built-in defaults; a named file that is missing or malformed is an error.
-Each module that owns a section validates it itself (see `reminders`, `reports`).
+Each package that owns a section validates it itself (`reminders.settings`, `reports.settings`); the
+warning lights, which everything shows, are read here (`yellow_days`).
 """
 
 from __future__ import annotations
@@ -46,3 +47,39 @@ def section(config: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(f"配置项 [{name}] 应是一个表（table）")
     return value
+
+
+# Where the yellow threshold was set before it became one setting; still read, and must agree.
+_OLD_YELLOW_KEYS = (("report", "yellow_days"), ("reminders.deadline", "warning_days"))
+
+
+def yellow_days(config: dict[str, Any]) -> int:
+    """[lights] yellow_days: how many days before its deadline an open item turns yellow, on the board,
+    in the ledger, the reports and `item list`, and when the yellow reminder (黄灯预警) goes out.
+
+    The older keys [report] yellow_days and [reminders.deadline] warning_days still work; when more
+    than one is set they must agree, so that the board and the reminders never show different colours."""
+    from states.colours import YELLOW_DAYS
+
+    lights = section(config, "lights")
+    unknown = sorted(set(lights) - {"yellow_days"})
+    if unknown:
+        raise InvalidInput(f"配置 [lights] 中有未知项：{'、'.join(unknown)}（可用：yellow_days）")
+    found: dict[str, object] = {}
+    if "yellow_days" in lights:
+        found["[lights] yellow_days"] = lights["yellow_days"]
+    for where, key in _OLD_YELLOW_KEYS:
+        table: Any = config
+        for part in where.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if isinstance(table, dict) and key in table:
+            found[f"[{where}] {key}"] = table[key]
+    given: dict[str, int] = {}
+    for name, value in found.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+            raise InvalidInput(f"配置 {name} = {value!r} 有误：应为 0 到 365 之间的整数")
+        given[name] = value
+    if len(set(given.values())) > 1:
+        shown = "、".join(f"{name} = {value}" for name, value in given.items())
+        raise InvalidInput(f"黄灯天数设置不一致：{shown}；请只在 [lights] yellow_days 中设置一处")
+    return next(iter(given.values()), YELLOW_DAYS)
