@@ -83,3 +83,12 @@ def yellow_days(config: dict[str, Any]) -> int:
         shown = "、".join(f"{name} = {value}" for name, value in given.items())
         raise InvalidInput(f"黄灯天数设置不一致：{shown}；请只在 [lights] yellow_days 中设置一处")
     return next(iter(given.values()), YELLOW_DAYS)
+
+
+def rate_precision(config: dict[str, Any]) -> int:
+    """[report] rate_precision: decimals of the completion rate everywhere it is printed (summary,
+    reports, the board, the monthly reminder): 0 gives 67%, 2 gives 98.71%."""
+    value = section(config, "report").get("rate_precision", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
+        raise InvalidInput("配置 [report] rate_precision 应为 0 到 4 之间的整数")
+    return value

@@ -102,3 +102,28 @@ def test_tables_align_chinese_text() -> None:
 )
 def test_the_fast_verify_encoding_is_the_hash_encoding(row: tuple[Any, ...]) -> None:
     assert "".join(field(v) for v in row) == message(row)
+
+
+def test_headline_counts_done_open_and_overdue_from_the_states_rules() -> None:
+    from workflow.read.statistics import headline
+
+    day = date(2025, 1, 10)
+    groups = [
+        (State.closed, "date", date(2025, 1, 1), 1, 2),  # done: late does not matter any more
+        (State.revisited, None, None, 1, 1),
+        (State.in_progress, "date", date(2025, 1, 9), 1, 3),  # overdue
+        (State.submitted, "date", date(2025, 1, 10), 2, 1),  # due today: not yet overdue
+        (State.assigned, "ongoing", None, 2, 4),
+    ]
+    h = headline(
+        day,
+        groups,
+        measures=7,
+        rules=["made", "revised", "revised"],
+        accountability=["诫勉谈话"] * 2,
+        precision=2,
+    )
+    assert (h["problems"], h["completed"], h["in_progress"], h["overdue"], h["aspects"]) == (11, 3, 8, 3, 2)
+    assert h["completion_rate"] == "27.27%"
+    assert (h["rules_made"], h["rules_revised"], h["accountability"]) == (1, 2, 2)
+    assert h["by_state"]["已销号"] == 2 and h["by_state"]["已登记"] == 0

@@ -69,6 +69,20 @@ class App:
         return self._config
 
     @property
+    def yellow_days(self) -> int:
+        """The one yellow threshold ([lights] yellow_days), for every colour a command shows."""
+        from workflow import config
+
+        return config.yellow_days(self.config)
+
+    @property
+    def rate_precision(self) -> int:
+        """Decimals of the completion rate ([report] rate_precision)."""
+        from workflow import config
+
+        return config.rate_precision(self.config)
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             import sqlalchemy as sa

@@ -37,7 +37,15 @@ def item_list(
     from workflow.read.items import list_items
 
     with app.read() as conn:
-        rows = list_items(conn, app.today(), state=state, department=dept, leader=leader, overdue=overdue)
+        rows = list_items(
+            conn,
+            app.today(),
+            state=state,
+            department=dept,
+            leader=leader,
+            overdue=overdue,
+            yellow_days=app.yellow_days,
+        )
     emit(rows, as_json, lambda: item_rows(rows) if rows else "（没有符合条件的事项）")
 
 
@@ -58,7 +66,7 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
 
     with app.read() as conn:
         actor = load_actor(conn, app.actor) if app.actor else None
-        data = show_item(conn, item_id, actor, app.today())
+        data = show_item(conn, item_id, actor, app.today(), app.yellow_days)
     emit(data, as_json, lambda: item_text(data))
 
 

@@ -15,13 +15,11 @@ from workflow.cli.app import App, as_of_option, date_arg, emit, json_option, pas
 @click.option(
     "--precision",
     type=click.IntRange(0, 4),
-    default=0,
-    show_default=True,
-    help="Decimals of the completion rate (67% vs 98.71%).",
+    help="Decimals of the completion rate (67% vs 98.71%); default: [report] rate_precision, else 0.",
 )
 @json_option
 @pass_app
-def summary(app: App, precision: int, as_json: bool) -> None:
+def summary(app: App, precision: int | None, as_json: bool) -> None:
     """The headline statistics of the public report, as of today (or --now).
 
     \b
@@ -31,7 +29,9 @@ def summary(app: App, precision: int, as_json: bool) -> None:
     from workflow.read import statistics
 
     with app.read() as conn:
-        data = statistics.summary(conn, app.today(), precision=precision)
+        data = statistics.summary(
+            conn, app.today(), precision=app.rate_precision if precision is None else precision
+        )
     emit(data, as_json, lambda: statistics.summary_sentence(data))
 
 

@@ -1,5 +1,6 @@
-"""SQL renderings of the lifecycle's rules, for queries that filter in the database. Each has its Python
-twin in `states/`; tests/unit and tests/integration check the two agree."""
+"""SQL renderings of the rules in `states/` (open, done, overdue), for queries that filter in the
+database. Each has its Python twin in `states.deadlines`; tests/integration/test_clauses.py runs both
+over the same rows on each backend and checks they agree."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from states.lifecycle import OPEN_STATES, State
+from states.lifecycle import DONE_STATES, OPEN_STATES, DeadlineKind
 from workflow.db.tables.core import ITEM
 
-# Literal, not bound: SQLite only uses the partial index ix_item_open_deadline when the query's
-# WHERE repeats the index's own condition.
-OPEN_SQL = sa.text("item.state IN ('reported','assigned','in_progress','submitted')")
-assert {s.value for s in OPEN_STATES} == {"reported", "assigned", "in_progress", "submitted"}
-COMPLETED_STATES = (State.closed.value, State.revisited.value)
+
+def _in(states: tuple[str, ...]) -> str:
+    return "item.state IN (" + ",".join(f"'{s}'" for s in states) + ")"
+
+
+# Literal, not bound: SQLite uses the partial index ix_item_open_deadline only when the query's WHERE
+# repeats the index's own condition, text for text (migration 0001 creates it with this very text).
+OPEN_SQL = sa.text(_in(tuple(s.value for s in OPEN_STATES)))
+DONE_SQL = sa.text(_in(tuple(s.value for s in DONE_STATES)))
+DONE_VALUES = tuple(s.value for s in DONE_STATES)
 
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
-    return sa.and_(OPEN_SQL, ITEM.c.deadline < today, ITEM.c.deadline_kind == "date")
+    """states.deadlines.is_overdue as SQL: open, a dated deadline, and that date before `today`."""
+    return sa.and_(OPEN_SQL, ITEM.c.deadline_kind == DeadlineKind.date.value, ITEM.c.deadline < today)

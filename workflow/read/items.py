@@ -8,9 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import colour
+from states.colours import YELLOW_DAYS, colour
+from states.deadlines import is_overdue
 from states.guards import Actor
-from states.lifecycle import OPEN_STATES, State
+from states.lifecycle import State
 from workflow import clock
 from workflow.audit import chain
 from workflow.dates import show_deadline
@@ -19,13 +20,8 @@ from workflow.read.clauses import overdue_clause
 from workflow.read.facts import item_row, options
 
 
-def _item_dict(row: Any, today: date) -> dict[str, Any]:
-    overdue = (
-        row.state in {s.value for s in OPEN_STATES}
-        and row.deadline_kind == "date"
-        and row.deadline is not None
-        and row.deadline < today
-    )
+def _item_dict(row: Any, today: date, yellow_days: int) -> dict[str, Any]:
+    state = State(row.state)
     return {
         "id": row.id,
         "number": row.number,
@@ -36,8 +32,8 @@ def _item_dict(row: Any, today: date) -> dict[str, Any]:
         "department": row.department,
         "handler": row.handler,
         "deadline": show_deadline(row.deadline_kind, row.deadline),
-        "overdue": overdue,
-        "colour": colour(State(row.state), row.deadline_kind, row.deadline, today).value,
+        "overdue": is_overdue(state, row.deadline_kind, row.deadline, today),
+        "colour": colour(state, row.deadline_kind, row.deadline, today, yellow_days).value,
         "version": row.version,
     }
 
@@ -50,6 +46,7 @@ def list_items(
     department: str | None = None,
     leader: str | None = None,
     overdue: bool = False,
+    yellow_days: int = YELLOW_DAYS,
 ) -> list[dict[str, Any]]:
     q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
     if state:
@@ -60,12 +57,14 @@ def list_items(
         q = q.where(ITEM.c.leader == leader)
     if overdue:
         q = q.where(overdue_clause(today))
-    return [_item_dict(row, today) for row in conn.execute(q)]
+    return [_item_dict(row, today, yellow_days) for row in conn.execute(q)]
 
 
-def show_item(conn: Connection, item_id: int, actor: Actor | None, today: date) -> dict[str, Any]:
+def show_item(
+    conn: Connection, item_id: int, actor: Actor | None, today: date, yellow_days: int = YELLOW_DAYS
+) -> dict[str, Any]:
     row = item_row(conn, item_id)
-    out = _item_dict(row, today)
+    out = _item_dict(row, today, yellow_days)
     aspect = conn.execute(
         sa.select(ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.id == row.aspect_id)
     ).one()

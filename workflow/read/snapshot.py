@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.colours import YELLOW_DAYS, Colour, colour
-from states.lifecycle import OPEN_STATES, State
+from states.deadlines import is_done, is_overdue
+from states.lifecycle import State
 from workflow import clock
 from workflow.db.tables.core import ACCOUNTABILITY, ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS, RULE
 
-COMPLETED = (State.closed, State.revisited)
 # Fields that later audited actions may have changed, and the actions that record [old, new].
 ROLLBACK_FIELDS = (
     "title",
@@ -66,15 +66,10 @@ class ItemAt:
 
     @property
     def completed(self) -> bool:
-        return self.state in COMPLETED
+        return is_done(self.state)
 
     def overdue(self, day: date) -> bool:
-        return (
-            self.state in OPEN_STATES
-            and self.deadline_kind == "date"
-            and self.deadline is not None
-            and self.deadline < day
-        )
+        return is_overdue(self.state, self.deadline_kind, self.deadline, day)
 
     def colour(self, day: date, yellow_days: int = YELLOW_DAYS) -> Colour:
         return colour(self.state, self.deadline_kind, self.deadline, day, yellow_days)

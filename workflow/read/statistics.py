@@ -1,8 +1,12 @@
-"""The headline figures of a public report: problems, measures, completed, in progress, the rate."""
+"""The headline figures (problems, measures, completed, in progress, overdue, the rate, rules made,
+accountability), computed in one place — `headline` — from either read model: the live rows
+(`summary`, the monthly reminder) or the as-of replay of the trail (`figures`: reports, the board).
+The rate's precision is one setting, [report] rate_precision (`workflow.config.rate_precision`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,10 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
-from workflow.db.tables.core import ASPECT, ITEM, MEASURE, ROUND
+from workflow.db.tables.core import ACCOUNTABILITY, ITEM, MEASURE, ROUND, RULE
 from workflow.read import snapshot
-from workflow.read.clauses import COMPLETED_STATES, overdue_clause
+
+# (state, deadline kind, deadline, aspect id, how many items share these)
+Group = tuple[State, str | None, date | None, int, int]
 
 
 def format_rate(done: int, total: int, precision: int = 0) -> str:
@@ -25,34 +32,74 @@ def format_rate(done: int, total: int, precision: int = 0) -> str:
     return f"{value}%"
 
 
-def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, Any]:
-    """The headline figures of a public report, from the current state of every item."""
-    by_state: dict[str, int] = dict(
-        conn.execute(sa.select(ITEM.c.state, sa.func.count()).group_by(ITEM.c.state)).all()
+def headline(
+    day: date,
+    groups: Iterable[Group],
+    *,
+    measures: int,
+    rules: Sequence[str],
+    accountability: Sequence[str],
+    precision: int,
+) -> dict[str, Any]:
+    """The figures as of `day` from items grouped by what the rules look at; `rules` are the kinds
+    (made / revised) of the rules recorded, `accountability` the measures of the accountability actions."""
+    problems = completed = overdue = 0
+    by_state: Counter[State] = Counter()
+    aspects: set[int] = set()
+    for state, kind, deadline, aspect_id, n in groups:
+        problems += n
+        completed += n if is_done(state) else 0
+        overdue += n if is_overdue(state, kind, deadline, day) else 0
+        by_state[state] += n
+        aspects.add(aspect_id)
+    return {
+        "as_of": day.isoformat(),
+        "aspects": len(aspects),
+        "problems": problems,
+        "measures": measures,
+        "completed": completed,
+        "in_progress": problems - completed,
+        "overdue": overdue,
+        "completion_rate": format_rate(completed, problems, precision),
+        "rules_made": sum(kind == "made" for kind in rules),
+        "rules_revised": sum(kind == "revised" for kind in rules),
+        "accountability": len(accountability),
+        "accountability_by_measure": dict(Counter(accountability)),
+        "by_state": {s.label: by_state.get(s, 0) for s in State},
+    }
+
+
+def figures(conn: Connection, snap: snapshot.Snapshot, precision: int = 0) -> dict[str, Any]:
+    """The headline figures as of the snapshot (the trail replayed to the end of its day)."""
+    return headline(
+        snap.day,
+        ((i.state, i.deadline_kind, i.deadline, i.aspect_id, 1) for i in snap.items),
+        measures=sum(snapshot.measure_counts(conn, snap).values()),
+        rules=[r["kind"] for r in snapshot.rules(conn, snap)],
+        accountability=[a["measure"] for a in snapshot.accountability(conn, snap)],
+        precision=precision,
     )
-    total = sum(by_state.values())
-    completed = sum(by_state.get(s, 0) for s in COMPLETED_STATES)
+
+
+def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, Any]:
+    """The headline figures from the live rows (every round), with the rounds they cover."""
+    states = {s.value: s for s in State}
+    key = (ITEM.c.state, ITEM.c.deadline_kind, ITEM.c.deadline, ITEM.c.aspect_id)
+    grouped = conn.execute(sa.select(*key, sa.func.count()).group_by(*key))
+    groups = [(states[s], kind, deadline, aspect, n) for s, kind, deadline, aspect, n in grouped]
     measures = conn.execute(sa.select(sa.func.count()).select_from(MEASURE)).scalar_one()
-    overdue = conn.execute(
-        sa.select(sa.func.count()).select_from(ITEM).where(overdue_clause(today))
-    ).scalar_one()
+    rules = conn.execute(sa.select(RULE.c.kind).where(RULE.c.issued_on <= today)).scalars().all()
+    acc = conn.execute(
+        sa.select(ACCOUNTABILITY.c.measure).where(ACCOUNTABILITY.c.decided_on <= today)
+    ).scalars()
     rounds = [
         {"name": r.name, "group": r.group_name, "unit": r.unit, "feedback_date": r.feedback_date.isoformat()}
         for r in conn.execute(sa.select(ROUND).order_by(ROUND.c.id))
     ]
-    aspects = conn.execute(sa.select(sa.func.count()).select_from(ASPECT)).scalar_one()
-    return {
-        "as_of": today.isoformat(),
-        "rounds": rounds,
-        "aspects": aspects,
-        "problems": total,
-        "measures": measures,
-        "completed": completed,
-        "in_progress": total - completed,
-        "overdue": overdue,
-        "completion_rate": format_rate(completed, total, precision),
-        "by_state": {State(s).label: by_state.get(s.value, 0) for s in State},
-    }
+    figures = headline(
+        today, groups, measures=measures, rules=rules, accountability=list(acc), precision=precision
+    )
+    return {**figures, "rounds": rounds}
 
 
 def summary_sentence(s: dict[str, Any]) -> str:
@@ -62,27 +109,3 @@ def summary_sentence(s: dict[str, Any]) -> str:
         f"截至{int(y)}年{int(m)}月{int(d)}日，已完成整改{s['completed']}个，"
         f"正在整改{s['in_progress']}个，整改完成率为{s['completion_rate']}。"
     )
-
-
-def figures(conn: Connection, snap: snapshot.Snapshot, precision: int = 0) -> dict[str, Any]:
-    """The headline figures as of the snapshot: problems, measures, completed, rate, rules, accountability."""
-    items = snap.items
-    completed = sum(i.completed for i in items)
-    rules = snapshot.rules(conn, snap)
-    acc = snapshot.accountability(conn, snap)
-    by_state = Counter(i.state for i in items)
-    return {
-        "as_of": snap.day.isoformat(),
-        "aspects": len({i.aspect_id for i in items}),
-        "problems": len(items),
-        "measures": sum(snapshot.measure_counts(conn, snap).values()),
-        "completed": completed,
-        "in_progress": len(items) - completed,
-        "overdue": sum(i.overdue(snap.day) for i in items),
-        "completion_rate": format_rate(completed, len(items), precision),
-        "rules_made": sum(r["kind"] == "made" for r in rules),
-        "rules_revised": sum(r["kind"] == "revised" for r in rules),
-        "accountability": len(acc),
-        "accountability_by_measure": dict(Counter(a["measure"] for a in acc)),
-        "by_state": {s.label: by_state.get(s, 0) for s in State},
-    }

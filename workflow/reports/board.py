@@ -15,19 +15,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import Colour
+from states.colours import YELLOW_DAYS, Colour
 from states.lifecycle import OPEN_STATES
 from workflow import clock
 from workflow.db.tables.core import AUDIT, ITEM, ROUND
 from workflow.read import snapshot
-from workflow.read.statistics import format_rate
+from workflow.read.statistics import figures, format_rate
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
 ATTENTION_LIMIT = 50
 
 
 def data(
-    conn: Connection, day: date, *, round_id: int | None = None, yellow_days: int = 10, precision: int = 0
+    conn: Connection,
+    day: date,
+    *,
+    round_id: int | None = None,
+    yellow_days: int = YELLOW_DAYS,
+    precision: int = 0,
 ) -> dict[str, Any]:
     """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline."""
     snap = snapshot.take(conn, day, round_id)
@@ -41,7 +46,7 @@ def data(
             counter["completed"] += i.completed
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
-    completed = sum(i.completed for i in snap.items)
+    head = figures(conn, snap, precision)
     attention = sorted(
         (i for i in snap.items if lights[i.id] in (Colour.red, Colour.yellow) and not i.completed),
         key=lambda i: (lights[i.id] is not Colour.red, i.deadline or date.max, i.number),
@@ -52,11 +57,11 @@ def data(
         "as_of": day.isoformat(),
         "rounds": list(rounds),
         "totals": {
-            "problems": len(snap.items),
-            "completed": completed,
-            "open": len(snap.items) - completed,
-            "overdue": sum(i.overdue(day) for i in snap.items),
-            "completion_rate": format_rate(completed, len(snap.items), precision),
+            "problems": head["problems"],
+            "completed": head["completed"],
+            "open": head["in_progress"],
+            "overdue": head["overdue"],
+            "completion_rate": head["completion_rate"],
             **{c.value: sum(light is c for light in lights.values()) for c in Colour},
         },
         "groups": [

@@ -35,7 +35,7 @@ class Settings:
     intro: str = ""  # opening paragraph; default: generated from the round
     work_summary: tuple[str, ...] = DEFAULT_WORK  # 一、整改工作情况, before the statistics
     next_steps: tuple[str, ...] = DEFAULT_NEXT_STEPS  # 三、下一步整改工作安排
-    yellow_days: int = YELLOW_DAYS  # days before a deadline when an item turns yellow
+    yellow_days: int = YELLOW_DAYS  # [lights] yellow_days (see workflow.config.yellow_days)
 
 
 def load(config: dict[str, Any]) -> Settings:
@@ -61,4 +61,8 @@ def load(config: dict[str, Any]) -> Settings:
                 raise InvalidInput(f"配置 [report] {key} 应为字符串或字符串列表（每段一项）")
             value = tuple(value)
         values[key] = value
+    # The two settings every output shares are read where they are defined, once.
+    values.update(
+        yellow_days=config_module.yellow_days(config), rate_precision=config_module.rate_precision(config)
+    )
     return Settings(**values)

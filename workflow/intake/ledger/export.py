@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import Colour
+from states.colours import YELLOW_DAYS, Colour
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.cells import EXPORT_STATUS
 from workflow.intake.ledger.workbook import BY_KEY, META_SHEET
@@ -119,7 +119,7 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
 
 
 def export(
-    conn: Connection, path: Path, day: date, *, round_name: str | None = None, yellow_days: int = 10
+    conn: Connection, path: Path, day: date, *, round_name: str | None = None, yellow_days: int = YELLOW_DAYS
 ) -> int:
     """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
     from openpyxl import Workbook
