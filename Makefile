@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The suite on SQLite files, then the database tiers again on the local PostgreSQL
 # (127.0.0.1:5432, trust auth, database `test`; override with ZHENGGAI_TEST_PG).

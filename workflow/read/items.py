@@ -63,6 +63,8 @@ def list_items(
 def show_item(
     conn: Connection, item_id: int, actor: Actor | None, today: date, yellow_days: int = YELLOW_DAYS
 ) -> dict[str, Any]:
+    """One item in full: plan, measures, progress, evidence, history and, for an actor, what they may
+    do now and why not the rest."""
     row = item_row(conn, item_id)
     out = _item_dict(row, today, yellow_days)
     aspect = conn.execute(
@@ -79,41 +81,10 @@ def show_item(
         submitted_by=row.submitted_by,
         closed_at=clock.show(row.closed_at),
         updated_at=clock.show(row.updated_at),
+        measures=_measures(conn, item_id),
+        progress=_progress(conn, item_id),
+        evidence=_evidence(conn, item_id),
     )
-    out["measures"] = [
-        {
-            "seq": m.seq,
-            "text": m.text,
-            "owner": m.owner,
-            "due": m.due and m.due.isoformat(),
-            "done_on": m.done_on and m.done_on.isoformat(),
-            "done_by": m.done_by,
-        }
-        for m in conn.execute(sa.select(MEASURE).where(MEASURE.c.item_id == item_id).order_by(MEASURE.c.seq))
-    ]
-    out["progress"] = [
-        {"on": p.on.isoformat(), "when": p.when_text, "text": p.text, "actor": p.actor}
-        for p in conn.execute(
-            sa.select(PROGRESS).where(PROGRESS.c.item_id == item_id).order_by(PROGRESS.c.on, PROGRESS.c.id)
-        )
-    ]
-    out["evidence"] = [
-        {
-            "id": e.id,
-            "kind": e.kind,
-            "ref": e.ref,
-            "file": e.file_name,
-            "size": e.size,
-            "file_sha256": e.file_sha256,
-            "hash": e.hash,
-            "note": e.note,
-            "actor": e.actor,
-            "at": clock.show(e.created_at),
-        }
-        for e in conn.execute(
-            sa.select(EVIDENCE).where(EVIDENCE.c.item_id == item_id).order_by(EVIDENCE.c.id)
-        )
-    ]
     if actor is not None:
         opts = options(row, actor)
         out["actor"] = actor.name
@@ -132,6 +103,48 @@ def show_item(
         for e in chain.entries(conn, item_id)
     ]
     return out
+
+
+def _measures(conn: Connection, item_id: int) -> list[dict[str, Any]]:
+    q = sa.select(MEASURE).where(MEASURE.c.item_id == item_id).order_by(MEASURE.c.seq)
+    return [
+        {
+            "seq": m.seq,
+            "text": m.text,
+            "owner": m.owner,
+            "due": m.due and m.due.isoformat(),
+            "done_on": m.done_on and m.done_on.isoformat(),
+            "done_by": m.done_by,
+        }
+        for m in conn.execute(q)
+    ]
+
+
+def _progress(conn: Connection, item_id: int) -> list[dict[str, Any]]:
+    q = sa.select(PROGRESS).where(PROGRESS.c.item_id == item_id).order_by(PROGRESS.c.on, PROGRESS.c.id)
+    return [
+        {"on": p.on.isoformat(), "when": p.when_text, "text": p.text, "actor": p.actor}
+        for p in conn.execute(q)
+    ]
+
+
+def _evidence(conn: Connection, item_id: int) -> list[dict[str, Any]]:
+    q = sa.select(EVIDENCE).where(EVIDENCE.c.item_id == item_id).order_by(EVIDENCE.c.id)
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "ref": e.ref,
+            "file": e.file_name,
+            "size": e.size,
+            "file_sha256": e.file_sha256,
+            "hash": e.hash,
+            "note": e.note,
+            "actor": e.actor,
+            "at": clock.show(e.created_at),
+        }
+        for e in conn.execute(q)
+    ]
 
 
 def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:

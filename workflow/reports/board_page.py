@@ -21,39 +21,7 @@ def _asset(name: str) -> str:
 def page(board: dict[str, Any]) -> str:
     """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request."""
     e = html.escape
-    t = board["totals"]
-    totals = [
-        ("problems", "问题总数"),
-        ("completed", "已完成"),
-        ("open", "未完成"),
-        ("overdue", "逾期"),
-        ("completion_rate", "完成率"),
-        *((c.value, c.label) for c in Colour),
-    ]
-    dl = "".join(
-        f'<div><dt>{label}</dt><dd data-key="{key}">{e(str(t[key]))}</dd></div>' for key, label in totals
-    )
-    lights = "".join(f'<th><span class="dot {c.value}"></span>{c.label}</th>' for c in Colour)
-    group_rows = "".join(
-        "<tr>"
-        f"<td>{e(g['department'])}</td><td>{e(g['leader'])}</td>"
-        f'<td class="n">{g["total"]}</td><td class="n">{g["completed"]}</td><td class="n">{g["rate"]}</td>'
-        + "".join(f'<td class="n" data-colour="{c.value}">{g[c.value]}</td>' for c in Colour)
-        + "</tr>"
-        for g in board["groups"]
-    )
-    attention = "".join(
-        f'<tr data-colour="{a["colour"]}"><td><span class="dot {a["colour"]}"></span>{Colour(a["colour"]).label}</td>'
-        f"<td>{e(a['number'])}</td><td>{e(a['title'])}</td><td>{e(a['department'] or '')}</td>"
-        f"<td>{e(a['leader'] or '')}</td><td>{e(a['deadline'])}</td><td>{e(a['state'])}</td></tr>"
-        for a in board["attention"]
-    )
-    attention_html = (
-        f"<h2>需要督办（{board['attention_total']} 项）</h2><table><thead><tr><th>亮灯</th><th>编号</th><th>问题</th>"
-        f"<th>责任部门</th><th>责任领导</th><th>完成时限</th><th>状态</th></tr></thead><tbody>{attention}</tbody></table>"
-        if attention
-        else ""
-    )
+    dl, lights, group_rows, attention_html = _totals(board), _lights(), _groups(board), _attention(board)
     # "</" inside the JSON would end the script element early.
     payload = json.dumps(board, ensure_ascii=False, default=str).replace("</", "<\\/")
     rounds = "、".join(board["rounds"]) or "无巡察轮次"
@@ -85,3 +53,51 @@ def page(board: dict[str, Any]) -> str:
 </body>
 </html>
 """
+
+
+def _totals(board: dict[str, Any]) -> str:
+    t = board["totals"]
+    totals = [
+        ("problems", "问题总数"),
+        ("completed", "已完成"),
+        ("open", "未完成"),
+        ("overdue", "逾期"),
+        ("completion_rate", "完成率"),
+        *((c.value, c.label) for c in Colour),
+    ]
+    e = html.escape
+    return "".join(
+        f'<div><dt>{label}</dt><dd data-key="{key}">{e(str(t[key]))}</dd></div>' for key, label in totals
+    )
+
+
+def _lights() -> str:
+    return "".join(f'<th><span class="dot {c.value}"></span>{c.label}</th>' for c in Colour)
+
+
+def _groups(board: dict[str, Any]) -> str:
+    e = html.escape
+    return "".join(
+        "<tr>"
+        f"<td>{e(g['department'])}</td><td>{e(g['leader'])}</td>"
+        f'<td class="n">{g["total"]}</td><td class="n">{g["completed"]}</td><td class="n">{g["rate"]}</td>'
+        + "".join(f'<td class="n" data-colour="{c.value}">{g[c.value]}</td>' for c in Colour)
+        + "</tr>"
+        for g in board["groups"]
+    )
+
+
+def _attention(board: dict[str, Any]) -> str:
+    e = html.escape
+    rows = "".join(
+        f'<tr data-colour="{a["colour"]}"><td><span class="dot {a["colour"]}"></span>{Colour(a["colour"]).label}</td>'
+        f"<td>{e(a['number'])}</td><td>{e(a['title'])}</td><td>{e(a['department'] or '')}</td>"
+        f"<td>{e(a['leader'] or '')}</td><td>{e(a['deadline'])}</td><td>{e(a['state'])}</td></tr>"
+        for a in board["attention"]
+    )
+    if not rows:
+        return ""
+    return (
+        f"<h2>需要督办（{board['attention_total']} 项）</h2><table><thead><tr><th>亮灯</th><th>编号</th><th>问题</th>"
+        f"<th>责任部门</th><th>责任领导</th><th>完成时限</th><th>状态</th></tr></thead><tbody>{rows}</tbody></table>"
+    )

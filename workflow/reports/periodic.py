@@ -74,40 +74,9 @@ def periodic(
         f"{word}新完成整改{newly_done}个，记录整改进展{sum(map(len, notes.values()))}条；"
         f"逾期未完成{len(late)}个，临近完成时限{len(yellow)}个。"
     )
-    doc.heading(f"二、{word}整改动态")
     moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut)
-    if moves:
-        doc.table(("时间", "编号", "问题", "变化", "操作人"), moves)
-    else:
-        doc.para(f"{word}没有事项状态变化。")
-    numbers = {i.id: i for i in snap.items}
-    rows = [
-        (on.isoformat(), numbers[item_id].number, numbers[item_id].title, text)
-        for item_id, entries in notes.items()
-        for on, _when, text in entries
-    ]
-    if rows:
-        doc.table(("日期", "编号", "问题", "整改进展"), sorted(rows))
-    doc.heading("三、提醒督办")
-    if late:
-        units = "、".join(dict.fromkeys(i.department or "（未指定）" for i in late))
-        doc.para(f"以下事项已超过完成时限仍未完成，请{units}抓紧整改，按期销号：")
-        doc.table(
-            ("编号", "问题", "责任部门", "责任领导", "完成时限", "逾期天数"),
-            [
-                (i.number, i.title, i.department, i.leader, i.deadline, (end - i.deadline).days)
-                for i in late
-                if i.deadline
-            ],
-        )
-    else:
-        doc.para("没有逾期未完成的事项。")
-    if yellow:
-        doc.para(f"以下事项临近完成时限（{config.yellow_days}天内）或待销号验收，请抓紧推进：")
-        doc.table(
-            ("编号", "问题", "责任部门", "责任领导", "完成时限", "状态"),
-            [(i.number, i.title, i.department, i.leader, i.deadline or "", i.state.label) for i in yellow],
-        )
+    _dynamics(doc, word, moves, notes, snap)
+    _pressing(doc, late, yellow, end, config.yellow_days)
     head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
     doc.heading("四、各责任部门整改进展")
     doc.table(head, _group_rows(snap.items, "department", end, config.rate_precision))
@@ -125,6 +94,55 @@ def periodic(
         "state_changes": len(moves),
     }
     return doc, data
+
+
+def _dynamics(
+    doc: Document,
+    word: str,
+    moves: list[tuple[str, ...]],
+    notes: dict[int, list[tuple[date, str | None, str]]],
+    snap: snapshot.Snapshot,
+) -> None:
+    """二、本周（本月）整改动态: the state changes, then the progress recorded."""
+    doc.heading(f"二、{word}整改动态")
+    if moves:
+        doc.table(("时间", "编号", "问题", "变化", "操作人"), moves)
+    else:
+        doc.para(f"{word}没有事项状态变化。")
+    numbers = {i.id: i for i in snap.items}
+    rows = [
+        (on.isoformat(), numbers[item_id].number, numbers[item_id].title, text)
+        for item_id, entries in notes.items()
+        for on, _when, text in entries
+    ]
+    if rows:
+        doc.table(("日期", "编号", "问题", "整改进展"), sorted(rows))
+
+
+def _pressing(
+    doc: Document, late: list[snapshot.ItemAt], yellow: list[snapshot.ItemAt], end: date, yellow_days: int
+) -> None:
+    """三、提醒督办: the overdue items by name, then those near their deadline."""
+    doc.heading("三、提醒督办")
+    if late:
+        units = "、".join(dict.fromkeys(i.department or "（未指定）" for i in late))
+        doc.para(f"以下事项已超过完成时限仍未完成，请{units}抓紧整改，按期销号：")
+        doc.table(
+            ("编号", "问题", "责任部门", "责任领导", "完成时限", "逾期天数"),
+            [
+                (i.number, i.title, i.department, i.leader, i.deadline, (end - i.deadline).days)
+                for i in late
+                if i.deadline
+            ],
+        )
+    else:
+        doc.para("没有逾期未完成的事项。")
+    if yellow:
+        doc.para(f"以下事项临近完成时限（{yellow_days}天内）或待销号验收，请抓紧推进：")
+        doc.table(
+            ("编号", "问题", "责任部门", "责任领导", "完成时限", "状态"),
+            [(i.number, i.title, i.department, i.leader, i.deadline or "", i.state.label) for i in yellow],
+        )
 
 
 def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tuple[str, ...]]:

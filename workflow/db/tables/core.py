@@ -191,19 +191,20 @@ class Accountability(SQLModel, table=True):
     created_at: datetime = moment_field()
 
 
-T = SQLModel.metadata.tables
-ITEM = T["item"]
-PERSON = T["person"]
-MEASURE = T["measure"]
-PROGRESS = T["progress"]
-EVIDENCE = T["evidence"]
-AUDIT = T["audit"]
-ROUND = T["round"]
-ASPECT = T["aspect"]
-BLOB = T["blob"]
-META = T["meta"]
-RULE = T["rule"]
-ACCOUNTABILITY = T["accountability"]
+# The Core handles of the tables, for queries written in SQLAlchemy Core.
+_tables = SQLModel.metadata.tables
+ITEM = _tables["item"]
+PERSON = _tables["person"]
+MEASURE = _tables["measure"]
+PROGRESS = _tables["progress"]
+EVIDENCE = _tables["evidence"]
+AUDIT = _tables["audit"]
+ROUND = _tables["round"]
+ASPECT = _tables["aspect"]
+BLOB = _tables["blob"]
+META = _tables["meta"]
+RULE = _tables["rule"]
+ACCOUNTABILITY = _tables["accountability"]
 
 # Indexes for the reminder rules' queries: recent progress entries for "stalled", closings by date
 # for revisits and the weekly "closed this week", and the few ongoing (长期坚持) items.

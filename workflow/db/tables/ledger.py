@@ -41,6 +41,7 @@ class LedgerKey(SQLModel, table=True):
     batch_id: int = Field(foreign_key="ledger_batch.id")
 
 
-T = SQLModel.metadata.tables
-LEDGER_BATCH = T["ledger_batch"]
-LEDGER_KEY = T["ledger_key"]
+# The Core handles of the tables, for queries written in SQLAlchemy Core.
+_tables = SQLModel.metadata.tables
+LEDGER_BATCH = _tables["ledger_batch"]
+LEDGER_KEY = _tables["ledger_key"]

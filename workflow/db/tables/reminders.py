@@ -72,7 +72,8 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = moment_field()
 
 
-T = SQLModel.metadata.tables
-FIRING = T["reminder_firing"]
-MESSAGE = T["reminder_message"]
-OUTBOX = T["outbox"]
+# The Core handles of the tables, for queries written in SQLAlchemy Core.
+_tables = SQLModel.metadata.tables
+FIRING = _tables["reminder_firing"]
+MESSAGE = _tables["reminder_message"]
+OUTBOX = _tables["outbox"]
