@@ -133,3 +133,22 @@ def test_the_board_page_draws_the_databases_numbers_in_chromium(demo_dir: Path, 
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1280, 1400)
     assert len(png) > 20_000  # a blank page compresses to a few kilobytes
+
+
+HOSTILE = "<!--<script>alert(1)</script></script><img src=x onerror=alert(2)>"
+
+
+def test_a_department_named_like_markup_is_drawn_as_its_text(demo_dir: Path, tmp_path: Path) -> None:
+    engine = engine_for(demo_dir / "zhenggai.db")
+    with db.reading(engine) as conn:
+        data = board.data(conn, AS_OF)
+    engine.dispose()
+    for row in (*data["departments"], *data["groups"], *data["attention"]):
+        row["department"] = HOSTILE
+    page = tmp_path / "board.html"
+    page.write_text(board_page.page(data), encoding="utf-8")
+    assert "<!--" not in page.read_text(encoding="utf-8")  # nothing of it is markup in the page source
+    dom = _Dom()
+    dom.feed(_browse(page, tmp_path / "profile", "--dump-dom"))
+    assert dom.rendered, "the embedded data broke the page's script"
+    assert {department for department, _part in dom.bars} == {HOSTILE}

@@ -5,12 +5,12 @@ department."""
 from __future__ import annotations
 
 import html
-import json
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from states.colours import Colour
+from workflow.escape import json_for_html
 
 
 @cache
@@ -22,8 +22,7 @@ def page(board: dict[str, Any]) -> str:
     """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request."""
     e = html.escape
     dl, lights, group_rows, attention_html = _totals(board), _lights(), _groups(board), _attention(board)
-    # "</" inside the JSON would end the script element early.
-    payload = json.dumps(board, ensure_ascii=False, default=str).replace("</", "<\\/")
+    payload = json_for_html(board)
     rounds = "、".join(board["rounds"]) or "无巡察轮次"
     return f"""<!doctype html>
 <html lang="zh-CN">

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from workflow.escape import md, md_cell
+
 Kind = Literal["title", "subtitle", "heading", "para", "table", "sign"]
 
 
@@ -48,30 +50,26 @@ class Document:
         self.blocks.extend(Block("sign", line) for line in lines if line)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
-
-
 def to_markdown(doc: Document) -> str:
     out: list[str] = []
     for b in doc.blocks:
         if b.kind == "title":
-            out.append(f"# {b.text}")
+            out.append(f"# {md(b.text)}")
         elif b.kind == "subtitle":
-            out.append(f"*{b.text}*")
+            out.append(f"*{md(b.text)}*")
         elif b.kind == "heading":
-            out.append(f"{'#' * (b.level + 1)} {b.text}")
+            out.append(f"{'#' * (b.level + 1)} {md(b.text)}")
         elif b.kind == "para":
-            out.append(b.text)
+            out.append(md(b.text))
         elif b.kind == "table":
             lines = [
-                "| " + " | ".join(map(_md_cell, b.header)) + " |",
+                "| " + " | ".join(map(md_cell, b.header)) + " |",
                 "|" + "|".join("---" for _ in b.header) + "|",
             ]
-            lines += ["| " + " | ".join(map(_md_cell, r)) + " |" for r in b.rows]
+            lines += ["| " + " | ".join(map(md_cell, r)) + " |" for r in b.rows]
             out.append("\n".join(lines))
         else:  # sign: right-aligned in Word; in Markdown, plain lines at the end
-            out.append(b.text)
+            out.append(md(b.text))
     return "\n\n".join(out) + "\n"
 
 
