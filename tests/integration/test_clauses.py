@@ -37,7 +37,7 @@ def test_open_done_and_overdue_select_what_the_python_rules_say(seeded: sa.Engin
         conn.execute(ITEM.insert(), rows)
         mine = ITEM.c.id >= 100
 
-        def chosen(clause: sa.ColumnElement[bool]) -> set[int]:
+        def chosen(clause: sa.ColumnElement[bool] | sa.TextClause) -> set[int]:
             return set(conn.execute(sa.select(ITEM.c.id).where(mine, clause)).scalars())
 
         by_id = {100 + n: case for n, case in enumerate(cases)}
