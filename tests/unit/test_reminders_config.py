@@ -146,9 +146,12 @@ def test_a_channel_can_be_switched_off_without_removing_its_section() -> None:
 
 
 def test_a_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ZG_SMTP_PW", "s3cret")
+    monkeypatch.setenv("ZG_SMTP_PW", " s3cret ")
     s = load(toml('[channels.smtp]\nhost = "h"\nusername = "u"\npassword_env = "ZG_SMTP_PW"'))
-    assert s.smtp is not None and s.smtp.password == "s3cret"
+    assert s.smtp is not None and s.smtp.password == " s3cret "  # a secret is used as given
+    monkeypatch.setenv("ZG_SMTP_PW", "")
+    with pytest.raises(InvalidInput, match="password_env：环境变量 ZG_SMTP_PW 为空"):
+        load(toml('[channels.smtp]\nhost = "h"\nusername = "u"\npassword_env = "ZG_SMTP_PW"'))
 
 
 def test_every_mistake_of_a_file_is_listed_with_the_unknown_keys_first() -> None:

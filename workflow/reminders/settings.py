@@ -137,9 +137,10 @@ class _Channel(_Table):
         env_key, key = cls._from_env
         name = data.get(env_key)
         if isinstance(name, str) and name.strip():
-            if name.strip() not in os.environ:
-                raise says(f"{env_key}：环境变量 {name.strip()} 未设置")
-            data = {**data, key: os.environ[name.strip()]}
+            value = os.environ.get(name.strip())
+            if not value:
+                raise says(f"{env_key}：环境变量 {name.strip()} {'为空' if value == '' else '未设置'}")
+            data = {**data, key: value}
         return data
 
 
