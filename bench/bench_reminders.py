@@ -56,6 +56,40 @@ def build(path: Path, open_items: int, seed: int = 7, cache_mib: int | None = No
     db.create_schema(engine)
     departments = max(20, open_items // 500)
     leaders = max(5, open_items // 2000)
+    items = _items(rng, open_items, departments, leaders)
+    progress = [
+        {
+            "item_id": i + 1,
+            "on": TODAY - timedelta(days=rng.randrange(0, 40)),
+            "text": "推进",
+            "actor": "整改办",
+            "created_at": CREATED,
+        }
+        for i in range(len(items))
+        for _ in range(rng.randrange(0, 3))
+    ]
+    with db.unit_of_work(engine) as conn:
+        conn.execute(PERSON.insert(), _people(departments, leaders))
+        conn.execute(
+            ROUND.insert().values(
+                name="基准轮次",
+                group_name="基准组",
+                unit="基准单位",
+                feedback_date=date(2024, 9, 1),
+                created_at=CREATED,
+            )
+        )
+        conn.execute(ASPECT.insert().values(round_id=1, number="一", title="基准方面", position=0))
+        for start in range(0, len(items), 20000):
+            conn.execute(ITEM.insert(), items[start : start + 20000])
+        for start in range(0, len(progress), 20000):
+            conn.execute(PROGRESS.insert(), progress[start : start + 20000])
+    with db.unit_of_work(engine) as conn:
+        conn.exec_driver_sql("ANALYZE")  # as a deployment's periodic maintenance would
+    return engine
+
+
+def _people(departments: int, leaders: int) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = [
         {"name": "整改办", "roles": "office", "department": "整改办"},
         {"name": "整改办二", "roles": "office", "department": "整改办", "email": "office2@example.org"},
@@ -65,6 +99,10 @@ def build(path: Path, open_items: int, seed: int = 7, cache_mib: int | None = No
         {"name": f"经办{n}", "roles": "handler", "department": f"部门{n}", "email": f"h{n}@example.org"}
         for n in range(departments)
     ]
+    return people
+
+
+def _items(rng: random.Random, open_items: int, departments: int, leaders: int) -> list[dict[str, Any]]:
     closed = open_items // 10
     states = ("assigned", "in_progress", "in_progress", "in_progress", "submitted", "reported")
     items: list[dict[str, Any]] = []
@@ -95,36 +133,7 @@ def build(path: Path, open_items: int, seed: int = 7, cache_mib: int | None = No
                 "updated_at": CREATED,
             }
         )
-    progress = [
-        {
-            "item_id": i + 1,
-            "on": TODAY - timedelta(days=rng.randrange(0, 40)),
-            "text": "推进",
-            "actor": "整改办",
-            "created_at": CREATED,
-        }
-        for i in range(len(items))
-        for _ in range(rng.randrange(0, 3))
-    ]
-    with db.unit_of_work(engine) as conn:
-        conn.execute(PERSON.insert(), people)
-        conn.execute(
-            ROUND.insert().values(
-                name="基准轮次",
-                group_name="基准组",
-                unit="基准单位",
-                feedback_date=date(2024, 9, 1),
-                created_at=CREATED,
-            )
-        )
-        conn.execute(ASPECT.insert().values(round_id=1, number="一", title="基准方面", position=0))
-        for start in range(0, len(items), 20000):
-            conn.execute(ITEM.insert(), items[start : start + 20000])
-        for start in range(0, len(progress), 20000):
-            conn.execute(PROGRESS.insert(), progress[start : start + 20000])
-    with db.unit_of_work(engine) as conn:
-        conn.exec_driver_sql("ANALYZE")  # as a deployment's periodic maintenance would
-    return engine
+    return items
 
 
 def timed(action: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
@@ -172,6 +181,47 @@ def count(engine: sa.Engine, table: sa.Table) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
+Row = tuple[int, float, float, float, float, int, int, int]  # size, build, plan, first, again, firings …
+
+
+def measure(
+    path: Path, size: int, settings: reminder_settings.Settings, cache_mib: int | None, show_plans: bool
+) -> Row:
+    """Build a database of `size` open items and time plan, the first run and a repeated run on it;
+    with `show_plans`, print the query plans too (taken on the fresh database, before anything fired)."""
+    t_build, engine = timed(partial(build, path, size, cache_mib=cache_mib))
+    plans = query_plans(engine, settings) if show_plans else []
+    with db.reading(engine) as conn:
+        t_plan, planned = timed(partial(run.plan, conn, settings, NOW), repeat=3)
+
+    def record() -> run.RunResult:
+        with db.unit_of_work(engine) as conn:
+            return run.run(conn, settings, NOW)
+
+    t_first, first = timed(record)
+    t_again, again = timed(record, repeat=3)
+    assert len(first.firings) == len(planned) and not again.firings
+    row = (
+        size,
+        t_build,
+        t_plan,
+        t_first,
+        t_again,
+        len(first.firings),
+        count(engine, MESSAGE),
+        count(engine, OUTBOX),
+    )
+    engine.dispose()
+    print(
+        f"{size:>7} open items  built {t_build:6.2f}s  plan {t_plan:6.3f}s  first {t_first:6.3f}s  "
+        f"again {t_again:6.3f}s  firings {row[5]:>7}  messages {row[6]:>5}"
+    )
+    if show_plans:
+        print("\nquery plans (largest size):")
+        print("\n".join(plans))
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -191,46 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         f"bench_reminders — Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}"
     )
     print(f"moment: {clock.show(NOW)} (every rule due)\n")
-    rows: list[tuple[int, float, float, float, float, int, int, int]] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = reminder_settings.load({"channels": {"file": {"dir": str(Path(tmp) / "out")}}})
-        for size in sizes:
-            t_build, engine = timed(
-                partial(build, Path(tmp) / f"bench{size}.db", size, cache_mib=args.cache_mib)
-            )
-            if size == sizes[-1]:
-                plans = query_plans(engine, settings)  # on the fresh database, before anything fired
-            with db.reading(engine) as conn:
-                t_plan, planned = timed(partial(run.plan, conn, settings, NOW), repeat=3)
-
-            def record(engine: sa.Engine = engine) -> run.RunResult:
-                with db.unit_of_work(engine) as conn:
-                    return run.run(conn, settings, NOW)
-
-            t_first, first = timed(record)
-            t_again, again = timed(record, repeat=3)
-            assert len(first.firings) == len(planned) and not again.firings
-            rows.append(
-                (
-                    size,
-                    t_build,
-                    t_plan,
-                    t_first,
-                    t_again,
-                    len(first.firings),
-                    count(engine, MESSAGE),
-                    count(engine, OUTBOX),
-                )
-            )
-            print(
-                f"{size:>7} open items  built {t_build:6.2f}s  plan {t_plan:6.3f}s  first {t_first:6.3f}s  "
-                f"again {t_again:6.3f}s  firings {len(first.firings):>7}  messages {rows[-1][6]:>5}"
-            )
-            if size == sizes[-1]:
-                print("\nquery plans (largest size):")
-                print("\n".join(plans))
-            engine.dispose()
-            del first, again, planned
+        rows = [
+            measure(Path(tmp) / f"bench{size}.db", size, settings, args.cache_mib, size == sizes[-1])
+            for size in sizes
+        ]
     assert count_ok(rows)
     small, large = rows[0], rows[-1]
     factor = large[0] / small[0]
@@ -242,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def count_ok(rows: list[tuple[int, float, float, float, float, int, int, int]]) -> bool:
+def count_ok(rows: list[Row]) -> bool:
     return all(r[5] > 0 and r[6] > 0 for r in rows)
 
 

@@ -52,10 +52,12 @@ QUIET: dict[str, Any] = {
 
 
 def make_settings(out: Path, **sections: Any) -> reminder_settings.Settings:
-    """Settings with the file channel in `out`; `sections` are [reminders.X] tables (or `channels`)."""
+    """Settings with the file channel in `out`; `sections` are [reminders.X] tables, or `top` (keys of
+    [reminders] itself), `channels`, `lights` or `report` (those tables)."""
     channels = {"file": {"dir": str(out)}, **sections.pop("channels", {})}
     top = sections.pop("top", {})
-    return reminder_settings.load({"reminders": {**top, **sections}, "channels": channels})
+    others: dict[str, Any] = {name: sections.pop(name) for name in ("lights", "report") if name in sections}
+    return reminder_settings.load({"reminders": {**top, **sections}, "channels": channels, **others})
 
 
 def new_engine(path: Path) -> sa.Engine:

@@ -34,6 +34,7 @@ from tests.reminders_fixtures import (
 )
 from workflow import clock, db, demo
 from workflow.db.tables.reminders import FIRING
+from workflow.reminders.catalogue import RULES
 
 Invoke = Callable[..., Result]
 SIM_START, SIM_END = "2024-10-21T09:00", "2025-03-31T09:00"
@@ -117,7 +118,25 @@ def test_a_bad_reminder_configuration_exits_1_with_the_key_named(zg: Invoke, tai
     (taishan / "zhenggai.toml").write_text("[reminders.deadline]\nnotice_days = 5\n", encoding="utf-8")
     result = zg("remind", "run")
     assert result.exit_code == 1
-    assert "warning_days（10）应小于 notice_days（5）" in result.stderr
+    assert (
+        "黄灯天数（[lights] yellow_days，默认 10）应小于 [reminders.deadline] notice_days（5）"
+        in result.stderr
+    )
+    (taishan / "zhenggai.toml").write_text('[reminders.weekly]\nweekday = "xyz"\n', encoding="utf-8")
+    result = zg("remind", "rules")
+    assert result.exit_code == 1
+    assert "配置 [reminders.weekly] weekday = 'xyz' 有误：应为mon、tue" in result.stderr
+
+
+def test_remind_rules_shows_the_one_yellow_threshold_and_history_offers_every_rule(
+    zg: Invoke, taishan: Path
+) -> None:
+    (taishan / "zhenggai.toml").write_text("[lights]\nyellow_days = 5\n", encoding="utf-8")
+    rules = json.loads(zg("remind", "rules", "--json").stdout)
+    assert [r["rule"] for r in rules] == list(RULES)
+    assert next(r for r in rules if r["rule"] == "deadline_warning")["when"] == "每天 08:30，剩 5 天（黄灯）"
+    wrong = zg("remind", "history", "--rule", "weekly")
+    assert wrong.exit_code == 2 and "monthly_report" in wrong.stderr
 
 
 def test_the_help_loads_neither_the_database_layer_nor_the_scheduler() -> None:

@@ -87,6 +87,23 @@ def test_the_deadline_ladder_tells_more_people_at_each_step(one_item: sa.Engine,
         assert got == want, when
 
 
+def test_the_yellow_warning_goes_out_the_day_the_light_turns_yellow(
+    one_item: sa.Engine, out_dir: Path
+) -> None:
+    """One yellow threshold: [lights] yellow_days moves the 黄灯预警 with the board's colour."""
+    settings = make_settings(out_dir, **quiet(), lights={"yellow_days": 5})
+    assert [f.rule for f in run(one_item, settings, "2024-12-11T09:00").firings] == ["deadline_notice"]
+    assert run(one_item, settings, "2024-12-21T09:00").firings == []  # 10 days left: still green
+    warned = run(one_item, settings, "2024-12-26T09:00")
+    assert {(f.rule, f.recipient) for f in warned.firings} == {
+        ("deadline_warning", HANDLER),
+        ("deadline_warning", LEADER),
+    }
+    message = warned.messages[0]
+    assert message.subject == "【黄灯预警】1 项整改事项距完成时限不足 5 天"
+    assert "🟡黄灯" in message.body and message.data["items"][0]["colour"] == "yellow"
+
+
 def test_a_day_before_the_daily_time_counts_as_the_day_before(one_item: sa.Engine, out_dir: Path) -> None:
     settings = make_settings(out_dir, **quiet(at="08:30"))
     assert run(one_item, settings, "2024-12-11T08:00").firings == []  # 12-10 as far as the rule knows
@@ -275,6 +292,16 @@ def test_the_monthly_report_goes_to_leaders_on_the_first_working_day(
     assert {(f.recipient, f.period) for f in jan.firings} == {(LEADER, "2025-01"), ("杨公平", "2025-01")}
     report = next(m for m in jan.messages if m.recipient == LEADER)
     assert "共反馈问题 3 个" in report.body and "您分管的在办事项（3）" in report.body
+
+
+def test_the_monthly_report_prints_the_rate_with_the_reports_precision(
+    rem_seeded: sa.Engine, out_dir: Path
+) -> None:
+    settings = make_settings(
+        out_dir, weekly={"enabled": False}, deadline={"enabled": False}, report={"rate_precision": 2}
+    )
+    report = run(rem_seeded, settings, "2024-12-02T09:00").messages[0]
+    assert "整改完成率 0.00%" in report.body
 
 
 def test_a_dry_run_shows_what_is_due_and_records_nothing(one_item: sa.Engine, out_dir: Path) -> None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from states.colours import Colour
+from states.colours import Colour, colour
+from states.lifecycle import State
 from workflow import clock
 from workflow.reminders import channels, outbox
 from workflow.reminders import text as reminder_text
+from workflow.reminders.deadlines import deadline_stage
 from workflow.reminders.due import Firing
 from workflow.reminders.schedule import (
-    deadline_stage,
     first_workday,
     iso_week,
     latest_daily,
@@ -86,7 +87,35 @@ def test_iso_weeks_straddle_the_new_year() -> None:
 )
 def test_the_deadline_ladder(left: int, stage: str | None) -> None:
     today = date(2025, 1, 1)
-    assert deadline_stage(today + timedelta(days=left), today, Settings()) == stage
+    assert deadline_stage(State.in_progress, "date", today + timedelta(days=left), today, Settings()) == stage
+
+
+@pytest.mark.parametrize(
+    ("left", "stage"), [(6, "deadline_notice"), (5, "deadline_warning"), (0, "deadline_warning")]
+)
+def test_the_yellow_step_starts_on_the_day_the_light_turns_yellow(left: int, stage: str) -> None:
+    today = date(2025, 1, 1)
+    settings = load({"lights": {"yellow_days": 5}})
+    deadline = today + timedelta(days=left)
+    assert deadline_stage(State.assigned, "date", deadline, today, settings) == stage
+    light = colour(State.assigned, "date", deadline, today, settings.yellow_days)
+    assert (light is Colour.yellow) == (stage == "deadline_warning")
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"),
+    [
+        (State.submitted, "date"),  # waits for its sign-off
+        (State.closed, "date"),
+        (State.revisited, "date"),
+        (State.in_progress, "immediate"),  # 立行立改: no date to miss
+        (State.in_progress, "ongoing"),  # 长期坚持: reviewed instead
+    ],
+)
+def test_the_ladder_chases_only_open_work_with_a_date(state: State, kind: str) -> None:
+    today = date(2025, 1, 1)
+    for left in (-40, -1, 0, 5, 20):
+        assert deadline_stage(state, kind, today + timedelta(days=left), today, Settings()) is None
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -1,7 +1,7 @@
 """Commands for reminders: `remind` (run the rules once), `outbox` (the delivery queue) and `scheduler`.
 
-Imports only click and workflow.cli_common at module level; the engine and APScheduler load inside the
-command bodies, so `zhenggai --help` stays fast.
+Imports only click, workflow.cli.app and the rule catalogue (plain data) at module level; the engine and
+APScheduler load inside the command bodies, so `zhenggai --help` stays fast.
 """
 
 from __future__ import annotations
@@ -13,22 +13,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from workflow.cli.app import COUNT, ID, App, emit, json_option, pass_app
+from workflow.reminders.catalogue import RULES  # plain data, no engine: `--rule` offers its names
 
 if TYPE_CHECKING:
     from workflow.reminders.run import RunResult
     from workflow.reminders.settings import Settings
-
-_RULE_NAMES = (
-    "weekly_dispatch",
-    "weekly_bulletin",
-    "deadline_notice",
-    "deadline_warning",
-    "overdue",
-    "escalation",
-    "revisit_due",
-    "ongoing_review",
-    "monthly_report",
-)
 
 
 def _settings(app: App) -> Settings:
@@ -119,12 +108,11 @@ def _run_data(result: RunResult) -> dict[str, Any]:
 def _run_text(result: RunResult, delivered: Any) -> str:
     from workflow import clock
     from workflow.cli import render
-    from workflow.reminders.catalogue import RULES
     from workflow.reminders.text import who
 
     rows = [
         {
-            "rule": RULES[m.rule],
+            "rule": RULES[m.rule].label,
             "to": who(m.recipient),
             "subject": m.subject + ("（补发）" if m.late else ""),
             "channels": "、".join(c for c, _ in m.channels) or "—",
@@ -182,7 +170,7 @@ def remind_rules(app: App, at: str | None, as_json: bool) -> None:
 
 @remind_group.command("history")
 @click.option("--item", "item_id", type=ID, help="Only reminders about this item.")
-@click.option("--rule", type=click.Choice(_RULE_NAMES), help="Only this rule.")
+@click.option("--rule", type=click.Choice(list(RULES)), help="Only this rule.")
 @click.option("--limit", type=COUNT, default=100, show_default=True)
 @json_option
 @pass_app
@@ -390,25 +378,8 @@ def scheduler_run(
     sched = scheduler.build(app.engine, settings, app.now, log, tick=tick, stepping=stepping)
     where = app.engine.url.render_as_string(hide_password=True)
     if tick is None:
-        log(f"调度器已启动：{where}；{'；'.join(_schedule_text(settings))}。按 Ctrl-C 退出。")
+        log(f"调度器已启动：{where}；{'；'.join(scheduler.describe(settings))}。按 Ctrl-C 退出。")
     else:
         log(f"调度器（测试模式）已启动：{where}，每 {tick:g} 秒推进 {sim_step}")
     scheduler.serve(sched, log)
     app.engine.dispose()
-
-
-def _schedule_text(settings: Settings) -> list[str]:
-    from workflow.reminders.settings import WEEKDAY_LABELS
-
-    w, d, r, m = settings.weekly, settings.deadline, settings.revisit, settings.monthly
-    parts = []
-    if w.enabled:
-        parts.append(f"周调度/周通报 每{WEEKDAY_LABELS[w.weekday]} {w.at:%H:%M}")
-    if d.enabled:
-        parts.append(f"到期预警 每天 {d.at:%H:%M}")
-    if r.enabled:
-        parts.append(f"回头看 每天 {r.at:%H:%M}")
-    if m.enabled:
-        parts.append(f"每月汇报 每月第一个工作日 {m.at:%H:%M}")
-    parts.append(f"发件箱每 {settings.scheduler.deliver_every_seconds} 秒投递一次")
-    return parts

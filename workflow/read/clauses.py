@@ -1,10 +1,11 @@
-"""SQL renderings of the rules in `states/` (open, done, overdue), for queries that filter in the
-database. Each has its Python twin in `states.deadlines`; tests/integration/test_clauses.py runs both
-over the same rows on each backend and checks they agree."""
+"""SQL renderings of the rules in `states/` (open, done, overdue, days left, near), for queries that
+filter in the database. Each has its Python twin in `states.deadlines` or `states.colours`;
+tests/integration/test_clauses.py and test_reminders_ladder.py run both over the same rows on each
+backend and check they agree."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -26,3 +27,19 @@ DONE_VALUES = tuple(s.value for s in DONE_STATES)
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
     """states.deadlines.is_overdue as SQL: open, a dated deadline, and that date before `today`."""
     return sa.and_(OPEN_SQL, ITEM.c.deadline_kind == DeadlineKind.date.value, ITEM.c.deadline < today)
+
+
+def days_left_at_most(today: date, days: int) -> sa.ColumnElement[bool]:
+    """`days_left(kind, deadline, today) <= days` (states.deadlines) as SQL: never true without a date."""
+    return sa.and_(
+        ITEM.c.deadline_kind == DeadlineKind.date.value, ITEM.c.deadline <= today + timedelta(days=days)
+    )
+
+
+def near_clause(today: date, days: int) -> sa.ColumnElement[bool]:
+    """states.colours.is_near(days_left(…), days) as SQL: a dated deadline from today to `days` ahead."""
+    return sa.and_(
+        ITEM.c.deadline_kind == DeadlineKind.date.value,
+        ITEM.c.deadline >= today,
+        ITEM.c.deadline <= today + timedelta(days=days),
+    )

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow import clock
-from workflow.reminders.catalogue import RULES
+from workflow.reminders.catalogue import label
 from workflow.reminders.settings import Settings, SmtpChannel, WebhookChannel
 from workflow.reminders.text import who
 
@@ -61,7 +61,7 @@ def file_path(directory: Path, d: Delivery) -> Path:
     if name.startswith(".") or not name:  # ".." or a hidden folder
         name = f"_{name}"
     day = clock.local_today(d.created_at).isoformat()
-    return directory / name / f"{day}-{RULES.get(d.rule, d.rule)}-{d.message_key[:12]}.md"
+    return directory / name / f"{day}-{label(d.rule)}-{d.message_key[:12]}.md"
 
 
 def send_file(directory: Path, d: Delivery) -> Path:

@@ -10,18 +10,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.colours import is_near
+from states.deadlines import days_left, is_overdue
 from states.lifecycle import STATE_LABELS, State
 from workflow import clock
 from workflow.db.tables.core import ITEM, PROGRESS
 from workflow.read import statistics
-from workflow.read.clauses import OPEN_SQL
+from workflow.read.clauses import DONE_SQL, OPEN_SQL
 from workflow.reminders.catalogue import NO_DEPARTMENT, WEBHOOK
 from workflow.reminders.due import ITEM_COLUMNS, STATES, Firing, fired, item_entry, to_webhook
 from workflow.reminders.recipients import People, unique
 from workflow.reminders.schedule import at_local, iso_week, latest_monthly, latest_weekly
 from workflow.reminders.settings import Settings
 
-_WORKING = (State.reported.value, State.assigned.value, State.in_progress.value)
+# Work that can stall: assigned or being worked on (a reported item waits for the office to assign
+# it, a submitted one for its sign-off).
+_STALLABLE = (State.assigned, State.in_progress)
+_LISTS = ("overdue", "upcoming", "stalled", "closed", "open")
 
 
 def _last_progress(conn: Connection, since: date) -> set[int]:
@@ -32,29 +37,18 @@ def _last_progress(conn: Connection, since: date) -> set[int]:
     return {r.item_id for r in rows}
 
 
-_LISTS = ("overdue", "upcoming", "stalled", "closed", "open")
+def _recently_closed(due: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(DONE_SQL, ITEM.c.closed_at >= due - timedelta(days=7), ITEM.c.closed_at < due)
 
 
-def weekly_firings(
-    conn: Connection, settings: Settings, people: People, now: datetime, horizon: datetime
-) -> list[Firing]:
-    w = settings.weekly
-    due = latest_weekly(now, w.weekday, w.at)
-    if due < horizon:
-        return []
-    day = clock.local_today(due)
-    period = iso_week(day)
-    recently_closed = sa.and_(
-        ITEM.c.state.in_((State.closed.value, State.revisited.value)),
-        ITEM.c.closed_at >= due - timedelta(days=7),
-        ITEM.c.closed_at < due,
-    )
-
-    # First the cheap question — who is owed this week's dispatch or bulletin? — so that the
-    # repeated runs of a week skip the item-by-item pass. Two DISTINCT halves in a UNION: SQLite
-    # scans the table for each, whereas SELECT DISTINCT department, leader walks ix_item_department
-    # with a row lookup per item (3× slower at 100k items).
-    where = sa.or_(OPEN_SQL, recently_closed)
+def _owed(
+    conn: Connection, settings: Settings, people: People, due: datetime, period: str
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Who is still owed this week's dispatch (by scope) and bulletin: the cheap question first, so that
+    the repeated runs of a week skip the item-by-item pass."""
+    # Two DISTINCT halves in a UNION: SQLite scans the table for each, whereas SELECT DISTINCT
+    # department, leader walks ix_item_department with a row lookup per item (3× slower at 100k).
+    where = sa.or_(OPEN_SQL, _recently_closed(due))
     pairs = conn.execute(
         sa.union(
             sa.select(sa.literal("dept"), ITEM.c.department).where(where).distinct(),
@@ -62,22 +56,43 @@ def weekly_firings(
         )
     ).all()
     if not pairs:
-        return []
+        return {}, []
     robot = [WEBHOOK] if to_webhook(settings, "weekly_dispatch") else []
     wanted: dict[str, list[str]] = {}
     for kind, name in sorted(p for p in pairs if p[1]):
         wanted[f"{kind}:{name}"] = people.department(name) + robot if kind == "dept" else [name]
     done = fired(conn, "weekly_dispatch", period)
     todo = {scope: [n for n in names if (scope, n) not in done] for scope, names in wanted.items()}
-    todo = {scope: names for scope, names in todo.items() if names}
     done = fired(conn, "weekly_bulletin", period)
     office = unique([*people.office, WEBHOOK if to_webhook(settings, "weekly_bulletin") else None])
-    office = [n for n in office if ("all", n) not in done]
-    if not todo and not office:
-        return []
+    return {s: names for s, names in todo.items() if names}, [n for n in office if ("all", n) not in done]
 
+
+def _scopes(row: Any) -> list[str]:
+    return ["all", f"dept:{row.department or NO_DEPARTMENT}"] + (
+        [f"leader:{row.leader}"] if row.leader else []
+    )
+
+
+def _kinds(row: Any, day: date, active: set[int], upcoming_days: int) -> list[str]:
+    """The lists of the dispatch an open item belongs to."""
+    state = STATES[row.state]
+    kinds = ["open"]
+    if state in _STALLABLE and row.id not in active:
+        kinds.append("stalled")
+    if is_overdue(state, row.deadline_kind, row.deadline, day):
+        kinds.append("overdue")
+    elif is_near(days_left(row.deadline_kind, row.deadline, day), upcoming_days):
+        kinds.append("upcoming")
+    return kinds
+
+
+def _tally(conn: Connection, settings: Settings, due: datetime) -> dict[str, dict[str, Any]]:
+    """Per scope (all, dept:…, leader:…): exact counts of each list, the open items by state, and the
+    lists as far as a message shows them."""
+    day = clock.local_today(due)
     limit = settings.max_items_per_message
-    active = _last_progress(conn, day - timedelta(days=w.stalled_days))
+    active = _last_progress(conn, day - timedelta(days=settings.weekly.stalled_days))
 
     def blank() -> dict[str, Any]:
         return {"counts": dict.fromkeys(_LISTS, 0), "by_state": {}, "lists": {k: [] for k in _LISTS}}
@@ -99,18 +114,25 @@ def weekly_firings(
                 s["by_state"][label] = s["by_state"].get(label, 0) + 1
 
     for row in conn.execute(sa.select(*ITEM_COLUMNS).where(OPEN_SQL).order_by(ITEM.c.id)):
-        kinds = ["open"]
-        if row.state in _WORKING[1:] and row.id not in active:
-            kinds.append("stalled")
-        if row.deadline_kind == "date" and row.deadline is not None:
-            left = (row.deadline - day).days
-            if left < 0:
-                kinds.append("overdue")
-            elif left <= w.upcoming_days:
-                kinds.append("upcoming")
-        add(row, kinds)
-    for row in conn.execute(sa.select(*ITEM_COLUMNS).where(recently_closed).order_by(ITEM.c.id)):
+        add(row, _kinds(row, day, active, settings.weekly.upcoming_days))
+    for row in conn.execute(sa.select(*ITEM_COLUMNS).where(_recently_closed(due)).order_by(ITEM.c.id)):
         add(row, ["closed"])
+    return scopes
+
+
+def weekly_firings(
+    conn: Connection, settings: Settings, people: People, now: datetime, horizon: datetime
+) -> list[Firing]:
+    w = settings.weekly
+    due = latest_weekly(now, w.weekday, w.at)
+    if due < horizon:
+        return []
+    day = clock.local_today(due)
+    period = iso_week(day)
+    todo, office = _owed(conn, settings, people, due, period)
+    if not todo and not office:
+        return []
+    scopes = _tally(conn, settings, due)
 
     header = {"week": period, "from": (day - timedelta(days=7)).isoformat(), "to": day.isoformat()}
     out: list[Firing] = []
@@ -129,12 +151,6 @@ def weekly_firings(
     return out
 
 
-def _scopes(row: Any) -> list[str]:
-    return ["all", f"dept:{row.department or NO_DEPARTMENT}"] + (
-        [f"leader:{row.leader}"] if row.leader else []
-    )
-
-
 def monthly_firings(
     conn: Connection, settings: Settings, people: People, now: datetime, horizon: datetime
 ) -> list[Firing]:
@@ -144,13 +160,11 @@ def monthly_firings(
     day = clock.local_today(due)
     period = f"{day.year}-{day.month:02d}"
     done = fired(conn, "monthly_report", period)
-    recipients = [
-        n for n in unique([*people.leaders, WEBHOOK if to_webhook(settings, "monthly_report") else None])
-    ]
+    recipients = unique([*people.leaders, WEBHOOK if to_webhook(settings, "monthly_report") else None])
     recipients = [n for n in recipients if (f"leader:{n}" if n != WEBHOOK else "all", n) not in done]
     if not recipients:
         return []
-    summary = statistics.summary(conn, day)
+    summary = statistics.summary(conn, day, precision=settings.rate_precision)
     if summary["problems"] == 0:
         return []
     this_month = day.replace(day=1)
@@ -159,7 +173,7 @@ def monthly_firings(
         sa.select(sa.func.count())
         .select_from(ITEM)
         .where(
-            ITEM.c.state.in_((State.closed.value, State.revisited.value)),
+            DONE_SQL,
             ITEM.c.closed_at >= at_local(last_month, time(0)),
             ITEM.c.closed_at < at_local(this_month, time(0)),
         )

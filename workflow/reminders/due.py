@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.colours import colour
+from states.deadlines import days_left
 from states.lifecycle import STATE_LABELS, State
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ITEM, ROUND
@@ -54,8 +55,9 @@ STATES = {s.value: s for s in State}
 
 
 def item_entry(row: Any, today: date, settings: Settings) -> dict[str, Any]:
+    """The item as a message shows it (and as the webhook's JSON carries it), with its light today."""
     state = STATES[row.state]
-    light = colour(state, row.deadline_kind, row.deadline, today, settings.deadline.warning_days)
+    light = colour(state, row.deadline_kind, row.deadline, today, settings.yellow_days)
     out = {
         "id": row.id,
         "number": row.number,
@@ -68,8 +70,9 @@ def item_entry(row: Any, today: date, settings: Settings) -> dict[str, Any]:
         "deadline": show_deadline(row.deadline_kind, row.deadline),
         "colour": light.value,
     }
-    if row.deadline_kind == "date" and row.deadline is not None:
-        out["days_left"] = (row.deadline - today).days
+    left = days_left(row.deadline_kind, row.deadline, today)
+    if left is not None:
+        out["days_left"] = left
     return out
 
 
@@ -92,6 +95,7 @@ def fired(conn: Connection, rule: str, period: str) -> set[tuple[str, str]]:
 
 
 def to_webhook(settings: Settings, rule: str) -> bool:
+    """Whether the group robot gets this rule ([channels.webhook] rules, by default the catalogue's)."""
     return settings.webhook is not None and rule in settings.webhook.rules
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +24,12 @@ from workflow import clock
 from workflow.db.tables.reminders import FIRING, MESSAGE, OUTBOX
 from workflow.errors import InvalidInput
 from workflow.reminders import text
-from workflow.reminders.catalogue import LATE_AFTER, RULES, WEBHOOK
+from workflow.reminders.catalogue import LATE_AFTER, RULES, WEBHOOK, label
 from workflow.reminders.deadlines import deadline_firings, revisit_firings
 from workflow.reminders.digests import monthly_firings, weekly_firings
 from workflow.reminders.due import Firing, check_tables, horizon, to_webhook
 from workflow.reminders.recipients import People, load_people
-from workflow.reminders.schedule import latest_daily, latest_monthly, latest_weekly
+from workflow.reminders.schedule import last_due
 from workflow.reminders.settings import WEEKDAY_LABELS, Settings
 
 
@@ -168,15 +168,9 @@ def run(conn: Connection, settings: Settings, now: datetime, *, dry_run: bool = 
     for m in result.messages:
         if not m.channels:
             result.notes.append(
-                f"{_who(m.recipient)} 没有可用的投递渠道（文件渠道已关闭且无邮箱），提醒只记录在库中"
+                f"{text.named(m.recipient)} 没有可用的投递渠道（文件渠道已关闭且无邮箱），提醒只记录在库中"
             )
     return result
-
-
-def _who(recipient: str) -> str:
-    if recipient == WEBHOOK:
-        return "群机器人"
-    return f"{recipient[5:]}（部门）" if recipient.startswith("dept:") else recipient
 
 
 def _store(conn: Connection, messages: Sequence[Message], now: datetime) -> None:
@@ -219,85 +213,22 @@ def _store(conn: Connection, messages: Sequence[Message], now: datetime) -> None
 
 
 def describe(settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    """Each rule with its schedule, recipients and the moment it was last due (for `remind rules`)."""
-    d, w, r, m = settings.deadline, settings.weekly, settings.revisit, settings.monthly
-
-    def hm(t: time) -> str:
-        return t.strftime("%H:%M")
-
-    daily_due = clock.show(latest_daily(now, d.at))
-    heads = "、".join(d.escalate_to) or "整改办（呈领导小组组长）"
-    rows = [
-        (
-            "weekly_dispatch",
-            w.enabled,
-            f"每{WEEKDAY_LABELS[w.weekday]} {hm(w.at)}",
-            "各责任部门的责任人、各责任领导",
-            clock.show(latest_weekly(now, w.weekday, w.at)),
-        ),
-        (
-            "weekly_bulletin",
-            w.enabled,
-            f"每{WEEKDAY_LABELS[w.weekday]} {hm(w.at)}",
-            "整改办",
-            clock.show(latest_weekly(now, w.weekday, w.at)),
-        ),
-        ("deadline_notice", d.enabled, f"每天 {hm(d.at)}，剩 {d.notice_days} 天", "责任人", daily_due),
-        (
-            "deadline_warning",
-            d.enabled,
-            f"每天 {hm(d.at)}，剩 {d.warning_days} 天（黄灯）",
-            "责任人、责任领导",
-            daily_due,
-        ),
-        (
-            "overdue",
-            d.enabled,
-            f"每天 {hm(d.at)}，逾期（红灯）",
-            "责任人、责任部门、责任领导、整改办",
-            daily_due,
-        ),
-        (
-            "escalation",
-            d.enabled,
-            f"每天 {hm(d.at)}，逾期 {d.escalate_after_days} 天",
-            f"以上各方及{heads}",
-            daily_due,
-        ),
-        (
-            "revisit_due",
-            r.enabled,
-            f"每天 {hm(r.at)}，销号后 {r.after_days} 天",
-            "整改办",
-            clock.show(latest_daily(now, r.at)),
-        ),
-        (
-            "ongoing_review",
-            r.enabled,
-            f"每天 {hm(r.at)}，长期坚持事项每 {r.ongoing_every_days} 天",
-            "整改办",
-            clock.show(latest_daily(now, r.at)),
-        ),
-        (
-            "monthly_report",
-            m.enabled,
-            f"每月第一个工作日 {hm(m.at)}",
-            "各责任领导",
-            clock.show(latest_monthly(now, m.at, settings)),
-        ),
-    ]
+    """Each rule of the catalogue with its schedule, recipients and the moment it was last due (for
+    `remind rules`)."""
+    heads = "、".join(settings.deadline.escalate_to) or "整改办（呈领导小组组长）"
+    weekday = WEEKDAY_LABELS[settings.weekly.weekday]
     out = []
-    for name, enabled, when, who, last in rows:
-        if to_webhook(settings, name):
-            who += "、群机器人"
+    for rule in RULES.values():
+        table = settings.section(rule.section)
+        to = rule.to.format(heads=heads) + ("、群机器人" if to_webhook(settings, rule.name) else "")
         out.append(
             {
-                "rule": name,
-                "label": RULES[name],
-                "enabled": enabled,
-                "when": when,
-                "to": who,
-                "last_due": last,
+                "rule": rule.name,
+                "label": rule.label,
+                "enabled": table.enabled,
+                "when": rule.when.format(at=f"{table.at:%H:%M}", weekday=weekday, **text.numbers(settings)),
+                "to": to,
+                "last_due": clock.show(last_due(rule.section, now, settings)),
             }
         )
     return out
@@ -322,8 +253,8 @@ def history(
         {
             "id": row.id,
             "rule": row.rule,
-            "rule_label": RULES.get(row.rule, row.rule),
-            "recipient": _who(row.recipient),
+            "rule_label": label(row.rule),
+            "recipient": text.named(row.recipient),
             "scope": row.scope,
             "period": row.period,
             "due_at": clock.show(row.due_at),

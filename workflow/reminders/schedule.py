@@ -1,11 +1,12 @@
 """When each rule was last due: the latest daily, weekly or monthly moment at or before `now`, in
-Asia/Shanghai, and which step of the deadline ladder an item is on."""
+Asia/Shanghai."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
 from workflow import clock
+from workflow.reminders.catalogue import Section
 from workflow.reminders.settings import Settings
 
 
@@ -42,19 +43,15 @@ def latest_monthly(now: datetime, at: time, settings: Settings) -> datetime:
     return at_local(first_workday(year, month, settings), at)
 
 
+def last_due(section: Section, now: datetime, settings: Settings) -> datetime:
+    """The latest moment the rules of this [reminders.*] table were due, at or before `now`."""
+    if section == "weekly":
+        return latest_weekly(now, settings.weekly.weekday, settings.weekly.at)
+    if section == "monthly":
+        return latest_monthly(now, settings.monthly.at, settings)
+    return latest_daily(now, settings.section(section).at)
+
+
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def deadline_stage(deadline: date, today: date, settings: Settings) -> str | None:
-    """Which step of the ladder an item with this deadline is on today (None: not yet)."""
-    d = settings.deadline
-    left = (deadline - today).days
-    if left < 0:
-        return "escalation" if -left >= d.escalate_after_days else "overdue"
-    if left <= d.warning_days:
-        return "deadline_warning"
-    if left <= d.notice_days:
-        return "deadline_notice"
-    return None

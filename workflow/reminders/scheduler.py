@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from workflow import clock, db
 from workflow.reminders import outbox, run
-from workflow.reminders.settings import WEEKDAYS, Settings
+from workflow.reminders.settings import WEEKDAY_LABELS, WEEKDAYS, Settings
 
 Log = Callable[[str], None]
 
@@ -56,6 +56,22 @@ class SteppingClock:
         return moment
 
 
+def describe(settings: Settings) -> list[str]:
+    """When the scheduler wakes, as its start-up line says it."""
+    w, d, r, m = settings.weekly, settings.deadline, settings.revisit, settings.monthly
+    parts = []
+    if w.enabled:
+        parts.append(f"周调度/周通报 每{WEEKDAY_LABELS[w.weekday]} {w.at:%H:%M}")
+    if d.enabled:
+        parts.append(f"到期预警 每天 {d.at:%H:%M}")
+    if r.enabled:
+        parts.append(f"回头看 每天 {r.at:%H:%M}")
+    if m.enabled:
+        parts.append(f"每月汇报 每月第一个工作日 {m.at:%H:%M}")
+    parts.append(f"发件箱每 {settings.scheduler.deliver_every_seconds} 秒投递一次")
+    return parts
+
+
 def triggers(settings: Settings) -> list[Any]:
     """One cron trigger per configured rule time, in local time (the rules find their own period)."""
     from apscheduler.triggers.cron import CronTrigger
@@ -74,6 +90,16 @@ def triggers(settings: Settings) -> list[Any]:
         # Cron cannot say "first working day"; wake daily early in the month and let the rule decide.
         out.append(CronTrigger(day="1-15", hour=m.at.hour, minute=m.at.minute, timezone=tz))
     return out
+
+
+def _guarded(job: Callable[[], object], log: Log) -> Callable[[], None]:
+    def wrapper() -> None:
+        try:
+            job()
+        except Exception as exc:  # a locked database or a bad config must not stop the scheduler
+            log(f"提醒运行失败（下次运行时重试）：{type(exc).__name__}: {exc}")
+
+    return wrapper
 
 
 def build(
@@ -99,34 +125,15 @@ def build(
         },
     )
     start = datetime.now(UTC)
-
-    def guarded(job: Callable[[], object]) -> Callable[[], None]:
-        def wrapper() -> None:
-            try:
-                job()
-            except Exception as exc:  # a locked database or a bad config must not stop the scheduler
-                log(f"提醒运行失败（下次运行时重试）：{type(exc).__name__}: {exc}")
-
-        return wrapper
-
     if tick is not None:
         assert stepping is not None
-
-        def step() -> None:
-            moment = stepping()
-            if moment is None:
-                log("模拟时钟已到终点，调度器退出")
-                sched.shutdown(wait=False)
-                return
-            run_once(engine, settings, moment, log)
-
-        sched.add_job(guarded(step), IntervalTrigger(seconds=tick), id="tick", next_run_time=start)
+        _add_stepping(sched, engine, settings, log, tick, stepping)
         return sched
 
     rules_triggers = triggers(settings)
     if rules_triggers:
         sched.add_job(
-            guarded(lambda: run_once(engine, settings, now(), log)),
+            _guarded(lambda: run_once(engine, settings, now(), log), log),
             OrTrigger(rules_triggers),
             id="rules",
             name="提醒规则",
@@ -140,12 +147,31 @@ def build(
             log(f"{clock.show(moment)} {result.summary()}")
 
     sched.add_job(
-        guarded(deliver),
+        _guarded(deliver, log),
         IntervalTrigger(seconds=settings.scheduler.deliver_every_seconds),
         id="deliver",
         name="投递发件箱",
     )
     return sched
+
+
+def _add_stepping(
+    sched: Any, engine: Engine, settings: Settings, log: Log, tick: float, stepping: SteppingClock
+) -> None:
+    """Test only: every `tick` seconds, run the rules and deliver at the next simulated moment."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    def step() -> None:
+        moment = stepping()
+        if moment is None:
+            log("模拟时钟已到终点，调度器退出")
+            sched.shutdown(wait=False)
+            return
+        run_once(engine, settings, moment, log)
+
+    sched.add_job(
+        _guarded(step, log), IntervalTrigger(seconds=tick), id="tick", next_run_time=datetime.now(UTC)
+    )
 
 
 def serve(sched: Any, log: Log) -> None:

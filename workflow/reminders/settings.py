@@ -1,385 +1,301 @@
-"""Reminder settings: the [reminders.*] and [channels.*] sections of zhenggai.toml, validated.
+"""Reminder settings: the [reminders.*] and [channels.*] sections of zhenggai.toml as pydantic models,
+plus the yellow threshold ([lights] yellow_days) and the rate's precision, which are not ours.
 
 Every key has a default (docs/reminders.md lists them), so an empty file gives working reminders
-that write Markdown files. Errors name the section and key and say what is expected.
+that write Markdown files. Each field's annotation says what it accepts and how a mistake reads;
+`fields.messages` turns pydantic's errors into Chinese that names the section and the key.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-from workflow.config import section
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from states.colours import YELLOW_DAYS
+from workflow import config as config_file
 from workflow.errors import InvalidInput
-from workflow.reminders.catalogue import RULES
+from workflow.reminders.catalogue import DEFAULT_WEBHOOK_RULES, RULES, Section
+from workflow.reminders.fields import (
+    CLOCK,
+    DAY,
+    EMAIL,
+    FLAG,
+    PATH,
+    SECONDS,
+    SECRET,
+    TEXT,
+    TEXTS,
+    URL,
+    days,
+    messages,
+    one_of,
+    says,
+    tables,
+    whole,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # The statutory holidays that fall on the same date every year; the lunar ones (春节, 清明, 端午,
 # 中秋) and the make-up working days (调休) change yearly, so offices add them from the State
 # Council's notice.
-DEFAULT_HOLIDAYS = ("01-01", "05-01", "05-02", "10-01", "10-02", "10-03")
+DEFAULT_HOLIDAYS: frozenset[date | tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+)
 WEBHOOK_FORMATS = ("json", "wecom", "dingtalk")
-DEFAULT_WEBHOOK_RULES = ("weekly_bulletin", "overdue", "escalation")
 
 
-@dataclass(frozen=True)
-class Weekly:
-    enabled: bool = True
-    weekday: int = 0  # Monday
-    at: time = time(9, 0)
-    stalled_days: int = 7
-    upcoming_days: int = 7
+# --- the tables ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Deadline:
-    enabled: bool = True
-    at: time = time(8, 30)
-    notice_days: int = 20
-    warning_days: int = 10
-    escalate_after_days: int = 30
-    escalate_to: tuple[str, ...] = ()  # empty: the office forwards it to the leading group's head
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Revisit:
-    enabled: bool = True
-    at: time = time(9, 0)
-    after_days: int = 90
-    ongoing_every_days: int = 90
+class Weekly(_Table):
+    """[reminders.weekly]: the weekly dispatch (周调度) and bulletin (周通报)."""
+
+    enabled: Annotated[bool, FLAG] = True
+    weekday: Annotated[int, one_of(WEEKDAYS, index=True)] = 0  # Monday; written mon … sun
+    at: Annotated[time, CLOCK] = time(9, 0)
+    stalled_days: Annotated[int, whole(1, 365)] = 7
+    upcoming_days: Annotated[int, whole(1, 365)] = 7
 
 
-@dataclass(frozen=True)
-class Monthly:
-    enabled: bool = True
-    at: time = time(9, 0)
+class Deadline(_Table):
+    """[reminders.deadline]: the ladder 到期提醒 → 黄灯预警 → 红灯逾期 → 逾期督办. The yellow step's
+    days are the one yellow threshold, Settings.yellow_days."""
+
+    enabled: Annotated[bool, FLAG] = True
+    at: Annotated[time, CLOCK] = time(8, 30)
+    notice_days: Annotated[int, whole(1, 365)] = 20
+    escalate_after_days: Annotated[int, whole(1, 3650)] = 30
+    escalate_to: Annotated[tuple[str, ...], TEXTS] = ()  # empty: the office forwards it to the head
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        # warning_days is the old spelling of [lights] yellow_days: workflow.config.yellow_days reads
+        # and checks it, so it is no setting of this table any more.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k != "warning_days"}
+        return data
 
 
-@dataclass(frozen=True)
-class OutboxSettings:
-    max_attempts: int = 20
-    backoff_seconds: int = 60
-    backoff_max_seconds: int = 3600
-    lease_seconds: int = 300
-    batch: int = 200
+class Revisit(_Table):
+    """[reminders.revisit]: revisits (回头看) of closed items and reviews of ongoing ones."""
+
+    enabled: Annotated[bool, FLAG] = True
+    at: Annotated[time, CLOCK] = time(9, 0)
+    after_days: Annotated[int, whole(1, 3650)] = 90
+    ongoing_every_days: Annotated[int, whole(1, 3650)] = 90
 
 
-@dataclass(frozen=True)
-class SchedulerSettings:
-    deliver_every_seconds: int = 60
-    misfire_grace_seconds: int = 6 * 3600
+class Monthly(_Table):
+    """[reminders.monthly]: the monthly report, on the first working day."""
+
+    enabled: Annotated[bool, FLAG] = True
+    at: Annotated[time, CLOCK] = time(9, 0)
 
 
-@dataclass(frozen=True)
-class FileChannel:
-    enabled: bool = True
-    dir: Path = Path("reminders")
+class OutboxSettings(_Table):
+    max_attempts: Annotated[int, whole(1, 10000)] = 20
+    backoff_seconds: Annotated[int, whole(1, 86400)] = 60
+    backoff_max_seconds: Annotated[int, whole(1, 7 * 86400)] = 3600
+    lease_seconds: Annotated[int, whole(1, 86400)] = 300
+    batch: Annotated[int, whole(1, 100000)] = 200
 
 
-@dataclass(frozen=True)
-class SmtpChannel:
-    host: str
-    port: int = 25
-    sender: str = "zhenggai@localhost"
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    starttls: bool = False
-    ssl: bool = False
-    timeout: float = 10.0
+class SchedulerSettings(_Table):
+    deliver_every_seconds: Annotated[int, whole(1, 86400)] = 60
+    misfire_grace_seconds: Annotated[int, whole(1, 30 * 86400)] = 6 * 3600
 
 
-@dataclass(frozen=True)
-class WebhookChannel:
-    url: str = field(repr=False)
-    format: str = "json"
-    rules: tuple[str, ...] = DEFAULT_WEBHOOK_RULES
-    secret: str | None = field(default=None, repr=False)  # DingTalk signing
-    timeout: float = 10.0
+class FileChannel(_Table):
+    enabled: Annotated[bool, FLAG] = True
+    dir: Annotated[Path, PATH] = Path("reminders")
 
 
-@dataclass(frozen=True)
-class Settings:
-    start: date | None = None  # no periodic reminder is due before this (default: the first round)
-    holidays: frozenset[date] = frozenset()
-    annual_holidays: frozenset[tuple[int, int]] = frozenset(
-        (int(h[:2]), int(h[3:])) for h in DEFAULT_HOLIDAYS
-    )
-    workdays: frozenset[date] = frozenset()
-    max_items_per_message: int = 200
+class _Channel(_Table):
+    """A channel that its table switches on, unless the table is empty or says enabled = false."""
+
+    enabled: Annotated[bool, FLAG] = True
+    _from_env: ClassVar[tuple[str, str]]  # (the key naming an environment variable, the key it fills)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if not data or data.get("enabled") is False:
+            # Switched off: its settings wait for later, and only their names are checked.
+            return {k: v for k, v in data.items() if k not in cls.model_fields} | {"enabled": False}
+        env_key, key = cls._from_env
+        name = data.get(env_key)
+        if isinstance(name, str) and name.strip():
+            value = os.environ.get(name.strip())
+            if not value:
+                raise says(f"{env_key}：环境变量 {name.strip()} {'为空' if value == '' else '未设置'}")
+            data = {**data, key: value}
+        return data
+
+
+class SmtpChannel(_Channel):
+    _from_env = ("password_env", "password")
+    host: Annotated[str, TEXT] = ""  # required when the channel is on
+    port: Annotated[int, whole(1, 65535)] = 25
+    sender: Annotated[str, EMAIL] = "zhenggai@localhost"
+    username: Annotated[str | None, TEXT] = None
+    password: Annotated[str | None, SECRET] = Field(default=None, repr=False)
+    password_env: Annotated[str | None, TEXT] = None
+    starttls: Annotated[bool, FLAG] = False
+    ssl: Annotated[bool, FLAG] = False
+    timeout: Annotated[float, SECONDS] = 10.0
+
+    @model_validator(mode="after")
+    def _complete(self) -> SmtpChannel:
+        if self.enabled and "host" not in self.model_fields_set:
+            raise says("缺少 host")
+        if self.ssl and self.starttls:
+            raise says("ssl 与 starttls 只能选一个")
+        return self
+
+
+class WebhookChannel(_Channel):
+    _from_env = ("secret_env", "secret")
+    url: Annotated[str, URL] = Field(default="", repr=False)  # required when the channel is on
+    format: Annotated[Literal["json", "wecom", "dingtalk"], one_of(WEBHOOK_FORMATS)] = "json"
+    rules: Annotated[tuple[str, ...], TEXTS] = DEFAULT_WEBHOOK_RULES
+    secret: Annotated[str | None, SECRET] = Field(default=None, repr=False)  # DingTalk signing
+    secret_env: Annotated[str | None, TEXT] = None
+    timeout: Annotated[float, SECONDS] = 10.0
+
+    @field_validator("rules")
+    @classmethod
+    def _known(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [r for r in rules if r not in RULES]
+        if unknown:
+            raise says(f" 中有未知规则：{'、'.join(unknown)}（可用：{'、'.join(RULES)}）")
+        return rules
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookChannel:
+        if self.enabled and "url" not in self.model_fields_set:
+            raise says("缺少 url")
+        return self
+
+
+class _Reminders(_Table):
+    """[reminders]"""
+
+    start: Annotated[date | None, DAY] = None  # no periodic reminder before (default: the first round)
+    holidays: Annotated[frozenset[date | tuple[int, int]], days(annual_ok=True)] = DEFAULT_HOLIDAYS
+    workdays: Annotated[frozenset[date], days(annual_ok=False)] = frozenset()
+    max_items_per_message: Annotated[int, whole(1, 100000)] = 200
     weekly: Weekly = Weekly()
     deadline: Deadline = Deadline()
     revisit: Revisit = Revisit()
     monthly: Monthly = Monthly()
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+
+
+class _Channels(_Table):
+    """[channels]: a switched-off smtp or webhook channel is None."""
+
     file: FileChannel = FileChannel()
     smtp: SmtpChannel | None = None
     webhook: WebhookChannel | None = None
 
+    @field_validator("smtp", "webhook")
+    @classmethod
+    def _off(cls, channel: _Channel | None) -> _Channel | None:
+        return channel if channel is not None and channel.enabled else None
+
+
+class _File(BaseModel):
+    """The sections of zhenggai.toml read here; the others belong to other packages."""
+
+    model_config = ConfigDict(frozen=True)
+    reminders: _Reminders = _Reminders()
+    channels: _Channels = _Channels()
+
+
+TABLES = tables(_File)
+
+
+class Settings(_Reminders, _Channels):
+    """Everything the reminders read: [reminders.*], [channels.*], the yellow threshold ([lights]
+    yellow_days, `workflow.config.yellow_days`) and the completion rate's precision ([report])."""
+
+    yellow_days: int = YELLOW_DAYS
+    rate_precision: int = 0
+
     def is_workday(self, day: date) -> bool:
         if day in self.workdays:
             return True
-        if day in self.holidays or (day.month, day.day) in self.annual_holidays:
+        if day in self.holidays or (day.month, day.day) in self.holidays:
             return False
         return day.weekday() < 5
 
-
-class _Table:
-    """Typed reads from one TOML table; every mistake becomes an InvalidInput naming the key."""
-
-    def __init__(self, data: dict[str, Any], where: str, known: tuple[str, ...]) -> None:
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise InvalidInput(f"配置 [{where}] 中有未知项：{'、'.join(unknown)}（可用：{'、'.join(known)}）")
-        self.data, self.where = data, where
-
-    def _bad(self, key: str, expected: str) -> InvalidInput:
-        return InvalidInput(f"配置 [{self.where}] {key} = {self.data[key]!r} 有误：应为{expected}")
-
-    def integer(self, key: str, default: int, low: int = 0, high: int = 10**6) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._bad(key, f" {low} 到 {high} 之间的整数")
-        return value
-
-    def number(self, key: str, default: float, low: float = 0.0) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= low:
-            raise self._bad(key, f"大于 {low:g} 的数")
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self._bad(key, " true 或 false")
-        return value
-
-    def text(self, key: str, default: str | None, required: bool = False) -> str | None:
-        if required and key not in self.data:
-            raise InvalidInput(f"配置 [{self.where}] 缺少 {key}")
-        value = self.data.get(key, default)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise self._bad(key, "非空字符串")
-        return value.strip() if isinstance(value, str) else None
-
-    def clock(self, key: str, default: time) -> time:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, time):  # TOML local time: 09:00:00
-            return value.replace(tzinfo=None)
-        try:
-            return time.fromisoformat(str(value))
-        except ValueError:
-            raise self._bad(key, '北京时间 HH:MM，如 "09:00"') from None
-
-    def texts(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = self.data.get(key, list(default))
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self._bad(key, '字符串列表，如 ["a", "b"]')
-        return tuple(v.strip() for v in value)
-
-
-def _dates(
-    t: _Table, key: str, default: tuple[str, ...], annual_ok: bool
-) -> tuple[set[date], set[tuple[int, int]]]:
-    """Dates as YYYY-MM-DD (or TOML dates); with `annual_ok`, also MM-DD meaning every year."""
-    fixed: set[date] = set()
-    annual: set[tuple[int, int]] = set()
-    raw = t.data.get(key, list(default))
-    if not isinstance(raw, list):
-        raise t._bad(key, "日期列表")
-    for value in raw:
-        if isinstance(value, date):
-            fixed.add(value)
-            continue
-        text = str(value).strip()
-        try:
-            if annual_ok and len(text) == 5 and text[2] == "-":
-                month, day = int(text[:2]), int(text[3:])
-                date(2024, month, day)  # a leap year, so 02-29 is accepted
-                annual.add((month, day))
-            else:
-                fixed.add(date.fromisoformat(text))
-        except ValueError:
-            form = "YYYY-MM-DD 或每年的 MM-DD" if annual_ok else "YYYY-MM-DD"
-            raise InvalidInput(f"配置 [{t.where}] {key} 中的 {value!r} 不是有效日期（应为 {form}）") from None
-    return fixed, annual
-
-
-def _sub(data: dict[str, Any], name: str, where: str) -> dict[str, Any]:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise InvalidInput(f"配置项 [{where}.{name}] 应是一个表（table）")
-    return value
+    def section(self, name: Section) -> Weekly | Deadline | Revisit | Monthly:
+        """The table that switches a rule on and sets its time (catalogue.Rule.section)."""
+        by_name: dict[Section, Weekly | Deadline | Revisit | Monthly] = {
+            "weekly": self.weekly,
+            "deadline": self.deadline,
+            "revisit": self.revisit,
+            "monthly": self.monthly,
+        }
+        return by_name[name]
 
 
 def load(config: dict[str, Any]) -> Settings:
     """Settings from the parsed TOML (see workflow.config.load); raises InvalidInput on any mistake."""
-    rem = section(config, "reminders")
-    channels = section(config, "channels")
-    subs = ("weekly", "deadline", "revisit", "monthly", "outbox", "scheduler")
-    top = _Table(
-        {k: v for k, v in rem.items() if k not in subs},
-        "reminders",
-        ("start", "holidays", "workdays", "max_items_per_message"),
-    )
-    start = None
-    if "start" in top.data:
-        raw = top.data["start"]
-        try:
-            start = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-        except ValueError:
-            raise top._bad("start", "日期 YYYY-MM-DD") from None
-    holidays, annual = _dates(top, "holidays", DEFAULT_HOLIDAYS, annual_ok=True)
-    workdays, _ = _dates(top, "workdays", (), annual_ok=False)
-
-    w = _Table(_sub(rem, "weekly", "reminders"), "reminders.weekly", tuple(Weekly.__dataclass_fields__))
-    weekday_text = w.text("weekday", "mon")
-    if weekday_text not in WEEKDAYS:
-        raise w._bad("weekday", f"{'、'.join(WEEKDAYS)} 之一")
-    weekly = Weekly(
-        enabled=w.flag("enabled", True),
-        weekday=WEEKDAYS.index(weekday_text),
-        at=w.clock("at", Weekly.at),
-        stalled_days=w.integer("stalled_days", 7, 1, 365),
-        upcoming_days=w.integer("upcoming_days", 7, 1, 365),
-    )
-
-    d = _Table(_sub(rem, "deadline", "reminders"), "reminders.deadline", tuple(Deadline.__dataclass_fields__))
-    deadline = Deadline(
-        enabled=d.flag("enabled", True),
-        at=d.clock("at", Deadline.at),
-        notice_days=d.integer("notice_days", 20, 1, 365),
-        warning_days=d.integer("warning_days", 10, 0, 365),
-        escalate_after_days=d.integer("escalate_after_days", 30, 1, 3650),
-        escalate_to=d.texts("escalate_to", ()),
-    )
-    if deadline.warning_days >= deadline.notice_days:
-        raise InvalidInput(
-            f"配置 [reminders.deadline] warning_days（{deadline.warning_days}）应小于 notice_days（{deadline.notice_days}）：先提醒，后预警"
+    yellow = config_file.yellow_days(config)
+    precision = config_file.rate_precision(config)
+    try:
+        parsed = _File.model_validate(
+            {"reminders": config.get("reminders", {}), "channels": config.get("channels", {})}
         )
+    except ValidationError as exc:
+        raise InvalidInput("\n".join(messages(exc, TABLES))) from None
+    settings = Settings.model_construct(
+        **dict(parsed.reminders), **dict(parsed.channels), yellow_days=yellow, rate_precision=precision
+    )
+    _check_ladder(settings, config)
+    return settings
 
-    r = _Table(_sub(rem, "revisit", "reminders"), "reminders.revisit", tuple(Revisit.__dataclass_fields__))
-    revisit = Revisit(
-        enabled=r.flag("enabled", True),
-        at=r.clock("at", Revisit.at),
-        after_days=r.integer("after_days", 90, 1, 3650),
-        ongoing_every_days=r.integer("ongoing_every_days", 90, 1, 3650),
-    )
 
-    m = _Table(_sub(rem, "monthly", "reminders"), "reminders.monthly", tuple(Monthly.__dataclass_fields__))
-    monthly = Monthly(enabled=m.flag("enabled", True), at=m.clock("at", Monthly.at))
-
-    o = _Table(
-        _sub(rem, "outbox", "reminders"), "reminders.outbox", tuple(OutboxSettings.__dataclass_fields__)
-    )
-    outbox = OutboxSettings(
-        max_attempts=o.integer("max_attempts", 20, 1, 10000),
-        backoff_seconds=o.integer("backoff_seconds", 60, 1, 86400),
-        backoff_max_seconds=o.integer("backoff_max_seconds", 3600, 1, 7 * 86400),
-        lease_seconds=o.integer("lease_seconds", 300, 1, 86400),
-        batch=o.integer("batch", 200, 1, 100000),
-    )
-    sc = _Table(
-        _sub(rem, "scheduler", "reminders"),
-        "reminders.scheduler",
-        tuple(SchedulerSettings.__dataclass_fields__),
-    )
-    scheduler = SchedulerSettings(
-        deliver_every_seconds=sc.integer("deliver_every_seconds", 60, 1, 86400),
-        misfire_grace_seconds=sc.integer("misfire_grace_seconds", 6 * 3600, 1, 30 * 86400),
+def _check_ladder(settings: Settings, config: dict[str, Any]) -> None:
+    """First the notice, then the yellow warning: the yellow threshold must be under notice_days."""
+    yellow, notice = settings.yellow_days, settings.deadline.notice_days
+    if yellow < notice:
+        return
+    tail = "：先提醒，后预警"
+    where = _yellow_key(config)
+    if where == "[reminders.deadline] warning_days":
+        raise InvalidInput(f"配置 {where}（{yellow}）应小于 notice_days（{notice}）{tail}")
+    named = f"配置 {where}（{yellow}）" if where else f"黄灯天数（[lights] yellow_days，默认 {yellow}）"
+    raise InvalidInput(
+        f"{named}应小于 [reminders.deadline] notice_days（{notice}）{tail}；请调大 notice_days 或调小黄灯天数"
     )
 
-    f = _Table(_sub(channels, "file", "channels"), "channels.file", ("enabled", "dir"))
-    file = FileChannel(enabled=f.flag("enabled", True), dir=Path(f.text("dir", "reminders") or "reminders"))
 
-    smtp = None
-    s = _Table(
-        _sub(channels, "smtp", "channels"),
-        "channels.smtp",
-        (
-            "enabled",
-            "host",
-            "port",
-            "sender",
-            "username",
-            "password",
-            "password_env",
-            "starttls",
-            "ssl",
-            "timeout",
-        ),
-    )
-    if s.data and s.flag("enabled", True):
-        password = s.text("password", None)
-        env = s.text("password_env", None)
-        if env is not None:
-            if env not in os.environ:
-                raise InvalidInput(f"配置 [channels.smtp] password_env：环境变量 {env} 未设置")
-            password = os.environ[env]
-        sender = s.text("sender", "zhenggai@localhost") or ""
-        if "@" not in sender:
-            raise s._bad("sender", "发件人邮箱地址")
-        smtp = SmtpChannel(
-            host=s.text("host", None, required=True) or "",
-            port=s.integer("port", 25, 1, 65535),
-            sender=sender,
-            username=s.text("username", None),
-            password=password,
-            starttls=s.flag("starttls", False),
-            ssl=s.flag("ssl", False),
-            timeout=s.number("timeout", 10.0),
-        )
-        if smtp.ssl and smtp.starttls:
-            raise InvalidInput("配置 [channels.smtp] ssl 与 starttls 只能选一个")
-
-    webhook = None
-    h = _Table(
-        _sub(channels, "webhook", "channels"),
-        "channels.webhook",
-        ("enabled", "url", "format", "rules", "secret", "secret_env", "timeout"),
-    )
-    if h.data and h.flag("enabled", True):
-        url = h.text("url", None, required=True) or ""
-        if not url.startswith(("http://", "https://")):
-            raise h._bad("url", " http:// 或 https:// 开头的地址")
-        fmt = h.text("format", "json")
-        if fmt not in WEBHOOK_FORMATS:
-            raise h._bad("format", f"{'、'.join(WEBHOOK_FORMATS)} 之一")
-        rules = h.texts("rules", DEFAULT_WEBHOOK_RULES)
-        unknown = [x for x in rules if x not in RULES]
-        if unknown:
-            raise InvalidInput(
-                f"配置 [channels.webhook] rules 中有未知规则：{'、'.join(unknown)}（可用：{'、'.join(RULES)}）"
-            )
-        secret = h.text("secret", None)
-        secret_env = h.text("secret_env", None)
-        if secret_env is not None:
-            if secret_env not in os.environ:
-                raise InvalidInput(f"配置 [channels.webhook] secret_env：环境变量 {secret_env} 未设置")
-            secret = os.environ[secret_env]
-        webhook = WebhookChannel(
-            url=url, format=fmt, rules=rules, secret=secret, timeout=h.number("timeout", 10.0)
-        )
-
-    return Settings(
-        start=start,
-        holidays=frozenset(holidays),
-        annual_holidays=frozenset(annual),
-        workdays=frozenset(workdays),
-        max_items_per_message=top.integer("max_items_per_message", 200, 1, 100000),
-        weekly=weekly,
-        deadline=deadline,
-        revisit=revisit,
-        monthly=monthly,
-        outbox=outbox,
-        scheduler=scheduler,
-        file=file,
-        smtp=smtp,
-        webhook=webhook,
-    )
+def _yellow_key(config: dict[str, Any]) -> str | None:
+    """Which key the yellow threshold was set with, for the message (workflow.config.yellow_days has
+    already checked that all that are set agree)."""
+    for where, key in (
+        ("lights", "yellow_days"),
+        ("report", "yellow_days"),
+        ("reminders.deadline", "warning_days"),
+    ):
+        table: Any = config
+        for part in where.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if isinstance(table, dict) and key in table:
+            return f"[{where}] {key}"
+    return None

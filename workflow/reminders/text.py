@@ -3,41 +3,41 @@ group robots show it too) and the same facts as JSON for webhooks and scripts.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from states.colours import Colour
 from workflow import clock
-from workflow.reminders.catalogue import RULES
+from workflow.reminders.catalogue import RULES, WEBHOOK, Rule
 from workflow.reminders.settings import Settings
 
 if TYPE_CHECKING:
     from workflow.reminders.due import Firing
 
-_ITEM_SUBJECTS = {
-    "deadline_notice": "【到期提醒】{n} 项整改事项距完成时限不足 {notice} 天",
-    "deadline_warning": "【黄灯预警】{n} 项整改事项距完成时限不足 {warning} 天",
-    "overdue": "【红灯逾期】{n} 项整改事项已超过完成时限",
-    "escalation": "【逾期督办】{n} 项整改事项逾期超过 {escalate} 天，提请督办",
-    "revisit_due": "【回头看提醒】{n} 项已销号事项到期回头看",
-    "ongoing_review": "【长期坚持】{n} 项长期坚持事项到期定期回头看",
-}
-_ITEM_ASKS = {
-    "deadline_notice": "以下整改事项距完成时限不足 {notice} 天，请对照整改措施抓紧推进，完成后及时提请销号。",
-    "deadline_warning": "以下整改事项已亮黄灯（距完成时限不足 {warning} 天），请责任领导督促、责任人加快推进；"
-    "确需延期的，请及时按程序申请延期。",
-    "overdue": "以下整改事项已超过完成时限、亮红灯，请立即整改并书面说明逾期原因；确有客观原因的，请按程序申请延期。",
-    "escalation": "以下整改事项逾期已超过 {escalate} 天，提请领导小组督办，必要时约谈责任单位和责任人。",
-    "revisit_due": "以下事项销号已满 {after} 天，请组织回头看，检查整改成效是否巩固、问题有无反弹。",
-    "ongoing_review": "以下长期坚持事项已到定期回头看时间，请检查落实情况并记录整改进展。",
-}
-
 
 def who(recipient: str) -> str:
-    if recipient == "webhook":
+    """How a message addresses its recipient."""
+    if recipient == WEBHOOK:
         return "各位"
     return f"{recipient[5:]}（部门）" if recipient.startswith("dept:") else recipient
+
+
+def named(recipient: str) -> str:
+    """A recipient as lists and notes name it."""
+    return "群机器人" if recipient == WEBHOOK else who(recipient)
+
+
+def numbers(settings: Settings) -> dict[str, int]:
+    """The settings' numbers of days, by the names the catalogue's templates use."""
+    d, r = settings.deadline, settings.revisit
+    return {
+        "notice": d.notice_days,
+        "yellow": settings.yellow_days,
+        "escalate": d.escalate_after_days,
+        "after": r.after_days,
+        "every": r.ongoing_every_days,
+    }
 
 
 def cn_date(day: date | str) -> str:
@@ -97,53 +97,69 @@ def render(
     rule: str, recipient: str, firings: Sequence[Firing], settings: Settings, now: datetime, late: bool
 ) -> tuple[str, str, dict[str, Any]]:
     """(subject, Markdown body, data) of one recipient's message for one rule."""
-    due = min(f.due_at for f in firings)
-    limit = settings.max_items_per_message
-    fmt = {
-        "notice": settings.deadline.notice_days,
-        "warning": settings.deadline.warning_days,
-        "escalate": settings.deadline.escalate_after_days,
-        "after": settings.revisit.after_days,
-    }
-    data: dict[str, Any] = {"rule": rule, "label": RULES[rule], "recipient": recipient, "late": late}
-    if rule in _ITEM_SUBJECTS:
-        items = [f.entry for f in firings]
-        subject = _ITEM_SUBJECTS[rule].format(n=len(items), **fmt)
-        body = [f"# {subject}", "", f"{who(recipient)}：", "", _ITEM_ASKS[rule].format(**fmt), ""]
-        body += item_list(items, limit)
-        data["items"] = items[:limit]
-        data["total"] = len(items)
-    elif rule == "weekly_dispatch":
-        entries = [f.entry for f in firings]
-        week = entries[0]["week"]
-        names = "、".join(e["name"] for e in entries)
-        subject = f"【周调度】{week_label(week)}整改事项调度（{names}）"
-        body = [f"# {subject}", "", f"{who(recipient)}：", ""]
-        body.append(
-            f"现将截至{cn_date(entries[0]['to'])}的整改进展调度如下，请对照推进，"
-            "停滞事项请本周内报送进展，逾期事项请说明原因。"
-        )
-        for e in entries:
-            body += _dispatch_section(e, settings, limit)
-        data["scopes"] = entries
-    elif rule == "weekly_bulletin":
-        e = firings[0].entry
-        subject = f"【周通报】{week_label(e['week'])}整改进度通报"
-        body = [f"# {subject}", "", f"{who(recipient)}：", ""]
-        body += _bulletin(e, settings)
-        data["bulletin"] = e
-    elif rule == "monthly_report":
-        e = firings[0].entry
-        year, month = e["month"].split("-")
-        subject = f"【每月汇报】{year}年{int(month)}月整改工作情况"
-        body = [f"# {subject}", "", f"{who(recipient)}：", ""]
-        body += _monthly(e, limit)
-        data["report"] = e
-    else:  # a rule without words is a programming error, not a user's
-        raise ValueError(f"no text for rule {rule}")
-    body += _footer(now, late, due)
+    r = RULES[rule]
+    data: dict[str, Any] = {"rule": rule, "label": r.label, "recipient": recipient, "late": late}
+    if r.about_items:
+        subject, body = _items_message(r, firings, settings, data)
+    else:
+        subject, body = DIGEST_WORDS[rule](r, firings, settings, data)
+    body = [
+        f"# {subject}",
+        "",
+        f"{who(recipient)}：",
+        "",
+        *body,
+        *_footer(now, late, min(f.due_at for f in firings)),
+    ]
     data["subject"] = subject
     return subject, "\n".join(body) + "\n", data
+
+
+Words = tuple[str, list[str]]  # a message's subject and the lines of its body after the greeting
+
+
+def _items_message(r: Rule, firings: Sequence[Firing], settings: Settings, data: dict[str, Any]) -> Words:
+    limit = settings.max_items_per_message
+    items = [f.entry for f in firings]
+    subject = r.subject.format(n=len(items), **numbers(settings))
+    data["items"] = items[:limit]
+    data["total"] = len(items)
+    return subject, [r.ask.format(**numbers(settings)), "", *item_list(items, limit)]
+
+
+def _dispatch(r: Rule, firings: Sequence[Firing], settings: Settings, data: dict[str, Any]) -> Words:
+    entries = [f.entry for f in firings]
+    subject = r.subject.format(
+        week=week_label(entries[0]["week"]), names="、".join(e["name"] for e in entries)
+    )
+    body = [
+        f"现将截至{cn_date(entries[0]['to'])}的整改进展调度如下，请对照推进，"
+        "停滞事项请本周内报送进展，逾期事项请说明原因。"
+    ]
+    for e in entries:
+        body += _dispatch_section(e, settings, settings.max_items_per_message)
+    data["scopes"] = entries
+    return subject, body
+
+
+def _bulletin_message(r: Rule, firings: Sequence[Firing], settings: Settings, data: dict[str, Any]) -> Words:
+    e = firings[0].entry
+    data["bulletin"] = e
+    return r.subject.format(week=week_label(e["week"])), _bulletin(e, settings)
+
+
+def _monthly_message(r: Rule, firings: Sequence[Firing], settings: Settings, data: dict[str, Any]) -> Words:
+    e = firings[0].entry
+    year, month = e["month"].split("-")
+    data["report"] = e
+    return r.subject.format(year=year, month=int(month)), _monthly(e, settings.max_items_per_message)
+
+
+DIGEST_WORDS: dict[str, Callable[[Rule, Sequence[Firing], Settings, dict[str, Any]], Words]] = {
+    "weekly_dispatch": _dispatch,
+    "weekly_bulletin": _bulletin_message,
+    "monthly_report": _monthly_message,
+}
 
 
 def _dispatch_section(e: dict[str, Any], settings: Settings, limit: int) -> list[str]:
