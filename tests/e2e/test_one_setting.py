@@ -78,3 +78,23 @@ def test_summary_prints_the_rate_with_the_configured_precision(zg: CliRunner, tm
     assert json.loads(run(zg, "summary", "--json", "--precision", "1").stdout)["completion_rate"] == "0.0%"
     (tmp_path / "zhenggai.toml").write_text("", encoding="utf-8")
     assert json.loads(run(zg, "summary", "--json").stdout)["completion_rate"] == "0%"
+
+
+def test_the_yellow_reminder_goes_out_for_the_items_the_board_shows_yellow(
+    zg: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "zhenggai.toml").write_text(
+        "[lights]\nyellow_days = 20\n[reminders.deadline]\nnotice_days = 30\n", encoding="utf-8"
+    )
+    for n in (1, 2, 3):
+        assert run(zg, "--as", "镇整改办", "item", "assign", str(n)).exit_code == 0
+    yellow = {i for i, c in lights(zg).items() if c == "yellow"}
+    result = run(zg, "remind", "run", "--dry-run", "--json", "--now", "2024-12-11T09:00")
+    assert result.exit_code == 0, result.output
+    warned = {
+        int(s["scope"].removeprefix("item:"))
+        for m in json.loads(result.stdout)["messages"]
+        if m["rule"] == "deadline_warning"
+        for s in m["scopes"]
+    }
+    assert warned == yellow == {1, 2}
