@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from states.lifecycle import BY_ACTION, BY_OPERATION, BY_TRIGGER, Role, State
+from states.lifecycle import BY_OPERATION, INPUTS, Input, Role, State, rule
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Facts:
     evidence_count: int = 0
     submitted_by: str | None = None
     params: dict[str, object] = field(default_factory=dict)  # reason, summary, finding, new_deadline …
+
+
+Guard = Callable[[Facts], str | None]
 
 
 def _text(facts: Facts, key: str) -> str:
@@ -78,16 +81,14 @@ def has_evidence(f: Facts) -> str | None:
     return None if f.evidence_count else "没有佐证材料"
 
 
-def has_summary(f: Facts) -> str | None:
-    return None if _text(f, "summary") else "需要填写整改完成情况（--summary）"
+def requires(needed: Input) -> Guard:
+    """The guard `has_<name>` of an input a rule needs: refuses while the text is empty."""
 
+    def guard(f: Facts) -> str | None:
+        return None if _text(f, needed.name) else f"需要{needed.ask}（{needed.option}）"
 
-def has_reason(f: Facts) -> str | None:
-    return None if _text(f, "reason") else "需要说明理由（--reason）"
-
-
-def has_finding(f: Facts) -> str | None:
-    return None if _text(f, "finding") else "需要填写回头看结论（--finding）"
+    guard.__name__ = needed.guard
+    return guard
 
 
 def four_eyes(f: Facts) -> str | None:
@@ -117,36 +118,34 @@ def extension_ok(f: Facts) -> str | None:
     return None
 
 
-GUARDS: dict[str, Callable[[Facts], str | None]] = {
+GUARDS: dict[str, Guard] = {
     g.__name__: g
     for g in (
         plan_complete,
         responsible,
         measures_done,
         has_evidence,
-        has_summary,
-        has_reason,
-        has_finding,
         four_eyes,
         extension_ok,
+        *(requires(i) for i in INPUTS),
     )
 }
 
 
 def refusals(name: str, f: Facts) -> list[str]:
     """Every reason why `name` (a trigger or an action) is not possible now; empty when it is."""
-    rule = BY_TRIGGER.get(name) or BY_ACTION.get(name)
-    if rule is None:
+    try:
+        r = rule(name)
+    except KeyError:
         return [f"未知操作：{name}"]
     # Who may act comes first: someone without the role is told so, not about the item's state.
-    if not f.actor.roles & set(rule.roles):
-        need = "、".join(r.label for r in rule.roles)
-        return [f"{f.actor.name} 没有{rule.label}的权限（需要角色：{need}）"]
-    states = rule.source if name in BY_TRIGGER else rule.states  # type: ignore[union-attr]
-    if f.state not in states:
-        allowed = "、".join(s.label for s in states)
-        return [f"事项当前为「{f.state.label}」，只有「{allowed}」时才能{rule.label}"]
-    return [reason for g in rule.guards if (reason := GUARDS[g](f)) is not None]
+    if not f.actor.roles & set(r.roles):
+        need = "、".join(role.label for role in r.roles)
+        return [f"{f.actor.name} 没有{r.label}的权限（需要角色：{need}）"]
+    if f.state not in r.states:
+        allowed = "、".join(s.label for s in r.states)
+        return [f"事项当前为「{f.state.label}」，只有「{allowed}」时才能{r.label}"]
+    return [reason for g in r.checks if (reason := GUARDS[g](f)) is not None]
 
 
 def not_permitted(actor: Actor, operation: str) -> str | None:

@@ -68,13 +68,59 @@ EVIDENCE_KINDS: tuple[str, ...] = ("批文", "会议纪要", "照片", "文件",
 
 
 @dataclass(frozen=True)
+class Input:
+    """Text a user types with an action. A rule that `needs` it gets the guard `has_<name>`, which
+    refuses with "需要<ask>（<option>）" while it is empty."""
+
+    name: str  # the use case's keyword and the key in Facts.params
+    label: str  # what messages about the text call it
+    ask: str  # what the user is told to do: 说明理由
+    option: str  # the command line's option
+    help: str  # the option's help, before "(required for …)"
+
+    @property
+    def guard(self) -> str:
+        return f"has_{self.name}"
+
+
+INPUTS: tuple[Input, ...] = (
+    Input("reason", "理由", "说明理由", "--reason", "Why"),
+    Input("summary", "整改完成情况", "填写整改完成情况", "--summary", "Completion summary"),
+    Input("finding", "回头看结论", "填写回头看结论", "--finding", "Revisit finding"),
+)
+
+
+class Effect(StrEnum):
+    """What a trigger does besides moving the state. Declared here, carried out in one place by the use
+    case (workflow.items.effects), which has exactly one implementation per member."""
+
+    keep_summary = "keep_summary"  # the item keeps the summary typed; the audit entry records it
+    mark_submitter = "mark_submitter"  # the item remembers who submitted it (four eyes at sign-off)
+    clear_submitter = "clear_submitter"  # sent back to work: no one has submitted it now
+    close = "close"  # the item's closed_at is now
+    cite_signoff = "cite_signoff"  # the entry cites the evidence by hash, submitter, summary, chain head
+    record_finding = "record_finding"  # the entry records the revisit finding
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     source: tuple[State, ...]
     dest: State
     label: str
     roles: tuple[Role, ...]
-    guards: tuple[str, ...] = ()  # names in states.guards.GUARDS
+    guards: tuple[str, ...] = ()  # names in states.guards.GUARDS, about the item and the actor
+    needs: tuple[str, ...] = ()  # names in INPUTS the user must type
+    effects: tuple[Effect, ...] = ()
+
+    @property
+    def states(self) -> tuple[State, ...]:
+        return self.source
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """Every guard in the order it is asked: the table's, then one per needed input."""
+        return self.guards + tuple(BY_INPUT[n].guard for n in self.needs)
 
 
 @dataclass(frozen=True)
@@ -86,6 +132,11 @@ class Action:
     states: tuple[State, ...]
     roles: tuple[Role, ...]
     guards: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        return self.guards + tuple(BY_INPUT[n].guard for n in self.needs)
 
 
 S = State
@@ -100,16 +151,41 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.submitted,
         "提请销号",
         (R.handler, R.office),
-        ("responsible", "measures_done", "has_evidence", "has_summary"),
+        ("responsible", "measures_done", "has_evidence"),
+        needs=("summary",),
+        effects=(Effect.keep_summary, Effect.mark_submitter),
     ),
-    Transition("approve", (S.submitted,), S.closed, "销号", (R.approver,), ("four_eyes",)),
     Transition(
-        "reject", (S.submitted,), S.in_progress, "驳回销号", (R.approver,), ("four_eyes", "has_reason")
+        "approve",
+        (S.submitted,),
+        S.closed,
+        "销号",
+        (R.approver,),
+        ("four_eyes",),
+        effects=(Effect.close, Effect.cite_signoff),
+    ),
+    Transition(
+        "reject",
+        (S.submitted,),
+        S.in_progress,
+        "驳回销号",
+        (R.approver,),
+        ("four_eyes",),
+        needs=("reason",),
+        effects=(Effect.clear_submitter,),
     ),
     Transition("revisit", (S.closed,), S.revisited, "回头看", (R.office,)),
-    Transition("confirm", (S.revisited,), S.closed, "回头看确认", (R.office, R.approver), ("has_finding",)),
     Transition(
-        "reopen", (S.revisited,), S.in_progress, "问题反弹重新整改", (R.office, R.approver), ("has_reason",)
+        "confirm",
+        (S.revisited,),
+        S.closed,
+        "回头看确认",
+        (R.office, R.approver),
+        needs=("finding",),
+        effects=(Effect.record_finding,),
+    ),
+    Transition(
+        "reopen", (S.revisited,), S.in_progress, "问题反弹重新整改", (R.office, R.approver), needs=("reason",)
     ),
 )
 
@@ -118,7 +194,7 @@ _NOT_CLOSED = (S.reported, S.assigned, S.in_progress, S.submitted)
 
 ACTIONS: tuple[Action, ...] = (
     Action("extend", "延期", (S.assigned, S.in_progress), (R.office, R.leader, R.handler), ("extension_ok",)),
-    Action("reassign", "调整责任", _NOT_CLOSED, (R.office,), ("has_reason",)),
+    Action("reassign", "调整责任", _NOT_CLOSED, (R.office,), needs=("reason",)),
     Action("add_measure", "增加整改措施", _WORKING, (R.office, R.leader)),
     Action(
         "measure_done", "完成整改措施", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)
@@ -146,10 +222,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("accountability_add", "记录问责", (R.office,)),
 )
 
+BY_INPUT: dict[str, Input] = {i.name: i for i in INPUTS}
 TRIGGERS: tuple[str, ...] = tuple(t.trigger for t in TRANSITIONS)
 BY_TRIGGER: dict[str, Transition] = {t.trigger: t for t in TRANSITIONS}
 BY_ACTION: dict[str, Action] = {a.name: a for a in ACTIONS}
 BY_OPERATION: dict[str, Operation] = {o.name: o for o in OPERATIONS}
+
+
+def rule(name: str) -> Transition | Action:
+    """The trigger or action called `name`; KeyError if there is none."""
+    return BY_TRIGGER.get(name) or BY_ACTION[name]
+
+
+def needed_by(name: str) -> tuple[str, ...]:
+    """The triggers that need input `name`, in table order."""
+    return tuple(t.trigger for t in TRANSITIONS if name in t.needs)
 
 
 def transitions_from(state: State) -> list[Transition]:

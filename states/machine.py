@@ -35,7 +35,7 @@ MACHINE = Machine(
             "trigger": t.trigger,
             "source": list(t.source),
             "dest": t.dest,
-            "conditions": [_condition(g) for g in t.guards],
+            "conditions": [_condition(g) for g in t.checks],
         }
         for t in TRANSITIONS
     ],
@@ -65,6 +65,6 @@ def mermaid() -> str:
     lines.append(f"    [*] --> {State.reported.value}")
     for t in TRANSITIONS:
         for src in t.source:
-            guard = f" [{', '.join(t.guards)}]" if t.guards else ""
+            guard = f" [{', '.join(t.checks)}]" if t.checks else ""
             lines.append(f"    {src.value} --> {t.dest.value}: {t.trigger} {t.label}{guard}")
     return "\n".join(lines) + "\n"

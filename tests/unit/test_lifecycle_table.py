@@ -5,8 +5,21 @@ from __future__ import annotations
 import pytest
 
 from states import machine
-from states.guards import GUARDS, Actor, Facts
-from states.lifecycle import ACTIONS, BY_TRIGGER, TRANSITIONS, TRIGGERS, Role, State, transitions_from
+from states.guards import GUARDS, Actor, Facts, refusals
+from states.lifecycle import (
+    ACTIONS,
+    BY_INPUT,
+    BY_TRIGGER,
+    TRANSITIONS,
+    TRIGGERS,
+    Action,
+    Effect,
+    Role,
+    State,
+    Transition,
+    needed_by,
+    transitions_from,
+)
 
 EVERYONE = Actor("测试", frozenset(Role))
 
@@ -68,8 +81,44 @@ def test_the_machine_has_no_auto_transitions_and_one_event_per_trigger() -> None
 
 
 def test_every_guard_named_in_the_table_exists() -> None:
-    named = {g for t in TRANSITIONS for g in t.guards} | {g for a in ACTIONS for g in a.guards}
+    named = {g for t in TRANSITIONS for g in t.checks} | {g for a in ACTIONS for g in a.checks}
     assert named <= set(GUARDS)
+
+
+def test_every_input_a_rule_needs_is_declared_and_checked_last() -> None:
+    rules: tuple[Transition | Action, ...] = (*TRANSITIONS, *ACTIONS)
+    for r in rules:
+        assert set(r.needs) <= set(BY_INPUT), r
+        assert r.checks[len(r.guards) :] == tuple(f"has_{n}" for n in r.needs)
+
+
+def test_a_needed_input_is_refused_while_empty_with_its_option_named() -> None:
+    facts = _permissive(State.submitted)
+    facts.params = {}
+    assert refusals("reject", facts) == ["需要说明理由（--reason）"]
+    facts.state = State.revisited
+    assert refusals("confirm", facts) == ["需要填写回头看结论（--finding）"]
+
+
+def test_the_inputs_each_trigger_needs() -> None:
+    needs = {t.trigger: t.needs for t in TRANSITIONS if t.needs}
+    assert needs == {
+        "submit": ("summary",),
+        "reject": ("reason",),
+        "confirm": ("finding",),
+        "reopen": ("reason",),
+    }
+    assert needed_by("reason") == ("reject", "reopen")
+
+
+def test_effects_are_declared_with_their_transitions() -> None:
+    effects = {t.trigger: t.effects for t in TRANSITIONS if t.effects}
+    assert effects == {
+        "submit": (Effect.keep_summary, Effect.mark_submitter),
+        "approve": (Effect.close, Effect.cite_signoff),
+        "reject": (Effect.clear_submitter,),
+        "confirm": (Effect.record_finding,),
+    }
 
 
 def test_labels_are_the_chinese_names_the_user_asked_for() -> None:

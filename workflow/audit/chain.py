@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -23,6 +23,9 @@ from workflow import clock
 from workflow.db import CHAIN_LOCK
 from workflow.db.prepared import Prepared
 from workflow.db.tables.core import AUDIT
+
+if TYPE_CHECKING:  # payloads imports canonical_json from here
+    from workflow.audit.payloads import Payload
 
 GENESIS = "0" * 64
 _INSERT = Prepared(lambda: AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
@@ -99,9 +102,10 @@ def append(
     from_state: str | None = None,
     to_state: str | None = None,
     reason: str | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
 ) -> Entry:
-    """Append one entry inside the caller's transaction (which must be a write transaction)."""
+    """Append one entry inside the caller's transaction (which must be a write transaction). The
+    payload (see `workflow.audit.payloads`) is hashed as its canonical JSON; none is `{}`."""
     txn = conn.get_transaction()
     cached = conn.info.get("zhenggai_head")
     if cached is not None and cached[0] is txn:
@@ -113,7 +117,7 @@ def append(
         seq, prev = head(conn)
     seq += 1
     text_at = clock.to_text(at)
-    body = canonical_json(payload or {})
+    body = canonical_json(payload.to_dict() if payload is not None else {})
     fields = (seq, text_at, actor, item_id, action, from_state, to_state, reason, body, prev)
     digest = entry_hash(fields)
     _INSERT.run(

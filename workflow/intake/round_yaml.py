@@ -6,6 +6,7 @@ file (aspects[0].items[2].deadline), and only a clean file is written, in one tr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +24,10 @@ from pydantic import (
 )
 from sqlalchemy.engine import Connection
 
+from states.guards import Actor, not_permitted
 from states.lifecycle import Role
 from workflow.audit import chain
+from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
 from workflow.errors import InvalidInput, PermissionDenied
@@ -276,9 +279,8 @@ def _check_consistency(data: RoundFile) -> None:
         raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
 
 
-def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now: datetime) -> dict[str, int]:
-    """Write a validated round in the caller's transaction. The actor must be office staff, either
-    already in the database or listed with the office role in the file itself (first import)."""
+def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> set[str]:
+    """Refuse what the file cannot do to this database; return the names of the people already in it."""
     if not actor_name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
     in_file = {p.name: p for p in data.people}
@@ -290,8 +292,8 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
         roles = frozenset(in_file[actor_name].roles)
     else:
         roles = load_actor(conn, actor_name).roles
-    if Role.office not in roles:
-        raise PermissionDenied(f"{actor_name} 没有导入的权限（需要角色：整改办）")
+    if refused := not_permitted(Actor(actor_name, roles), "round_import"):
+        raise PermissionDenied(refused)
     known = existing | set(in_file)
     for a, aspect in enumerate(data.aspects):
         for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
@@ -301,33 +303,59 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
                     errors.append(f"{loc}.{key}: 人员 {who!r} 不存在（在 people 中列出）")
     if errors:
         raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
+    return existing
 
+
+def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> int:
+    record = RoundImported(
+        id=0,  # until inserted
+        name=r.name,
+        group_name=r.group,
+        unit=r.unit,
+        visit_start=r.visit_start,
+        visit_end=r.visit_end,
+        feedback_date=r.feedback_date,
+        rectification_end=r.rectification_end,
+    )
+    values = {k: v for k, v in record.to_dict().items() if k != "id"}
+    round_id = int(conn.execute(ROUND.insert().values(created_at=now, **values)).inserted_primary_key[0])  # type: ignore[index]
+    chain.append(conn, at=now, actor=actor, action="round_import", payload=replace(record, id=round_id))
+    return round_id
+
+
+def _add_item(conn: Connection, record: ItemImported, actor: str, now: datetime) -> int:
+    values = {k: v for k, v in record.to_dict().items() if k != "measures"}
+    item_id = int(
+        conn.execute(
+            ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    if record.measures:
+        conn.execute(MEASURE.insert(), [{"item_id": item_id, **m.to_dict()} for m in record.measures])
+    chain.append(
+        conn, at=now, actor=actor, action="import", item_id=item_id, to_state="reported", payload=record
+    )
+    return item_id
+
+
+def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now: datetime) -> dict[str, int]:
+    """Write a validated round in the caller's transaction. The actor must be office staff, either
+    already in the database or listed with the office role in the file itself (first import)."""
+    existing = _check_import(conn, data, actor_name)
+    assert actor_name is not None  # checked above
     # People already known (from an earlier round) are kept as they are.
     new_people = [p for p in data.people if p.name not in existing]
     for p in new_people:
-        values: dict[str, Any] = {
-            "name": p.name,
-            "roles": ",".join(sorted(r.value for r in p.roles)),
-            "department": p.department,
-            "title": p.title,
-            "email": p.email,
-        }
-        conn.execute(PERSON.insert().values(**values))
-        chain.append(conn, at=now, actor=actor_name, action="person_add", payload=values)
-    r = data.round
-    round_values = {
-        "name": r.name,
-        "group_name": r.group,
-        "unit": r.unit,
-        "visit_start": r.visit_start,
-        "visit_end": r.visit_end,
-        "feedback_date": r.feedback_date,
-        "rectification_end": r.rectification_end,
-    }
-    round_id = conn.execute(ROUND.insert().values(created_at=now, **round_values)).inserted_primary_key[0]  # type: ignore[index]
-    chain.append(
-        conn, at=now, actor=actor_name, action="round_import", payload={"id": round_id, **round_values}
-    )
+        person = PersonAdded(
+            name=p.name,
+            roles=",".join(sorted(r.value for r in p.roles)),
+            department=p.department,
+            title=p.title,
+            email=p.email,
+        )
+        conn.execute(PERSON.insert().values(**person.to_dict()))
+        chain.append(conn, at=now, actor=actor_name, action="person_add", payload=person)
+    round_id = _add_round(conn, data.round, actor_name, now)
     counts = {"people": len(new_people), "aspects": 0, "items": 0, "measures": 0}
     for a_pos, aspect in enumerate(data.aspects):
         aspect_id = conn.execute(
@@ -339,45 +367,27 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
         ids: dict[str, int] = {}
         for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
             kind, day = item.deadline or (None, None)
-            values = {
-                "round_id": round_id,
-                "aspect_id": aspect_id,
-                "parent_id": ids.get(parent) if parent else None,
-                "number": number,
-                "position": pos,
-                "title": item.title,
-                "description": item.description,
-                "instance": item.instance,
-                "leader": item.leader,
-                "department": item.department,
-                "cooperating": "、".join(item.cooperating),
-                "handler": item.handler,
-                "deadline_kind": kind,
-                "deadline": day,
-            }
-            item_id = conn.execute(
-                ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
-            ).inserted_primary_key[0]  # type: ignore[index]
-            ids[number] = item_id
-            measures = [
-                {"item_id": item_id, "seq": n, "text": m.text, "owner": m.owner, "due": m.due}
-                for n, m in enumerate(item.measures, 1)
-            ]
-            if measures:
-                conn.execute(MEASURE.insert(), measures)
-            counts["items"] += 1
-            counts["measures"] += len(measures)
-            payload = {
-                **values,
-                "measures": [{k: v for k, v in m.items() if k != "item_id"} for m in measures],
-            }
-            chain.append(
-                conn,
-                at=now,
-                actor=actor_name,
-                action="import",
-                item_id=item_id,
-                to_state="reported",
-                payload=payload,
+            record = ItemImported(
+                round_id=round_id,
+                aspect_id=aspect_id,
+                parent_id=ids.get(parent) if parent else None,
+                number=number,
+                position=pos,
+                title=item.title,
+                description=item.description,
+                instance=item.instance,
+                leader=item.leader,
+                department=item.department,
+                cooperating="、".join(item.cooperating),
+                handler=item.handler,
+                deadline_kind=kind,
+                deadline=day,
+                measures=[
+                    ImportedMeasure(seq=n, text=m.text, owner=m.owner, due=m.due)
+                    for n, m in enumerate(item.measures, 1)
+                ],
             )
+            ids[number] = _add_item(conn, record, actor_name, now)
+            counts["items"] += 1
+            counts["measures"] += len(record.measures)
     return counts

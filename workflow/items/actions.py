@@ -14,14 +14,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.guards import Actor, Facts, refusals
-from states.lifecycle import BY_ACTION, BY_TRIGGER, EVIDENCE_KINDS, State
+from states.lifecycle import BY_INPUT, BY_TRIGGER, EVIDENCE_KINDS, INPUTS, State, rule
 from workflow import clock
 from workflow.audit import chain
+from workflow.audit.payloads import (
+    EvidenceRecord,
+    Extended,
+    MeasureAdded,
+    MeasureDone,
+    Moved,
+    Payload,
+    ProgressRecorded,
+    Reassigned,
+)
 from workflow.clock import local_today
 from workflow.db.tables.core import BLOB, MEASURE, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from workflow.inputs import clean_optional, clean_text, occurred, read_file
-from workflow.items import store
+from workflow.items import effects, store
 from workflow.items.store import Current
 from workflow.read.facts import facts, label
 from workflow.read.people import load_actor
@@ -46,7 +56,7 @@ def _check(
     reasons = refusals(name, f)
     if reasons:
         message = f"无法对事项 {item_id}（{row.number}）{label(name)}：{'；'.join(reasons)}"
-        if not actor.roles & set((BY_TRIGGER.get(name) or BY_ACTION[name]).roles):
+        if not actor.roles & set(rule(name).roles):
             raise PermissionDenied(message)
         raise Refused(message)
     return row, f
@@ -77,36 +87,20 @@ def fire(
     finding: str | None = None,
     expect_version: int | None = None,
 ) -> Outcome:
-    """Fire a lifecycle trigger (assign, start, submit, approve, reject, revisit, confirm, reopen)."""
-    if trigger not in BY_TRIGGER:
+    """Fire a lifecycle trigger: one row of `states.lifecycle.TRANSITIONS`, whose guards decide, whose
+    inputs (reason, summary, finding) are checked, and whose effects `workflow.items.effects` carries out."""
+    transition = BY_TRIGGER.get(trigger)
+    if transition is None:
         raise InvalidInput(f"未知操作 {trigger!r}（可用：{', '.join(BY_TRIGGER)}）")
     actor = load_actor(conn, actor_name)
-    params: dict[str, object] = {
-        "reason": clean_text(reason, "理由"),
-        "summary": clean_text(summary, "整改完成情况"),
-        "finding": clean_text(finding, "回头看结论"),
-    }
-    row, f = _check(conn, item_id, trigger, actor, params, expect_version)
+    typed = {"reason": reason, "summary": summary, "finding": finding}
+    inputs = {i.name: clean_text(typed[i.name], i.label) for i in INPUTS}
+    row, f = _check(conn, item_id, trigger, actor, dict(inputs), expect_version)
     from states import machine  # transitions is needed only here, not by reads
 
     new_state = machine.fire(trigger, f)
-    payload: dict[str, Any] = {}
-    values: dict[str, Any] = {"state": new_state.value}
-    if trigger == "submit":
-        values.update(summary=params["summary"], submitted_by=actor.name)
-        payload["summary"] = params["summary"]
-    elif trigger == "approve":
-        values["closed_at"] = now
-        # The sign-off cites the evidence by hash and the chain head it was made on.
-        payload["evidence"] = store.evidence_of(conn, item_id)
-        payload["submitted_by"] = row.submitted_by
-        payload["summary"] = row.summary
-        payload["chain_head"] = list(chain.head(conn))
-    elif trigger == "reject":
-        values["submitted_by"] = None
-    elif trigger == "confirm":
-        payload["finding"] = params["finding"]
-    store.bump(conn, row, now, **values)
+    values, payload = effects.carry_out(transition.effects, effects.Firing(conn, row, actor, now, inputs))
+    store.bump(conn, row, now, state=new_state.value, **values)
     entry = chain.append(
         conn,
         at=now,
@@ -115,8 +109,8 @@ def fire(
         item_id=item_id,
         from_state=row.state,
         to_state=new_state.value,
-        reason=str(params["reason"]) or None,
-        payload=payload,
+        reason=inputs["reason"] or None,
+        payload=payload if payload is not None else Moved(),
     )
     return Outcome(item_id, row.number, State(row.state), new_state, row.version + 1, entry)
 
@@ -130,7 +124,7 @@ def _record(
     actor: Actor,
     now: datetime,
     action: str,
-    payload: dict[str, Any],
+    payload: Payload,
     reason: str | None = None,
     **values: Any,
 ) -> Outcome:
@@ -162,16 +156,14 @@ def extend(
 ) -> Outcome:
     """延期: a later date, a reason and an approver (a leader or approver other than the applicant)."""
     actor = load_actor(conn, actor_name)
-    params: dict[str, object] = {"reason": clean_text(reason, "理由"), "new_deadline": new_deadline}
+    why = clean_text(reason, BY_INPUT["reason"].label)
+    params: dict[str, object] = {"reason": why, "new_deadline": new_deadline}
     if approved_by:
         params["approved_by"] = load_actor(conn, approved_by)
     row, _ = _check(conn, item_id, "extend", actor, params, expect_version)
-    payload = {
-        "from": row.deadline,
-        "from_kind": row.deadline_kind,
-        "to": new_deadline,
-        "approved_by": approved_by,
-    }
+    payload = Extended(
+        from_=row.deadline, from_kind=row.deadline_kind, to=new_deadline, approved_by=approved_by
+    )
     return _record(
         conn,
         row,
@@ -179,7 +171,7 @@ def extend(
         now,
         "extend",
         payload,
-        str(params["reason"]),
+        why,
         deadline=new_deadline,
         deadline_kind="date",
         original_deadline=row.original_deadline or row.deadline,
@@ -209,7 +201,8 @@ def reassign(
 ) -> Outcome:
     """调整责任: change the leader, department, handler or cooperating units, with a reason."""
     actor = load_actor(conn, actor_name)
-    row, _ = _check(conn, item_id, "reassign", actor, {"reason": clean_text(reason, "理由")}, expect_version)
+    why = clean_text(reason, BY_INPUT["reason"].label)
+    row, _ = _check(conn, item_id, "reassign", actor, {"reason": why}, expect_version)
     wanted = {"leader": leader, "department": department, "handler": handler, "cooperating": cooperating}
     changes: dict[str, Any] = {}
     for key, value in wanted.items():
@@ -223,7 +216,14 @@ def reassign(
             changes[key] = value
     if not changes:
         raise InvalidInput("没有要调整的内容（--leader/--dept/--handler/--cooperating）")
-    payload = {k: [getattr(row, k), v] for k, v in changes.items()}
+    pairs = {k: (getattr(row, k), v) for k, v in changes.items()}
+    payload = Reassigned(
+        leader=pairs.get("leader"),
+        department=pairs.get("department"),
+        handler=pairs.get("handler"),
+        cooperating=pairs.get("cooperating"),
+    )
+    # The entry keeps the reason as typed (the guard judged it stripped), as it always has.
     return _record(conn, row, actor, now, "reassign", payload, reason, **changes)
 
 
@@ -246,7 +246,7 @@ def add_measure(
     ) + 1
     conn.execute(MEASURE.insert().values(item_id=item_id, seq=seq, text=text, owner=owner, due=due))
     return _record(
-        conn, row, actor, now, "add_measure", {"seq": seq, "text": text, "owner": owner, "due": due}
+        conn, row, actor, now, "add_measure", MeasureAdded(seq=seq, text=text, owner=owner, due=due)
     )
 
 
@@ -262,7 +262,7 @@ def complete_measure(
         raise Refused(f"事项 {item_id} 的第 {seq} 项整改措施已于 {measure[1]} 完成")
     day = occurred(on, now, "完成日期") if on else local_today(now)
     store.mark_measure_done(conn, measure[0], day, actor.name)
-    return _record(conn, row, actor, now, "measure_done", {"seq": seq, "done_on": day})
+    return _record(conn, row, actor, now, "measure_done", MeasureDone(seq=seq, done_on=day))
 
 
 def add_progress(
@@ -286,7 +286,7 @@ def add_progress(
             item_id=item_id, on=on, when_text=when, text=text, actor=actor.name, created_at=now
         )
     )
-    return _record(conn, row, actor, now, "progress", {"on": on, "when": when, "text": text})
+    return _record(conn, row, actor, now, "progress", ProgressRecorded(on=on, when=when, text=text))
 
 
 def store_file(conn: Connection, path: Path) -> tuple[str, int]:
@@ -322,18 +322,18 @@ def attach_evidence(
     if file is not None:
         name = clean_text(file.name, "文件名", 255, required=True)
         sha, size = store_file(conn, file)
-    record = {
-        "kind": kind,
-        "ref": ref,
-        "file_sha256": sha,
-        "file_name": name,
-        "size": size,
-        "note": note,
-        "actor": actor.name,
-        "at": now.isoformat(),
-        "item_id": item_id,
-    }
-    digest = hashlib.sha256(chain.canonical_json(record).encode()).hexdigest()
+    record = EvidenceRecord(
+        kind=kind,
+        ref=ref,
+        file_sha256=sha,
+        file_name=name,
+        size=size,
+        note=note,
+        actor=actor.name,
+        at=now.isoformat(),
+        item_id=item_id,
+    )
+    digest = record.digest()
     values = {
         "item_id": item_id,
         "kind": kind,
@@ -347,4 +347,4 @@ def attach_evidence(
         "hash": digest,
     }
     evidence_id = store.add_evidence(conn, values)
-    return _record(conn, row, actor, now, "evidence", {"id": evidence_id, **record, "hash": digest})
+    return _record(conn, row, actor, now, "evidence", record.attached(evidence_id, digest))

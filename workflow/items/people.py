@@ -8,8 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.lifecycle import Role
+from states.guards import not_permitted
 from workflow.audit import chain
+from workflow.audit.payloads import LoginSet, PersonAdded
 from workflow.db.tables.core import PERSON
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_optional, clean_text
@@ -21,8 +22,8 @@ _LOGIN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 def set_login(conn: Connection, actor_name: str | None, now: datetime, *, name: str, login: str) -> None:
     """Map a person to a PostgreSQL login (office staff, run as the database owner)."""
     actor = load_actor(conn, actor_name)
-    if Role.office not in actor.roles:
-        raise PermissionDenied(f"{actor.name} 没有设置登录的权限（需要角色：整改办）")
+    if refused := not_permitted(actor, "person_login"):
+        raise PermissionDenied(refused)
     if not _LOGIN.fullmatch(login):
         raise InvalidInput(f"无效的数据库登录名 {login!r}（小写字母、数字和下划线，最多 63 个字符）")
     load_actor(conn, name)
@@ -31,7 +32,7 @@ def set_login(conn: Connection, actor_name: str | None, now: datetime, *, name: 
         raise InvalidInput(f"数据库登录 {login} 已属于 {other}")
     conn.execute(PERSON.update().where(PERSON.c.name == name).values(db_login=login))
     chain.append(
-        conn, at=now, actor=actor.name, action="person_login", payload={"name": name, "login": login}
+        conn, at=now, actor=actor.name, action="person_login", payload=LoginSet(name=name, login=login)
     )
 
 
@@ -55,17 +56,16 @@ def add_person(
     if bootstrap:
         actor_name = name
     else:
-        actor = load_actor(conn, actor_name)
-        if Role.office not in actor.roles:
-            raise PermissionDenied(f"{actor.name} 没有添加人员的权限（需要角色：整改办）")
+        if refused := not_permitted(load_actor(conn, actor_name), "person_add"):
+            raise PermissionDenied(refused)
     if conn.execute(sa.select(PERSON.c.id).where(PERSON.c.name == name)).first():
         raise InvalidInput(f"人员 {name!r} 已存在")
-    values = {
-        "name": name,
-        "roles": ",".join(sorted(r.value for r in role_set)),
-        "department": clean_optional(department, "部门", 200),
-        "title": clean_optional(title, "职务", 200),
-        "email": clean_optional(email, "邮箱", 200),
-    }
-    conn.execute(PERSON.insert().values(**values))
-    chain.append(conn, at=now, actor=actor_name or name, action="person_add", payload=values)
+    person = PersonAdded(
+        name=name,
+        roles=",".join(sorted(r.value for r in role_set)),
+        department=clean_optional(department, "部门", 200),
+        title=clean_optional(title, "职务", 200),
+        email=clean_optional(email, "邮箱", 200),
+    )
+    conn.execute(PERSON.insert().values(**person.to_dict()))
+    chain.append(conn, at=now, actor=actor_name or name, action="person_add", payload=person)

@@ -4,14 +4,16 @@ it. Each record is audited; office only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.lifecycle import Role
+from states.guards import not_permitted
 from workflow.audit import chain
+from workflow.audit.payloads import AccountabilityAdded, RuleAdded
 from workflow.db.tables.core import ACCOUNTABILITY, ITEM, RULE
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.inputs import clean_text, occurred
@@ -36,10 +38,10 @@ ACCOUNTABILITY_MEASURES = (
 )
 
 
-def _office(conn: Connection, actor_name: str | None, what: str) -> str:
+def _permitted(conn: Connection, actor_name: str | None, operation: str) -> str:
     actor = load_actor(conn, actor_name)
-    if Role.office not in actor.roles:
-        raise PermissionDenied(f"{actor.name} 没有{what}的权限（需要角色：整改办）")
+    if refused := not_permitted(actor, operation):
+        raise PermissionDenied(refused)
     return actor.name
 
 
@@ -52,6 +54,12 @@ def _round_and_item(conn: Connection, round_name: str | None, item_id: int | Non
             raise InvalidInput(f"事项 {item_id} 不属于巡察轮次「{round_name}」")
         return row.round_id, item_id
     return resolve_round(conn, round_name).id, None
+
+
+def _insert(conn: Connection, table: sa.Table, record: RuleAdded | AccountabilityAdded, now: datetime) -> int:
+    """Insert the record's row (its fields but the id, and when it was recorded); return the new id."""
+    values = {k: v for k, v in record.to_dict().items() if k != "id"}
+    return int(conn.execute(table.insert().values(created_at=now, **values)).inserted_primary_key[0])  # type: ignore[index]
 
 
 def add_rule(
@@ -68,25 +76,24 @@ def add_rule(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Record a rule made (制定) or revised (修订); office only."""
-    actor = _office(conn, actor_name, "记录建章立制")
+    actor = _permitted(conn, actor_name, "rule_add")
     if kind not in RULE_KINDS:
         raise InvalidInput(f"未知的类型 {kind!r}（可用：made 制定、revised 修订）")
     round_id, item_id = _round_and_item(conn, round_name, item_id)
-    values = {
-        "round_id": round_id,
-        "item_id": item_id,
-        "title": clean_text(title, "制度名称", 500, required=True),
-        "kind": kind,
-        "issued_on": occurred(issued_on, now, "印发日期"),
-        "doc_ref": clean_text(doc_ref, "文号", 200) or None,
-        "note": clean_text(note, "说明", 5000) or None,
-        "actor": actor,
-        "created_at": now,
-    }
-    rule_id = conn.execute(RULE.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
-    record = {"id": rule_id, **{k: v for k, v in values.items() if k != "created_at"}}
+    record = RuleAdded(
+        id=0,  # until inserted
+        round_id=round_id,
+        item_id=item_id,
+        title=clean_text(title, "制度名称", 500, required=True),
+        kind=kind,
+        issued_on=occurred(issued_on, now, "印发日期"),
+        doc_ref=clean_text(doc_ref, "文号", 200) or None,
+        note=clean_text(note, "说明", 5000) or None,
+        actor=actor,
+    )
+    record = replace(record, id=_insert(conn, RULE, record, now))
     chain.append(conn, at=now, actor=actor, action="rule_add", item_id=item_id, payload=record)
-    return record
+    return record.to_dict()
 
 
 def add_accountability(
@@ -103,22 +110,21 @@ def add_accountability(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Record an accountability action (问责): who, by what measure, when, why; office only."""
-    actor = _office(conn, actor_name, "记录问责")
+    actor = _permitted(conn, actor_name, "accountability_add")
     if measure not in ACCOUNTABILITY_MEASURES:
         raise InvalidInput(f"未知的问责方式 {measure!r}（可用：{'、'.join(ACCOUNTABILITY_MEASURES)}）")
     round_id, item_id = _round_and_item(conn, round_name, item_id)
-    values = {
-        "round_id": round_id,
-        "item_id": item_id,
-        "person": clean_text(person, "被问责人", 64, required=True),
-        "post": clean_text(post, "单位及职务", 200) or None,
-        "measure": measure,
-        "decided_on": occurred(decided_on, now, "问责日期"),
-        "reason": clean_text(reason, "问责事由", 5000) or None,
-        "actor": actor,
-        "created_at": now,
-    }
-    record_id = conn.execute(ACCOUNTABILITY.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
-    record = {"id": record_id, **{k: v for k, v in values.items() if k != "created_at"}}
+    record = AccountabilityAdded(
+        id=0,  # until inserted
+        round_id=round_id,
+        item_id=item_id,
+        person=clean_text(person, "被问责人", 64, required=True),
+        post=clean_text(post, "单位及职务", 200) or None,
+        measure=measure,
+        decided_on=occurred(decided_on, now, "问责日期"),
+        reason=clean_text(reason, "问责事由", 5000) or None,
+        actor=actor,
+    )
+    record = replace(record, id=_insert(conn, ACCOUNTABILITY, record, now))
     chain.append(conn, at=now, actor=actor, action="accountability_add", item_id=item_id, payload=record)
-    return record
+    return record.to_dict()

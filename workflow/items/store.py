@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
+from workflow.audit.payloads import CitedEvidence
 from workflow.db.prepared import Prepared
 from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE
 from workflow.errors import Conflict, NotFound
@@ -117,11 +118,11 @@ def bump(conn: Connection, row: Current, now: datetime, **values: Any) -> None:
         raise Conflict(f"事项 {row.id} 已被他人改动，请刷新后重试")
 
 
-def evidence_of(conn: Connection, item_id: int) -> list[dict[str, Any]]:
+def evidence_of(conn: Connection, item_id: int) -> list[CitedEvidence]:
     """The item's evidence as a sign-off cites it: id, kind, reference and the two hashes."""
     return [
-        dict(zip(("id", "kind", "ref", "hash", "file_sha256"), e, strict=True))
-        for e in _EVIDENCE_OF.run(conn, {"p_item": item_id}).fetchall()
+        CitedEvidence(id=i, kind=kind, ref=ref, hash=digest, file_sha256=file_sha256)
+        for i, kind, ref, digest, file_sha256 in _EVIDENCE_OF.run(conn, {"p_item": item_id}).fetchall()
     ]
 
 

@@ -14,6 +14,7 @@ from states.guards import Actor
 from states.lifecycle import State
 from workflow import clock
 from workflow.audit import chain
+from workflow.audit.payloads import SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.read.clauses import overdue_clause
@@ -156,7 +157,7 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
 
         raise NotFound(f"事项 {item_id}（{row.number}）尚未销号，没有销号单")
     e = signoffs[-1]
-    data = e.data
+    data = SignedOff.from_dict(e.data)
     stored = chain.entry(conn, e.seq)
     evidence_now = {
         r.id: r.hash
@@ -169,15 +170,22 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         "leader": row.leader,
         "department": row.department,
         "handler": row.handler,
-        "submitted_by": data.get("submitted_by"),
-        "summary": data.get("summary"),
+        "submitted_by": data.submitted_by,
+        "summary": data.summary,
         "approved_by": e.actor,
         "approved_at": clock.show(e.at),
         "evidence": [
-            {**ev, "matches_record": evidence_now.get(ev["id"]) == ev["hash"]}
-            for ev in data.get("evidence", [])
+            {
+                "file_sha256": ev.file_sha256,
+                "hash": ev.hash,
+                "id": ev.id,
+                "kind": ev.kind,
+                "ref": ev.ref,
+                "matches_record": evidence_now.get(ev.id) == ev.hash,
+            }
+            for ev in data.evidence
         ],
-        "chain_head_before": {"seq": data["chain_head"][0], "hash": data["chain_head"][1]},
+        "chain_head_before": {"seq": data.chain_head[0], "hash": data.chain_head[1]},
         "entry": {"seq": e.seq, "hash": e.hash},
         "entry_matches_log": stored is not None and stored.hash == e.hash,
         "signoffs": len(signoffs),

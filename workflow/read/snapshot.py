@@ -23,9 +23,11 @@ from states.colours import YELLOW_DAYS, Colour, colour
 from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
 from workflow import clock
+from workflow.audit.payloads import CHANGING
 from workflow.db.tables.core import ACCOUNTABILITY, ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS, RULE
 
-# Fields that later audited actions may have changed, and the actions that record [old, new].
+# Fields that later audited actions may have changed; the actions that record [old, new] are those
+# whose payloads say so (workflow.audit.payloads.CHANGING).
 ROLLBACK_FIELDS = (
     "title",
     "description",
@@ -39,7 +41,7 @@ ROLLBACK_FIELDS = (
     "aspect_id",
     "number",
 )
-CHANGING_ACTIONS = ("extend", "reassign", "ledger_import")
+CHANGING_ACTIONS = tuple(CHANGING)
 
 
 def cutoff(day: date) -> str:
@@ -154,14 +156,7 @@ def field_changes(
     for at, seq, item_id, action, payload in sorted(conn.execute(q), key=lambda r: r.seq):
         if wanted is not None and item_id not in wanted:
             continue
-        data = json.loads(payload)
-        if action == "extend":
-            pairs = {
-                "deadline_kind": [data.get("from_kind"), "date"],
-                "deadline": [data.get("from"), data.get("to")],
-            }
-        else:
-            pairs = data.get("changes", {}) if action == "ledger_import" else data
+        pairs = CHANGING[action].from_dict(json.loads(payload)).field_changes()
         for key, value in pairs.items():
             if key in ROLLBACK_FIELDS and isinstance(value, list) and len(value) == 2:
                 old, new = value

@@ -13,25 +13,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.guards import Actor, Facts, plan_complete
+from states.guards import not_permitted, plan_complete
 from states.lifecycle import Role, State
 from workflow.chinese import chinese_number
 from workflow.dates import parse_date
-from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
-from workflow.db.tables.ledger import LEDGER_KEY
+from workflow.db.tables.core import ROUND
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_text
+from workflow.intake.ledger.changes import Change, Known, diff, plan_facts
 from workflow.intake.ledger.rows import Row, Tick, parse_rows
 from workflow.intake.ledger.workbook import Problem, Table
 from workflow.read.people import load_actor
 
 MAX_SHOWN = 200  # problems listed in the message; the rest are counted
-_RANK = {s: i for i, s in enumerate(State)}
-_BACKWARD_HINT = {
-    State.submitted: "用 zhenggai item reject 驳回",
-    State.closed: "用 zhenggai item revisit 和 item reopen",
-    State.revisited: "用 zhenggai item reopen 或 item confirm",
-}
 META_KEYS = {
     "巡察轮次": "name",
     "巡察组": "group_name",
@@ -41,7 +35,6 @@ META_KEYS = {
     "反馈日期": "feedback_date",
     "集中整改期止": "rectification_end",
 }
-TEXT_FIELDS = ("title", "description", "instance", "cooperating")  # stored as '' when empty
 
 
 class LedgerInvalid(InvalidInput):
@@ -128,67 +121,6 @@ def target_round(
 
 
 @dataclass
-class _Known:
-    """What the database already holds for the round, loaded once (a query per table, not per row)."""
-
-    items: dict[int, Any] = field(default_factory=dict)
-    by_number: dict[str, int] = field(default_factory=dict)
-    keys: dict[str, int] = field(default_factory=dict)  # 序号 → item id
-    aspects: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (number, title)
-    measures: dict[int, dict[int, str]] = field(default_factory=dict)  # item → seq → text
-    progress: dict[int, set[str]] = field(default_factory=dict)
-    evidence: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
-    people: set[str] = field(default_factory=set)
-
-    @classmethod
-    def load(cls, conn: Connection, round_id: int | None) -> _Known:
-        known = cls(people=set(conn.execute(sa.select(PERSON.c.name)).scalars()))
-        if round_id is None:
-            return known
-        of_round = ITEM.c.round_id == round_id
-        known.items = {r.id: r for r in conn.execute(sa.select(ITEM).where(of_round))}
-        known.by_number = {r.number: r.id for r in known.items.values()}
-        known.keys = dict(
-            conn.execute(
-                sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id).where(
-                    LEDGER_KEY.c.round_id == round_id
-                )
-            ).all()
-        )
-        known.aspects = {
-            a.id: (a.number, a.title)
-            for a in conn.execute(
-                sa.select(ASPECT.c.id, ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.round_id == round_id)
-            )
-        }
-        for item_id, seq, text in conn.execute(
-            sa.select(MEASURE.c.item_id, MEASURE.c.seq, MEASURE.c.text).join(ITEM).where(of_round)
-        ):
-            known.measures.setdefault(item_id, {})[seq] = text
-        for item_id, text in conn.execute(
-            sa.select(PROGRESS.c.item_id, PROGRESS.c.text).join(ITEM).where(of_round)
-        ):
-            known.progress.setdefault(item_id, set()).add(text)
-        q = sa.select(EVIDENCE.c.item_id, EVIDENCE.c.kind, EVIDENCE.c.ref, EVIDENCE.c.file_name).join(ITEM)
-        for item_id, kind, ref, file_name in conn.execute(q.where(of_round)):
-            known.evidence.setdefault(item_id, set()).add((kind, ref or file_name or ""))
-        return known
-
-
-@dataclass
-class Change:
-    row: Row
-    item: Any  # the current item row
-    changes: dict[str, list[Any]]  # field → [old, new], for the audit entry; item columns are written
-    state: State
-    measure_texts: dict[int, str]  # seq → new text
-    last_seq: int  # new measures are numbered after it
-    new_measures: list[str]
-    progress: list[tuple[date, str | None, str]]
-    evidence: list[tuple[str, str]]
-
-
-@dataclass
 class Plan:
     table: Table
     round: RoundTarget
@@ -208,12 +140,6 @@ def _number(aspect_no: str, ledger_no: str) -> str:
     return f"{aspect_no}/{ledger_no}"
 
 
-def norm(key: str, value: Any) -> Any:
-    if key in TEXT_FIELDS:
-        return value or ""
-    return value or None
-
-
 def prepare(
     conn: Connection,
     table: Table,
@@ -225,89 +151,108 @@ def prepare(
 ) -> Plan:
     """Check everything against the file and the database; raise LedgerInvalid listing every problem."""
     actor = load_actor(conn, actor_name)
-    if Role.office not in actor.roles:
-        raise PermissionDenied(f"{actor.name} 没有导入台账的权限（需要角色：整改办）")
+    if refused := not_permitted(actor, "ledger_import"):
+        raise PermissionDenied(refused)
     rows, problems = parse_rows(table, year_hint=target.feedback_date, today=today, tick=tick)
     plan = Plan(table, target, actor.name)
-    known = _Known.load(conn, target.id)
-    items, by_number, keys = known.items, known.by_number, known.keys
-    keyed = set(keys.values())
-    aspect_by_no = {number: (number, title) for number, title in known.aspects.values()}
-    aspect_by_title = {title: (number, title) for number, title in known.aspects.values()}
-    plan.aspects = {aspect: aspect_id for aspect_id, aspect in known.aspects.items()}
+    planner = _Planner(plan, Known.load(conn, target.id), problems)
+    for row in rows:
+        planner.add(row)
+    if problems:
+        order = sorted(problems, key=lambda p: (p.row or 0, len(p.column or ""), p.column or ""))
+        raise LedgerInvalid(table.file_name, order)
+    return plan
 
-    def aspect_of(row: Row) -> tuple[str, str] | None:
+
+class _Planner:
+    """Adds the ledger's rows to the plan one by one, with what earlier rows claimed."""
+
+    def __init__(self, plan: Plan, known: Known, problems: list[Problem]) -> None:
+        self.plan, self.known, self.problems, self.table = plan, known, problems, plan.table
+        self.keyed = set(known.keys.values())
+        self.aspect_by_no = {number: (number, title) for number, title in known.aspects.values()}
+        self.aspect_by_title = {title: (number, title) for number, title in known.aspects.values()}
+        plan.aspects = {aspect: aspect_id for aspect_id, aspect in known.aspects.items()}
+        self.claimed: dict[int, int] = {}  # item id → row line
+        self.numbers_taken = dict(known.by_number)
+
+    def problem(self, row: Row, column: str | None, text: str) -> None:
+        self.problems.append(self.table.problem(row.line, self.table.index(column) if column else None, text))
+
+    def aspect_of(self, row: Row) -> tuple[str, str] | None:
+        by_no, by_title = self.aspect_by_no, self.aspect_by_title
         if row.aspect is None:
-            if len(aspect_by_no) == 1:
-                return next(iter(aspect_by_no.values()))
-            if not aspect_by_no:
-                aspect_by_no["一"] = ("一", "巡察反馈问题")
-                return aspect_by_no["一"]
-            problems.append(
-                table.problem(row.line, None, "台账没有「问题类别」列，而本轮有多个方面：请加上该列")
-            )
+            if len(by_no) == 1:
+                return next(iter(by_no.values()))
+            if not by_no:
+                by_no["一"] = ("一", "巡察反馈问题")
+                return by_no["一"]
+            self.problem(row, None, "台账没有「问题类别」列，而本轮有多个方面：请加上该列")
             return None
         number, title = row.aspect
         if number is None:
-            if title in aspect_by_title:
-                return aspect_by_title[title]
-            number = next(chinese_number(n) for n in range(1, 100) if chinese_number(n) not in aspect_by_no)
-        found = aspect_by_no.setdefault(number, (number, title))
-        aspect_by_title.setdefault(found[1], found)
+            if title in by_title:
+                return by_title[title]
+            number = next(chinese_number(n) for n in range(1, 100) if chinese_number(n) not in by_no)
+        found = by_no.setdefault(number, (number, title))
+        by_title.setdefault(found[1], found)
         return found
 
-    col = table.index
-    claimed: dict[int, int] = {}  # item id → row line
-    numbers_taken = dict(by_number)
-    for row in rows:
-        aspect = aspect_of(row)
+    def add(self, row: Row) -> None:
+        aspect = self.aspect_of(row)
         if aspect is None:
-            continue
+            return
         number = _number(aspect[0], row.no)
         if len(number) > 60:
-            problems.append(table.problem(row.line, col("no"), f"编号 {number} 过长"))
-            continue
-        item_id = keys.get(row.no)
-        if item_id is None and number in by_number and by_number[number] not in keyed:
-            item_id = by_number[number]  # an item from a YAML import, adopted under this 序号
+            self.problem(row, "no", f"编号 {number} 过长")
+            return
+        known, plan = self.known, self.plan
+        item_id = known.keys.get(row.no)
+        if item_id is None and number in known.by_number and known.by_number[number] not in self.keyed:
+            item_id = known.by_number[number]  # an item from a YAML import, adopted under this 序号
             plan.adopted.append((item_id, row.no))
+        self.note_people(row)
+        if item_id is None:
+            self.create(row, number, aspect)
+        else:
+            self.update(row, item_id, number, aspect)
+
+    def note_people(self, row: Row) -> None:
+        """Leaders and handlers the database does not know yet are created with the import."""
         for key in ("leader", "handler"):
             name = row.fields.get(key)
-            if name and name not in known.people:
-                person = plan.people.setdefault(name, {"name": name, "roles": set(), "department": None})
+            if name and name not in self.known.people:
+                person = self.plan.people.setdefault(name, {"name": name, "roles": set(), "department": None})
                 person["roles"].add(Role.leader.value if key == "leader" else Role.handler.value)
                 if key == "handler":
                     person["department"] = person["department"] or row.fields.get("department")
-        if item_id is None:
-            if number in numbers_taken:
-                problems.append(
-                    table.problem(row.line, col("no"), f"编号 {number} 已被另一序号的事项使用：请换一个序号")
-                )
-                continue
-            numbers_taken[number] = -row.line
-            plan.aspects.setdefault(aspect, None)
-            state = row.state or State.reported
-            if state is not State.reported:
-                reason = plan_complete(_facts(row.fields, len(row.measures or [])))
-                if reason:
-                    problems.append(
-                        table.problem(row.line, col("status"), f"完成情况为「{row.status}」，但{reason}")
-                    )
-                    continue
-            plan.creates.append((row, number, aspect))
-            continue
-        if item_id in claimed:
-            problems.append(
-                table.problem(
-                    row.line, col("no"), f"与第 {claimed[item_id]} 行指向同一事项（{items[item_id].number}）"
-                )
-            )
-            continue
-        claimed[item_id] = row.line
-        change = _diff(table, row, items[item_id], aspect, known, number, numbers_taken, problems)
+
+    def create(self, row: Row, number: str, aspect: tuple[str, str]) -> None:
+        if number in self.numbers_taken:
+            self.problem(row, "no", f"编号 {number} 已被另一序号的事项使用：请换一个序号")
+            return
+        self.numbers_taken[number] = -row.line
+        self.plan.aspects.setdefault(aspect, None)
+        state = row.state or State.reported
+        if state is not State.reported:
+            reason = plan_complete(plan_facts(row.fields, len(row.measures or [])))
+            if reason:
+                self.problem(row, "status", f"完成情况为「{row.status}」，但{reason}")
+                return
+        self.plan.creates.append((row, number, aspect))
+
+    def update(self, row: Row, item_id: int, number: str, aspect: tuple[str, str]) -> None:
+        items = self.known.items
+        if item_id in self.claimed:
+            self.problem(row, "no", f"与第 {self.claimed[item_id]} 行指向同一事项（{items[item_id].number}）")
+            return
+        self.claimed[item_id] = row.line
+        change = diff(
+            self.table, row, items[item_id], aspect, self.known, number, self.numbers_taken, self.problems
+        )
         if change is None:
-            continue
-        plan.aspects.setdefault(aspect, None)
+            return
+        self.plan.aspects.setdefault(aspect, None)
         if (
             change.changes
             or change.state.value != change.item.state
@@ -315,92 +260,6 @@ def prepare(
             or change.progress
             or change.evidence
         ):
-            plan.updates.append(change)
+            self.plan.updates.append(change)
         else:
-            plan.unchanged += 1
-    if problems:
-        order = sorted(problems, key=lambda p: (p.row or 0, len(p.column or ""), p.column or ""))
-        raise LedgerInvalid(table.file_name, order)
-    return plan
-
-
-def _facts(values: dict[str, Any], measures: int) -> Facts:
-    return Facts(
-        state=State.reported,
-        actor=Actor("ledger", frozenset()),
-        leader=values.get("leader"),
-        department=values.get("department"),
-        deadline_kind=values.get("deadline_kind"),
-        measures_total=measures,
-    )
-
-
-def _diff(
-    table: Table,
-    row: Row,
-    item: Any,
-    aspect: tuple[str, str],
-    known: _Known,
-    number: str,
-    numbers_taken: dict[str, int],
-    problems: list[Problem],
-) -> Change | None:
-    """What importing `row` changes on an existing item, or None (with problems) when it may not."""
-    col = table.index
-    measures = known.measures.get(item.id, {})
-    old_state = State(item.state)
-    state = row.state or old_state
-    if _RANK[state] < _RANK[old_state]:
-        hint = _BACKWARD_HINT.get(old_state, "导入只能推进状态")
-        problems.append(
-            table.problem(
-                row.line,
-                col("status"),
-                f"事项 {item.number} 当前为「{old_state.label}」，台账写的是「{row.status}」：导入不能把状态往回改（{hint}）",
-            )
-        )
-        return None
-    changes: dict[str, list[Any]] = {}
-    for key, new in row.fields.items():
-        old = getattr(item, key)
-        if norm(key, old) != norm(key, new):
-            changes[key] = [old, norm(key, new)]
-    if known.aspects.get(item.aspect_id) != aspect:
-        if number in numbers_taken and numbers_taken[number] != item.id:
-            problems.append(
-                table.problem(row.line, col("aspect"), f"改到这个问题类别后编号 {number} 与另一事项重复")
-            )
-            return None
-        numbers_taken[number] = item.id
-        changes["aspect"] = [list(known.aspects.get(item.aspect_id, ("", ""))), list(aspect)]
-        changes["number"] = [item.number, number]
-    texts: dict[int, str] = {}
-    new_measures: list[str] = []
-    if row.measures is not None:
-        old_list = [measures[s] for s in sorted(measures)]
-        if len(row.measures) < len(old_list):
-            problems.append(
-                table.problem(
-                    row.line,
-                    col("measures"),
-                    f"台账中的整改措施（{len(row.measures)} 项）少于系统中已有的 {len(old_list)} 项：导入不能删除整改措施",
-                )
-            )
-            return None
-        seqs = sorted(measures)
-        texts = {s: t for s, t in zip(seqs, row.measures, strict=False) if measures[s] != t}
-        new_measures = row.measures[len(old_list) :]
-        if texts:
-            changes["measures"] = [[measures[s] for s in texts], list(texts.values())]
-    if state is not old_state:
-        merged = {k: getattr(item, k) for k in ("leader", "department", "deadline_kind")} | row.fields
-        total = len(row.measures) if row.measures is not None else len(measures)
-        reason = plan_complete(_facts(merged, total))
-        if reason:
-            problems.append(table.problem(row.line, col("status"), f"完成情况为「{row.status}」，但{reason}"))
-            return None
-    progress = [p for p in row.progress if p[2] not in known.progress.get(item.id, set())]
-    evidence = [e for e in row.evidence if e not in known.evidence.get(item.id, set())]
-    return Change(
-        row, item, changes, state, texts, max(measures, default=0), new_measures, progress, evidence
-    )
+            self.plan.unchanged += 1

@@ -1,0 +1,69 @@
+"""How a typed audit payload (see `payloads`) becomes the dict the chain hashes, and is read back.
+
+`to_dict` keeps field order, None values and the stored key names; field metadata says what differs:
+"key" stores a field under another name (`from` is a Python keyword), "omit_none" leaves a None value
+out (reassign records only what changed), "read" converts the JSON form back (ISO dates, nested
+payloads, tuples)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any, Self
+
+
+def _day(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def list_of(kind: type[Payload]) -> dict[str, Any]:
+    return {"read": lambda values: [kind.from_dict(v) for v in values]}
+
+
+DAY: dict[str, Any] = {"read": _day}
+PAIR: dict[str, Any] = {"read": tuple, "omit_none": True}  # reassign records only what changed
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Payload):
+        return value.to_dict()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Payload:
+    """The base of every payload."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict the chain hashes, keys in field order (canonical JSON sorts them)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            out[f.metadata.get("key", f.name)] = _plain(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Read a stored payload; keys it lacks take the field's default, unknown keys are ignored."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            key = f.metadata.get("key", f.name)
+            if key in data:
+                read = f.metadata.get("read")
+                kwargs[f.name] = read(data[key]) if read is not None and data[key] is not None else data[key]
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldChanges(Payload):
+    """A payload that records item fields changed as [old, new] (the snapshot rolls them back)."""
+
+    def field_changes(self) -> dict[str, Any]:
+        raise NotImplementedError  # pragma: no cover

@@ -1,0 +1,184 @@
+"""What a ledger row changes on an item its round already has, judged against what the database holds
+(loaded once per import, see `Known`); `plan.prepare` calls `diff` for every row that names such an item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from states.guards import Actor, Facts, plan_complete
+from states.lifecycle import State
+from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
+from workflow.db.tables.ledger import LEDGER_KEY
+from workflow.intake.ledger.rows import Row
+from workflow.intake.ledger.workbook import Problem, Table
+
+TEXT_FIELDS = ("title", "description", "instance", "cooperating")  # stored as '' when empty
+_RANK = {s: i for i, s in enumerate(State)}
+_BACKWARD_HINT = {
+    State.submitted: "用 zhenggai item reject 驳回",
+    State.closed: "用 zhenggai item revisit 和 item reopen",
+    State.revisited: "用 zhenggai item reopen 或 item confirm",
+}
+
+
+@dataclass
+class Known:
+    """What the database already holds for the round, loaded once (a query per table, not per row)."""
+
+    items: dict[int, Any] = field(default_factory=dict)
+    by_number: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)  # 序号 → item id
+    aspects: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (number, title)
+    measures: dict[int, dict[int, str]] = field(default_factory=dict)  # item → seq → text
+    progress: dict[int, set[str]] = field(default_factory=dict)
+    evidence: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
+    people: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, conn: Connection, round_id: int | None) -> Known:
+        known = cls(people=set(conn.execute(sa.select(PERSON.c.name)).scalars()))
+        if round_id is None:
+            return known
+        of_round = ITEM.c.round_id == round_id
+        known.items = {r.id: r for r in conn.execute(sa.select(ITEM).where(of_round))}
+        known.by_number = {r.number: r.id for r in known.items.values()}
+        known.keys = dict(
+            conn.execute(
+                sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id).where(
+                    LEDGER_KEY.c.round_id == round_id
+                )
+            ).all()
+        )
+        known.aspects = {
+            a.id: (a.number, a.title)
+            for a in conn.execute(
+                sa.select(ASPECT.c.id, ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.round_id == round_id)
+            )
+        }
+        for item_id, seq, text in conn.execute(
+            sa.select(MEASURE.c.item_id, MEASURE.c.seq, MEASURE.c.text).join(ITEM).where(of_round)
+        ):
+            known.measures.setdefault(item_id, {})[seq] = text
+        for item_id, text in conn.execute(
+            sa.select(PROGRESS.c.item_id, PROGRESS.c.text).join(ITEM).where(of_round)
+        ):
+            known.progress.setdefault(item_id, set()).add(text)
+        q = sa.select(EVIDENCE.c.item_id, EVIDENCE.c.kind, EVIDENCE.c.ref, EVIDENCE.c.file_name).join(ITEM)
+        for item_id, kind, ref, file_name in conn.execute(q.where(of_round)):
+            known.evidence.setdefault(item_id, set()).add((kind, ref or file_name or ""))
+        return known
+
+
+@dataclass
+class Change:
+    row: Row
+    item: Any  # the current item row
+    changes: dict[str, list[Any]]  # field → [old, new], for the audit entry; item columns are written
+    state: State
+    measure_texts: dict[int, str]  # seq → new text
+    last_seq: int  # new measures are numbered after it
+    new_measures: list[str]
+    progress: list[tuple[date, str | None, str]]
+    evidence: list[tuple[str, str]]
+
+
+def norm(key: str, value: Any) -> Any:
+    if key in TEXT_FIELDS:
+        return value or ""
+    return value or None
+
+
+def plan_facts(values: dict[str, Any], measures: int) -> Facts:
+    return Facts(
+        state=State.reported,
+        actor=Actor("ledger", frozenset()),
+        leader=values.get("leader"),
+        department=values.get("department"),
+        deadline_kind=values.get("deadline_kind"),
+        measures_total=measures,
+    )
+
+
+def _measures(
+    table: Table, row: Row, measures: dict[int, str], problems: list[Problem]
+) -> tuple[dict[int, str], list[str]] | None:
+    """(seq → changed text, added texts) of the row's measures against the item's, or None (with a
+    problem) when the row has fewer: an import never deletes a measure."""
+    if row.measures is None:
+        return {}, []
+    old_list = [measures[s] for s in sorted(measures)]
+    if len(row.measures) < len(old_list):
+        problems.append(
+            table.problem(
+                row.line,
+                table.index("measures"),
+                f"台账中的整改措施（{len(row.measures)} 项）少于系统中已有的 {len(old_list)} 项：导入不能删除整改措施",
+            )
+        )
+        return None
+    texts = {s: t for s, t in zip(sorted(measures), row.measures, strict=False) if measures[s] != t}
+    return texts, row.measures[len(old_list) :]
+
+
+def diff(
+    table: Table,
+    row: Row,
+    item: Any,
+    aspect: tuple[str, str],
+    known: Known,
+    number: str,
+    numbers_taken: dict[str, int],
+    problems: list[Problem],
+) -> Change | None:
+    """What importing `row` changes on an existing item, or None (with problems) when it may not."""
+    col = table.index
+    measures = known.measures.get(item.id, {})
+    old_state = State(item.state)
+    state = row.state or old_state
+    if _RANK[state] < _RANK[old_state]:
+        hint = _BACKWARD_HINT.get(old_state, "导入只能推进状态")
+        problems.append(
+            table.problem(
+                row.line,
+                col("status"),
+                f"事项 {item.number} 当前为「{old_state.label}」，台账写的是「{row.status}」：导入不能把状态往回改（{hint}）",
+            )
+        )
+        return None
+    changes: dict[str, list[Any]] = {}
+    for key, new in row.fields.items():
+        old = getattr(item, key)
+        if norm(key, old) != norm(key, new):
+            changes[key] = [old, norm(key, new)]
+    if known.aspects.get(item.aspect_id) != aspect:
+        if number in numbers_taken and numbers_taken[number] != item.id:
+            problems.append(
+                table.problem(row.line, col("aspect"), f"改到这个问题类别后编号 {number} 与另一事项重复")
+            )
+            return None
+        numbers_taken[number] = item.id
+        changes["aspect"] = [list(known.aspects.get(item.aspect_id, ("", ""))), list(aspect)]
+        changes["number"] = [item.number, number]
+    measured = _measures(table, row, measures, problems)
+    if measured is None:
+        return None
+    texts, new_measures = measured
+    if texts:
+        changes["measures"] = [[measures[s] for s in texts], list(texts.values())]
+    if state is not old_state:
+        merged = {k: getattr(item, k) for k in ("leader", "department", "deadline_kind")} | row.fields
+        total = len(row.measures) if row.measures is not None else len(measures)
+        reason = plan_complete(plan_facts(merged, total))
+        if reason:
+            problems.append(table.problem(row.line, col("status"), f"完成情况为「{row.status}」，但{reason}"))
+            return None
+    progress = [p for p in row.progress if p[2] not in known.progress.get(item.id, set())]
+    evidence = [e for e in row.evidence if e not in known.evidence.get(item.id, set())]
+    return Change(
+        row, item, changes, state, texts, max(measures, default=0), new_measures, progress, evidence
+    )
