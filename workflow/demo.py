@@ -4,6 +4,7 @@ revised). The report settings (contact line, signing unit) go to zhenggai.toml b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from states.lifecycle import BY_TRIGGER, INPUTS
 from workflow import clock, db
 from workflow.dates import parse_date
 from workflow.db.tables.core import ITEM
@@ -26,42 +28,51 @@ def example_path(name: str) -> Path:
 
 
 def replay(engine: sa.Engine, events: list[dict[str, Any]]) -> int:
-    """Apply events in order, each in its own transaction at its own moment. Returns how many."""
+    """Apply events in order, each in its own transaction at its own moment. Returns how many.
+
+    An event's `do` is a trigger of the transition table (its inputs are the event's keys of the same
+    names), an action of the table with a replayer in REPLAYERS, or a record (rule, accountability)."""
     with db.reading(engine) as conn:
         ids = dict(conn.execute(sa.select(ITEM.c.number, ITEM.c.id)).all())
     for n, ev in enumerate(events):
         at = clock.parse_moment(str(ev["at"]))
         who, action = ev["as"], ev["do"]
-        if action in ("rule", "accountability"):  # records that may stand without an item
+        if action in RECORDS:  # records that may stand without an item
             with db.unit_of_work(engine) as conn:
-                _record(conn, action, ev, who, at, _item(ids, ev, n) if "item" in ev else None)
+                RECORDS[action](conn, ev, who, at, _item(ids, ev, n) if "item" in ev else None)
             continue
         item_id = _item(ids, ev, n)
         with db.unit_of_work(engine) as conn:
-            if action in ("assign", "start", "submit", "approve", "reject", "revisit", "confirm", "reopen"):
-                actions.fire(
-                    conn,
-                    item_id,
-                    action,
-                    who,
-                    at,
-                    reason=ev.get("reason"),
-                    summary=ev.get("summary"),
-                    finding=ev.get("finding"),
-                )
-            elif action == "progress":
-                actions.add_progress(
-                    conn, item_id, who, at, on=parse_date(ev["on"]), text=ev["text"], when_text=ev.get("when")
-                )
-            elif action == "evidence":
-                actions.attach_evidence(
-                    conn, item_id, who, at, kind=ev["kind"], ref=ev.get("ref"), note=ev.get("note")
-                )
-            elif action == "measure_done":
-                actions.complete_measure(conn, item_id, int(ev["measure"]), who, at, on=clock.local_today(at))
+            if action in BY_TRIGGER:
+                actions.fire(conn, item_id, action, who, at, **{i.name: ev.get(i.name) for i in INPUTS})
+            elif action in REPLAYERS:
+                REPLAYERS[action](conn, item_id, ev, who, at)
             else:
                 raise InvalidInput(f"events[{n}].do: 未知事件 {action!r}")
     return len(events)
+
+
+Replayer = Callable[[sa.Connection, int, dict[str, Any], str, datetime], object]
+
+
+def _progress(conn: sa.Connection, item_id: int, ev: dict[str, Any], who: str, at: datetime) -> object:
+    return actions.add_progress(
+        conn, item_id, who, at, on=parse_date(ev["on"]), text=ev["text"], when_text=ev.get("when")
+    )
+
+
+def _evidence(conn: sa.Connection, item_id: int, ev: dict[str, Any], who: str, at: datetime) -> object:
+    return actions.attach_evidence(
+        conn, item_id, who, at, kind=ev["kind"], ref=ev.get("ref"), note=ev.get("note")
+    )
+
+
+def _measure_done(conn: sa.Connection, item_id: int, ev: dict[str, Any], who: str, at: datetime) -> object:
+    return actions.complete_measure(conn, item_id, int(ev["measure"]), who, at, on=clock.local_today(at))
+
+
+# The table's actions (states.lifecycle.ACTIONS) an event file may name: their own use cases.
+REPLAYERS: dict[str, Replayer] = {"progress": _progress, "evidence": _evidence, "measure_done": _measure_done}
 
 
 def _item(ids: dict[str, int], ev: dict[str, Any], n: int) -> int:
@@ -71,32 +82,39 @@ def _item(ids: dict[str, int], ev: dict[str, Any], n: int) -> int:
         raise InvalidInput(f"events[{n}].item: 没有编号为 {ev.get('item')!r} 的事项") from None
 
 
-def _record(
-    conn: sa.Connection, action: str, ev: dict[str, Any], who: str, at: datetime, item_id: int | None
-) -> None:
-    if action == "rule":
-        round_records.add_rule(
-            conn,
-            who,
-            at,
-            title=ev["title"],
-            kind=ev["kind"],
-            issued_on=parse_date(ev["on"]),
-            item_id=item_id,
-            doc_ref=ev.get("doc"),
-        )
-    else:
-        round_records.add_accountability(
-            conn,
-            who,
-            at,
-            person=ev["person"],
-            measure=ev["measure"],
-            decided_on=parse_date(ev["on"]),
-            post=ev.get("post"),
-            item_id=item_id,
-            reason=ev.get("reason"),
-        )
+def _rule(conn: sa.Connection, ev: dict[str, Any], who: str, at: datetime, item_id: int | None) -> object:
+    return round_records.add_rule(
+        conn,
+        who,
+        at,
+        title=ev["title"],
+        kind=ev["kind"],
+        issued_on=parse_date(ev["on"]),
+        item_id=item_id,
+        doc_ref=ev.get("doc"),
+    )
+
+
+def _accountability(
+    conn: sa.Connection, ev: dict[str, Any], who: str, at: datetime, item_id: int | None
+) -> object:
+    return round_records.add_accountability(
+        conn,
+        who,
+        at,
+        person=ev["person"],
+        measure=ev["measure"],
+        decided_on=parse_date(ev["on"]),
+        post=ev.get("post"),
+        item_id=item_id,
+        reason=ev.get("reason"),
+    )
+
+
+RECORDS: dict[str, Callable[[sa.Connection, dict[str, Any], str, datetime, int | None], object]] = {
+    "rule": _rule,
+    "accountability": _accountability,
+}
 
 
 def build(directory: Path, url: str | None = None) -> tuple[str, int]:

@@ -4,11 +4,10 @@ the audited actions that keep the state."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from states.lifecycle import TRANSITIONS, State
+from states.lifecycle import BY_INPUT, INPUTS, TRANSITIONS, State, Transition, needed_by
 from workflow.cli.app import ID, App, date_arg, emit, json_option, pass_app
 
 
@@ -70,47 +69,40 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
     emit(data, as_json, lambda: item_text(data))
 
 
-def _trigger_command(t: Any) -> click.Command:
-    needs = {"reject": "--reason", "reopen": "--reason", "submit": "--summary", "confirm": "--finding"}
-    example = f"zhenggai --as NAME item {t.trigger} 1" + (
-        f" {needs[t.trigger]} …" if t.trigger in needs else ""
+def _input_help(name: str) -> str:
+    """An input's help, naming the triggers that need it: "Why (required for reject and reopen)."."""
+    triggers = needed_by(name)
+    if not triggers:
+        return f"{BY_INPUT[name].help}."
+    listed = triggers[0] if len(triggers) == 1 else f"{', '.join(triggers[:-1])} and {triggers[-1]}"
+    return f"{BY_INPUT[name].help} (required for {listed})."
+
+
+def _trigger_command(t: Transition) -> click.Command:
+    """The command of one row of the transition table: every input as an option, the row's in the example."""
+    example = " ".join(
+        [f"zhenggai --as NAME item {t.trigger} 1", *(f"{BY_INPUT[n].option} …" for n in t.needs)]
     )
 
-    @click.argument("item_id", type=ID)
-    @click.option("--reason", help="Why (required for reject and reopen).")
-    @click.option("--summary", help="Completion summary (required for submit).")
-    @click.option("--finding", help="Revisit finding (required for confirm).")
-    @click.option(
-        "--expect-version", type=ID, help="Refuse with a conflict if the item changed since you saw it."
-    )
     @pass_app
-    def command(
-        app: App,
-        item_id: int,
-        reason: str | None,
-        summary: str | None,
-        finding: str | None,
-        expect_version: int | None,
-    ) -> None:
+    def command(app: App, item_id: int, expect_version: int | None, **inputs: str | None) -> None:
         from workflow.items import actions
 
         with app.write() as conn:
             outcome = actions.fire(
-                conn,
-                item_id,
-                t.trigger,
-                app.actor,
-                app.now(),
-                reason=reason,
-                summary=summary,
-                finding=finding,
-                expect_version=expect_version,
+                conn, item_id, t.trigger, app.actor, app.now(), expect_version=expect_version, **inputs
             )
         _echo_outcome(outcome)
 
+    command = click.option(
+        "--expect-version", type=ID, help="Refuse with a conflict if the item changed since you saw it."
+    )(command)
+    for i in reversed(INPUTS):
+        command = click.option(i.option, i.name, help=_input_help(i.name))(command)
+    command = click.argument("item_id", type=ID)(command)
     sources = "、".join(s.label for s in t.source)
-    command.__doc__ = f"{t.label}: {sources} → {t.dest.label}.\n\n\b\nExample:\n    {example}"
-    return click.command(t.trigger, help=command.__doc__)(command)
+    doc = f"{t.label}: {sources} → {t.dest.label}.\n\n\b\nExample:\n    {example}"
+    return click.command(t.trigger, help=doc)(command)
 
 
 for _t in TRANSITIONS:

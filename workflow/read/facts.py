@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from states.guards import Actor, Facts, refusals
-from states.lifecycle import BY_ACTION, BY_TRIGGER, Role, State
+from states.lifecycle import BY_ACTION, BY_TRIGGER, INPUTS, Role, State, rule
 from workflow.dates import MAX_YEAR
 from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE
 from workflow.errors import NotFound
@@ -55,8 +55,7 @@ def facts(row: Any, actor: Actor, params: dict[str, object] | None = None) -> Fa
 
 def label(name: str) -> str:
     """The Chinese name of a trigger or action (交办, 延期 …)."""
-    rule = BY_TRIGGER.get(name) or BY_ACTION[name]
-    return rule.label
+    return rule(name).label
 
 
 def options(row: Row[Any], actor: Actor) -> list[dict[str, Any]]:
@@ -65,9 +64,7 @@ def options(row: Row[Any], actor: Actor) -> list[dict[str, Any]]:
     Inputs the user types with the action (reason, summary, finding, new deadline) are assumed given;
     what is judged is the item and the actor."""
     assumed: dict[str, object] = {
-        "reason": "…",
-        "summary": "…",
-        "finding": "…",
+        **{i.name: "…" for i in INPUTS},
         "new_deadline": date(MAX_YEAR, 12, 31),
         "approved_by": Actor("（批准人）", frozenset({Role.approver})),
     }
