@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 
 class State(StrEnum):
@@ -117,7 +118,7 @@ class Transition:
     def states(self) -> tuple[State, ...]:
         return self.source
 
-    @property
+    @cached_property
     def checks(self) -> tuple[str, ...]:
         """Every guard in the order it is asked: the table's, then one per needed input."""
         return self.guards + tuple(BY_INPUT[n].guard for n in self.needs)
@@ -134,7 +135,7 @@ class Action:
     guards: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def checks(self) -> tuple[str, ...]:
         return self.guards + tuple(BY_INPUT[n].guard for n in self.needs)
 

@@ -35,6 +35,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Per class: (attribute, stored key, omitted when None) of each field, worked out once; every action
+# writes a payload, so to_dict is on the hot path.
+_LAYOUT: dict[type, tuple[tuple[str, str, bool], ...]] = {}
+
+
+def _layout(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    layout = _LAYOUT.get(cls)
+    if layout is None:
+        layout = _LAYOUT[cls] = tuple(
+            (f.name, f.metadata.get("key", f.name), bool(f.metadata.get("omit_none"))) for f in fields(cls)
+        )
+    return layout
+
+
 @dataclass(frozen=True, kw_only=True)
 class Payload:
     """The base of every payload."""
@@ -42,11 +56,14 @@ class Payload:
     def to_dict(self) -> dict[str, Any]:
         """The dict the chain hashes, keys in field order (canonical JSON sorts them)."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None and f.metadata.get("omit_none"):
-                continue
-            out[f.metadata.get("key", f.name)] = _plain(value)
+        for name, key, omit_none in _layout(type(self)):
+            value = getattr(self, name)
+            if value is None:
+                if omit_none:
+                    continue
+            elif isinstance(value, _NESTED):
+                value = _plain(value)
+            out[key] = value
         return out
 
     @classmethod
@@ -59,6 +76,9 @@ class Payload:
                 read = f.metadata.get("read")
                 kwargs[f.name] = read(data[key]) if read is not None and data[key] is not None else data[key]
         return cls(**kwargs)
+
+
+_NESTED = (Payload, list, tuple, dict)  # values `_plain` rewrites; the rest are stored as they are
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,6 +37,7 @@ from workflow.read.facts import facts, label
 from workflow.read.people import load_actor
 
 MAX_EVIDENCE_BYTES = 100 * 1024 * 1024  # a scanned approval or a few photos; kept inside the database
+_MOVED = Moved()  # the payload of a move that records nothing more: `{}`
 
 
 def _check(
@@ -95,7 +96,7 @@ def fire(
     actor = load_actor(conn, actor_name)
     typed = {"reason": reason, "summary": summary, "finding": finding}
     inputs = {i.name: clean_text(typed[i.name], i.label) for i in INPUTS}
-    row, f = _check(conn, item_id, trigger, actor, dict(inputs), expect_version)
+    row, f = _check(conn, item_id, trigger, actor, {**inputs}, expect_version)
     from states import machine  # transitions is needed only here, not by reads
 
     new_state = machine.fire(trigger, f)
@@ -110,7 +111,7 @@ def fire(
         from_state=row.state,
         to_state=new_state.value,
         reason=inputs["reason"] or None,
-        payload=payload if payload is not None else Moved(),
+        payload=payload if payload is not None else _MOVED,
     )
     return Outcome(item_id, row.number, State(row.state), new_state, row.version + 1, entry)
 
