@@ -14,27 +14,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
+from workflow.audit.encoding import Payload, canonical_json
 from workflow.db import CHAIN_LOCK
 from workflow.db.prepared import Prepared
 from workflow.db.tables.core import AUDIT
-
-if TYPE_CHECKING:  # payloads imports canonical_json from here
-    from workflow.audit.payloads import Payload
 
 GENESIS = "0" * 64
 _INSERT = Prepared(lambda: AUDIT.insert().values({c.name: sa.bindparam(c.name) for c in AUDIT.c}))
 _HEAD = Prepared(lambda: sa.select(AUDIT.c.seq, AUDIT.c.hash).order_by(AUDIT.c.seq.desc()).limit(1))
 _LOCK = Prepared(lambda: sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("k"))))
-
-
-def canonical_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def field(value: object) -> str:

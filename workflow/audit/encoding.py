@@ -1,4 +1,5 @@
-"""How a typed audit payload (see `payloads`) becomes the dict the chain hashes, and is read back.
+"""How a typed audit payload (see `payloads`) becomes the canonical JSON the chain stores and hashes,
+and is read back.
 
 `to_dict` keeps field order, None values and the stored key names; field metadata says what differs:
 "key" stores a field under another name (`from` is a Python keyword), "omit_none" leaves a None value
@@ -7,10 +8,16 @@ payloads, tuples)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Self
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    """The text the chain stores and hashes: sorted keys, no ASCII escapes, no spaces, dates as ISO."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _day(value: Any) -> Any:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Literal
 
-from workflow.audit.chain import canonical_json
-from workflow.audit.encoding import DAY, PAIR, FieldChanges, Payload, list_of
+from workflow.audit.encoding import DAY, PAIR, FieldChanges, Payload, canonical_json, list_of
 
 # --- the lifecycle triggers ---------------------------------------------------------------------------
 
