@@ -140,68 +140,95 @@ class Action:
         return self.guards + tuple(BY_INPUT[n].guard for n in self.needs)
 
 
-S = State
-R = Role
-
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("assign", (S.reported,), S.assigned, "交办", (R.office,), ("plan_complete",)),
-    Transition("start", (S.assigned,), S.in_progress, "开始整改", (R.handler, R.office), ("responsible",)),
+    Transition("assign", (State.reported,), State.assigned, "交办", (Role.office,), ("plan_complete",)),
+    Transition(
+        "start",
+        (State.assigned,),
+        State.in_progress,
+        "开始整改",
+        (Role.handler, Role.office),
+        ("responsible",),
+    ),
     Transition(
         "submit",
-        (S.in_progress,),
-        S.submitted,
+        (State.in_progress,),
+        State.submitted,
         "提请销号",
-        (R.handler, R.office),
+        (Role.handler, Role.office),
         ("responsible", "measures_done", "has_evidence"),
         needs=("summary",),
         effects=(Effect.keep_summary, Effect.mark_submitter),
     ),
     Transition(
         "approve",
-        (S.submitted,),
-        S.closed,
+        (State.submitted,),
+        State.closed,
         "销号",
-        (R.approver,),
+        (Role.approver,),
         ("four_eyes",),
         effects=(Effect.close, Effect.cite_signoff),
     ),
     Transition(
         "reject",
-        (S.submitted,),
-        S.in_progress,
+        (State.submitted,),
+        State.in_progress,
         "驳回销号",
-        (R.approver,),
+        (Role.approver,),
         ("four_eyes",),
         needs=("reason",),
         effects=(Effect.clear_submitter,),
     ),
-    Transition("revisit", (S.closed,), S.revisited, "回头看", (R.office,)),
+    Transition("revisit", (State.closed,), State.revisited, "回头看", (Role.office,)),
     Transition(
         "confirm",
-        (S.revisited,),
-        S.closed,
+        (State.revisited,),
+        State.closed,
         "回头看确认",
-        (R.office, R.approver),
+        (Role.office, Role.approver),
         needs=("finding",),
         effects=(Effect.record_finding,),
     ),
     Transition(
-        "reopen", (S.revisited,), S.in_progress, "问题反弹重新整改", (R.office, R.approver), needs=("reason",)
+        "reopen",
+        (State.revisited,),
+        State.in_progress,
+        "问题反弹重新整改",
+        (Role.office, Role.approver),
+        needs=("reason",),
     ),
 )
 
-_WORKING = (S.reported, S.assigned, S.in_progress)
-_NOT_CLOSED = (S.reported, S.assigned, S.in_progress, S.submitted)
+_WORKING = (State.reported, State.assigned, State.in_progress)
+_NOT_CLOSED = (State.reported, State.assigned, State.in_progress, State.submitted)
 
 ACTIONS: tuple[Action, ...] = (
-    Action("extend", "延期", (S.assigned, S.in_progress), (R.office, R.leader, R.handler), ("extension_ok",)),
-    Action("reassign", "调整责任", _NOT_CLOSED, (R.office,), needs=("reason",)),
-    Action("add_measure", "增加整改措施", _WORKING, (R.office, R.leader)),
     Action(
-        "measure_done", "完成整改措施", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)
+        "extend",
+        "延期",
+        (State.assigned, State.in_progress),
+        (Role.office, Role.leader, Role.handler),
+        ("extension_ok",),
     ),
-    Action("progress", "记录整改进展", _NOT_CLOSED, (R.handler, R.office, R.leader), ("responsible",)),
-    Action("evidence", "上传佐证材料", (S.assigned, S.in_progress), (R.handler, R.office), ("responsible",)),
+    Action("reassign", "调整责任", _NOT_CLOSED, (Role.office,), needs=("reason",)),
+    Action("add_measure", "增加整改措施", _WORKING, (Role.office, Role.leader)),
+    Action(
+        "measure_done",
+        "完成整改措施",
+        (State.assigned, State.in_progress),
+        (Role.handler, Role.office),
+        ("responsible",),
+    ),
+    Action(
+        "progress", "记录整改进展", _NOT_CLOSED, (Role.handler, Role.office, Role.leader), ("responsible",)
+    ),
+    Action(
+        "evidence",
+        "上传佐证材料",
+        (State.assigned, State.in_progress),
+        (Role.handler, Role.office),
+        ("responsible",),
+    ),
 )
 
 
@@ -215,12 +242,12 @@ class Operation:
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("person_add", "添加人员", (R.office,)),
-    Operation("person_login", "设置登录", (R.office,)),
-    Operation("round_import", "导入", (R.office,)),
-    Operation("ledger_import", "导入台账", (R.office,)),
-    Operation("rule_add", "记录建章立制", (R.office,)),
-    Operation("accountability_add", "记录问责", (R.office,)),
+    Operation("person_add", "添加人员", (Role.office,)),
+    Operation("person_login", "设置登录", (Role.office,)),
+    Operation("round_import", "导入", (Role.office,)),
+    Operation("ledger_import", "导入台账", (Role.office,)),
+    Operation("rule_add", "记录建章立制", (Role.office,)),
+    Operation("accountability_add", "记录问责", (Role.office,)),
 )
 
 BY_INPUT: dict[str, Input] = {i.name: i for i in INPUTS}

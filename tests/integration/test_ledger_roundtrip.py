@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from tests.ledger_fixtures import blank_engine, demo_dir, demo_engine, import_ledger
 from workflow import clock, db
+from workflow.db.tables.core import ITEM
 from workflow.intake.ledger import export
-from workflow.items import actions
+from workflow.items import actions, people
 
 __all__ = ["blank_engine", "demo_dir", "demo_engine"]
 
@@ -121,3 +122,34 @@ def test_an_extension_after_the_date_does_not_change_the_export_of_that_date(
     assert (then[9], then[5], then[14]) == (datetime(2025, 2, 14), "徐波", "黄灯")
     assert (later[9], later[5], later[14]) == (datetime(2025, 3, 31), "徐波", "绿灯")
     assert (now[9], now[5]) == (datetime(2025, 3, 31), "杨公平")
+
+
+# A leader's name (one person, no spaces, as the ledger requires), a round's group, cooperating units.
+FORMULAS = ("=cmd|'calc'!A0", '=HYPERLINK("http://evil.example/x","点我")', "=cmd|' /C calc'!A0")
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text_and_survives_the_round_trip(
+    demo_engine: sa.Engine, blank_engine: sa.Engine, tmp_path: Path
+) -> None:
+    now = clock.parse_moment("2025-02-14T18:00")
+    with db.unit_of_work(demo_engine) as conn:
+        conn.execute(sa.text("UPDATE round SET group_name = :g"), {"g": FORMULAS[1]})  # as a YAML import may
+        people.add_person(conn, "镇整改办", now, name=FORMULAS[0], roles="leader")
+        actions.reassign(
+            conn, 3, "镇整改办", now, reason="分工调整", leader=FORMULAS[0], cooperating=FORMULAS[2]
+        )
+    path = _export(demo_engine, tmp_path / "l.xlsx", date(2025, 2, 15))
+    book = openpyxl.load_workbook(path)  # not data_only: a formula would show as a formula here
+    cells = [c for s in book.worksheets for r in s.iter_rows() for c in r if isinstance(c.value, str)]
+    formulas = [c.coordinate for c in cells if c.data_type == "f"]
+    assert formulas == []
+    values = {c.value for c in cells}
+    assert {FORMULAS[0], FORMULAS[1], FORMULAS[2]} <= values
+    summary = import_ledger(blank_engine, path, at="2025-02-15T20:00", round_name=None, new_round={})
+    assert summary.created == 3
+    with db.reading(blank_engine) as conn:
+        leader, cooperating = conn.execute(
+            sa.select(ITEM.c.leader, ITEM.c.cooperating).where(ITEM.c.number == "一/3")
+        ).one()
+        group = conn.execute(sa.text("SELECT group_name FROM round")).scalar_one()
+    assert (leader, cooperating, group) == (FORMULAS[0], FORMULAS[2], FORMULAS[1])

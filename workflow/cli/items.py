@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from states.lifecycle import BY_INPUT, INPUTS, TRANSITIONS, State, Transition, needed_by
+from states.lifecycle import BY_INPUT, EVIDENCE_KINDS, INPUTS, TRANSITIONS, State, Transition, needed_by
 from workflow.cli.app import ID, App, date_arg, emit, json_option, pass_app
 
 
@@ -251,7 +251,7 @@ def progress(app: App, item_id: int, text: str, on: str | None, when: str | None
 
 @item.command("evidence")
 @click.argument("item_id", type=ID)
-@click.option("--kind", required=True, type=click.Choice(["批文", "会议纪要", "照片", "文件", "其他"]))
+@click.option("--kind", required=True, type=click.Choice(EVIDENCE_KINDS))
 @click.option("--ref", help="Document number, e.g. 获政土〔2024〕27号.")
 @click.option(
     "--file",

@@ -123,9 +123,6 @@ def export(
 ) -> int:
     """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     rnd = resolve_round(conn, round_name)
     snap = snapshot.take(conn, day, rnd.id)
@@ -134,20 +131,39 @@ def export(
     sheet = book.active
     assert sheet is not None
     sheet.title = "整改台账"
+    _ledger_sheet(sheet, rnd, day, data)
+    _meta_sheet(book.create_sheet(META_SHEET), rnd, day)
+    book.save(path)
+    return len(data)
+
+
+def text_cell(sheet: Any, row: int, column: int, value: object) -> Any:
+    """Put a value in a cell; text always as text. openpyxl stores a string that starts with "=" as a
+    formula, so a person named `=cmd|' /C calc'!A0` would become a live formula in Excel: never."""
+    cell = sheet.cell(row, column, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _ledger_sheet(sheet: Any, rnd: Any, day: date, data: list[dict[str, Any]]) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
     last = get_column_letter(len(COLUMNS))
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
-    sheet["A1"] = f"{rnd.name}整改台账"
-    sheet["A1"].font = Font(name="黑体", size=16, bold=True)
-    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    sheet["A2"] = f"被巡察单位：{rnd.unit}　　截至：{day.year}年{day.month}月{day.day}日"
-    sheet["A2"].alignment = Alignment(horizontal="right")
+    title = text_cell(sheet, 1, 1, f"{rnd.name}整改台账")
+    title.font = Font(name="黑体", size=16, bold=True)
+    title.alignment = Alignment(horizontal="center", vertical="center")
+    subtitle = text_cell(sheet, 2, 1, f"被巡察单位：{rnd.unit}　　截至：{day.year}年{day.month}月{day.day}日")
+    subtitle.alignment = Alignment(horizontal="right")
     sheet.merge_cells(f"A1:{last}1")
     sheet.merge_cells(f"A2:{last}2")
     sheet.row_dimensions[1].height = 30
     for j, key in enumerate(COLUMNS, 1):
-        cell = sheet.cell(HEADER_ROW, j, BY_KEY[key].header)
+        cell = text_cell(sheet, HEADER_ROW, j, BY_KEY[key].header)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="D9D9D9")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -156,13 +172,20 @@ def export(
     for r, row in enumerate(data, HEADER_ROW + 1):
         fill = PatternFill("solid", fgColor=FILLS[row["colour"]])
         for j, key in enumerate(COLUMNS, 1):
-            cell = sheet.cell(r, j, row[key])
+            cell = text_cell(sheet, r, j, row[key])
             cell.alignment = wrap
             cell.border = border
             if key == "deadline" and isinstance(row[key], date):
                 cell.number_format = "yyyy-mm-dd"
             if key in ("state", "light"):
                 cell.fill = fill
+    _print_setup(sheet)
+
+
+def _print_setup(sheet: Any) -> None:
+    """A4 landscape, fitted to the page width, the header repeated on every page, page numbers."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     sheet.page_setup.orientation = "landscape"
@@ -175,21 +198,26 @@ def export(
     footer = sheet.oddFooter
     assert footer is not None  # openpyxl always creates it
     footer.center.text = "第 &P 页，共 &N 页"
-    meta = book.create_sheet(META_SHEET)
-    for key, value in (
-        ("巡察轮次", rnd.name),
-        ("巡察组", rnd.group_name),
-        ("被巡察单位", rnd.unit),
-        ("巡察开始", rnd.visit_start),
-        ("巡察结束", rnd.visit_end),
-        ("反馈日期", rnd.feedback_date),
-        ("集中整改期止", rnd.rectification_end),
-        ("截至日期", day),
+
+
+def _meta_sheet(meta: Any, rnd: Any, day: date) -> None:
+    """轮次信息: what import needs to find (or create) the round again."""
+    for n, (key, value) in enumerate(
+        (
+            ("巡察轮次", rnd.name),
+            ("巡察组", rnd.group_name),
+            ("被巡察单位", rnd.unit),
+            ("巡察开始", rnd.visit_start),
+            ("巡察结束", rnd.visit_end),
+            ("反馈日期", rnd.feedback_date),
+            ("集中整改期止", rnd.rectification_end),
+            ("截至日期", day),
+        ),
+        1,
     ):
-        meta.append([key, value])
+        text_cell(meta, n, 1, key)
+        cell = text_cell(meta, n, 2, value)
         if isinstance(value, date):
-            meta.cell(meta.max_row, 2).number_format = "yyyy-mm-dd"
+            cell.number_format = "yyyy-mm-dd"
     meta.column_dimensions["A"].width = 14
     meta.column_dimensions["B"].width = 48
-    book.save(path)
-    return len(data)
