@@ -52,7 +52,7 @@ from workflow.db.tables.core import (
 from workflow.demo import example_path
 from workflow.errors import InvalidInput, NotFound
 from workflow.intake import round_yaml
-from workflow.intake.ledger import apply, plan, workbook
+from workflow.intake.ledger import apply, formats, plan, workbook
 from workflow.items import actions, people, round_records
 from workflow.read import items as item_queries
 from workflow.read import people as people_read
@@ -483,7 +483,9 @@ def test_a_ledger_that_is_a_directory_missing_huge_or_a_zip_bomb_is_refused(
         f.truncate(workbook.MAX_FILE_BYTES + 1)
     with refused(shared, tmp_path, says="太大"):
         import_ledger(shared, tmp_path / "huge.csv")
-    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", 1000)  # stands for a zip bomb
+    monkeypatch.setattr(
+        formats, "MAX_UNPACKED_BYTES", 1000
+    )  # stands for a zip bomb (tests/unit/test_hostile_files.py)
     path = write_xlsx(tmp_path / "bomb.xlsx", [row(1)])
     with refused(shared, path, says="解压后太大"):
         import_ledger(shared, path)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,27 +30,13 @@ from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, 
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.inputs import binary_kind, clean_text, read_file
+from workflow.inputs import clean_text, read_file
+from workflow.intake import yaml_file
+from workflow.intake.yaml_file import load_yaml as load_yaml  # the demo reads its events with it
 from workflow.read.people import load_actor
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 COOPERATING_MAX = 1000  # stored joined by 、
-MAX_SHOWN = 200  # errors listed in the message; the rest are counted
-
-
-class Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date (2025-13-01) reaches our own parser and is
-    reported with its path, instead of failing the whole load inside PyYAML."""
-
-
-Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)
 
 
 class _Strict(BaseModel):
@@ -160,94 +145,15 @@ class RoundFile(_Strict):
     aspects: list[AspectIn] = Field(min_length=1)
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "（文件）"
-
-
-# PyYAML's problems, as a clerk editing the file in Notepad would understand them.
-_YAML_PROBLEMS = (
-    ("cannot start any token", "含有制表符或不能出现在这里的字符（缩进只能用空格）"),
-    ("special characters are not allowed", "含有不允许的控制字符"),
-    ("mapping values are not allowed", "这里不能有冒号（值中含有冒号时请给整个值加引号）"),
-    ("could not find expected ':'", "缺少冒号（应为「键: 值」）"),
-    ("could not determine a constructor", "含有不支持的标签（!!…）"),
-    ("undefined alias", "引用了未定义的锚点（*名称）"),
-    ("unknown escape character", "引号中有未知的转义字符（\\ 后的字符）"),
-    ("end of stream", "引号或括号没有成对"),
-    ("expected ',' or", "括号没有成对，或缺少逗号"),
-    ("expected <block end>", "缩进不一致"),
-    ("did not find expected", "缩进不一致，或缺少「- 」或「键:」"),
-)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    problem = str(getattr(exc, "problem", None) or "")
-    return next((text for key, text in _YAML_PROBLEMS if key in problem), "格式错误")
-
-
-# pydantic's error types in the words of this file format (value_error: our own message, in Chinese).
-_VALIDATION_MESSAGES = {
-    "missing": "缺少此项",
-    "extra_forbidden": "未知的项（请检查拼写，可用的项见 README 的导入格式）",
-    "invalid_key": "键应为文本",
-    "string_type": "应为文本",
-    "string_unicode": "含有无法识别的字符：文字不是有效的 UTF-8",
-    "string_too_short": "不能为空",
-    "string_too_long": "过长（最多 {max_length} 字）",
-    "too_short": "至少需要 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-    "list_type": "应为列表（以「- 」开头的各行，或 [a, b]）",
-    "model_type": "应为映射（「键: 值」的各行）",
-    "model_attributes_type": "应为映射（「键: 值」的各行）",
-    "dict_type": "应为映射（「键: 值」的各行）",
-    "enum": "应为以下之一：{expected}",
-}
-
-
-def _validation_message(error: Any) -> str:
-    kind = error["type"]
-    if kind in ("value_error", "assertion_error"):
-        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    template = _VALIDATION_MESSAGES.get(kind, "无效的值")
-    return template.format(**error.get("ctx", {}))
-
-
 def load_file(path: Path) -> RoundFile:
     """Parse and validate; every error in one InvalidInput naming its place in the file."""
-    raw_bytes = read_file(path, MAX_FILE_BYTES)
-    kind = binary_kind(raw_bytes)
-    if kind is not None:
-        raise InvalidInput(f"{path} 不是 YAML 文本：{kind}")
-    try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path} 不是 UTF-8 文本（第 {exc.start} 字节）：请另存为 UTF-8") from None
-    try:
-        raw = load_yaml(text)
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow anywhere
-        line = text.count("\n", 0, exc.position) + 1
-        raise InvalidInput(
-            f"{path} 不是有效的 YAML：第 {line} 行含有不允许的控制字符 {chr(exc.character)!r}"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        raise InvalidInput(f"{path} 不是有效的 YAML：{where}{_yaml_problem(exc)}") from None
-    except RecursionError:
-        raise InvalidInput(f"{path} 不是有效的 YAML：嵌套层次过深") from None
+    raw = yaml_file.parse(path, read_file(path, MAX_FILE_BYTES))
     if not isinstance(raw, dict):
         raise InvalidInput(f"{path} 应是一个包含 round、people、aspects 的 YAML 映射")
     try:
         data = RoundFile.model_validate(raw)
     except ValidationError as exc:
-        lines = [f"{_path(e['loc'])}: {_validation_message(e)}" for e in exc.errors()]
-        more = f"\n……另有 {len(lines) - MAX_SHOWN} 处错误未列出" if len(lines) > MAX_SHOWN else ""
-        raise InvalidInput(
-            f"{path} 有 {len(lines)} 处错误：\n" + "\n".join(lines[:MAX_SHOWN]) + more
-        ) from None
+        raise yaml_file.invalid(path, exc) from None
     _check_consistency(data)
     return data
 

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 from states.colours import YELLOW_DAYS, Colour
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.cells import EXPORT_STATUS
-from workflow.intake.ledger.workbook import BY_KEY, META_SHEET
+from workflow.intake.ledger.formats import META_SHEET
+from workflow.intake.ledger.workbook import BY_KEY
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
 

@@ -1,29 +1,23 @@
 """Reading a ledger (整改台账) as offices keep it: .xlsx or .csv, a title row or two, then a header row
-with the columns under any of their usual names. Cells are not interpreted here (see `ledger`); this
-module finds the sheet, the header and the data rows, and reports header and merged-cell problems.
+with the columns under any of their usual names. Cells are not interpreted here (see `cells`); this
+module finds the header and the data rows in the grid `formats` read, and reports header and
+merged-cell problems.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-import warnings
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from workflow.errors import InvalidInput, ZhenggaiError
-from workflow.inputs import binary_kind, read_file
+from workflow.errors import InvalidInput
+from workflow.inputs import read_file
+from workflow.intake.ledger import formats
+from workflow.intake.ledger.formats import HEADER_SCAN_ROWS
 
-MAX_FILE_BYTES = 100 * 1024 * 1024
-MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # an .xlsx is a zip: bound what it unpacks to, too
-HEADER_SCAN_ROWS = 10  # title rows above the header are common; ten is generous
-META_SHEET = "轮次信息"  # written by export: round name, group, unit, dates
+MAX_FILE_BYTES = 100 * 1024 * 1024  # what it unpacks to is bounded in `formats`
 
 
 @dataclass(frozen=True)
@@ -131,160 +125,19 @@ def load(
     if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ".xls"):
         raise InvalidInput(f"{path}：只能导入 .xlsx 或 .csv 文件")
     raw = read_file(path, MAX_FILE_BYTES)
-    digest = hashlib.sha256(raw).hexdigest()
-    merged: list[str] = []
     if suffix in (".xlsx", ".xlsm"):
         if encoding:
             raise InvalidInput("--encoding 只用于 CSV 文件（.xlsx 自带编码）")
-        table, grid, merged = _load_xlsx(path, raw, digest, sheet)
+        grid = formats.read_xlsx(path, raw, sheet, lambda head: _find_header(head) is not None)
     elif suffix in (".csv", ".txt"):
         if sheet:
             raise InvalidInput("--sheet 只用于 .xlsx 文件")
-        table, grid = _load_csv(path, raw, digest, encoding)
+        grid = formats.read_csv(path, raw, encoding)
     else:
         raise InvalidInput(f"{path} 是旧版 Excel（.xls）文件：请在 Excel 中“另存为” .xlsx 后再导入")
-    _locate(table, grid, merged, ignore_unknown)
+    table = Table(path.name, hashlib.sha256(raw).hexdigest(), grid.sheet, meta=grid.meta)
+    _locate(table, grid.rows, grid.merged, ignore_unknown)
     return table
-
-
-# --- reading the two formats -------------------------------------------------------------------------
-
-
-def _load_csv(
-    path: Path, raw: bytes, digest: str, encoding: str | None
-) -> tuple[Table, list[tuple[int, list[Any]]]]:
-    kind = binary_kind(raw)
-    if kind is not None:
-        raise InvalidInput(f"{path} 不是 CSV 文本：{kind}")
-    name = encoding or "utf-8-sig"
-    try:
-        text = raw.decode(name)
-    except UnicodeDecodeError as exc:
-        hint = (
-            "中文版 Excel 另存的 CSV 通常是 GBK 编码，请加 --encoding gbk"
-            if encoding is None
-            else "请确认文件的编码（常用：utf-8、gbk、gb18030）"
-        )
-        raise InvalidInput(f"{path} 不是 {name} 编码的文本（第 {exc.start} 字节）：{hint}") from None
-    except (LookupError, ValueError):  # no such codec, not a text codec (rot13), a NUL in the name
-        raise InvalidInput(f"未知的编码 {name!r}（常用：utf-8、gbk、gb18030）") from None
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        grid = [(n, list(values)) for n, values in enumerate(reader, 1)]
-    except csv.Error as exc:
-        reason = (
-            f"单元格过长（超过 {csv.field_size_limit()} 字）"
-            if "field limit" in str(exc)
-            else "格式错误（引号不成对，或含有不该有的字符）"
-        )
-        raise InvalidInput(f"{path} 不是有效的 CSV：第 {reader.line_num} 行{reason}") from None
-    return Table(path.name, digest, path.name), grid
-
-
-def _load_xlsx(
-    path: Path, raw: bytes, digest: str, wanted: str | None
-) -> tuple[Table, list[tuple[int, list[Any]]], list[str]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            names = z.namelist()
-            unpacked = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):  # also a zip whose directory is damaged
-        raise InvalidInput(
-            f"{path} 不是有效的 .xlsx 文件：{binary_kind(raw) or '文件内容不是 Excel 工作簿（与扩展名不符）'}"
-        ) from None
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise InvalidInput(f"{path} 不是有效的 .xlsx 文件：它是一个 zip 压缩包，但里面没有 Excel 工作簿")
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise InvalidInput(f"{path} 解压后太大（{unpacked} 字节，最多 {MAX_UNPACKED_BYTES} 字节）")
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns (in English) about parts it drops, such as data validation; the ledger's
-            # cells are what matter here.
-            warnings.simplefilter("ignore")
-            return _read_book(path, raw, digest, wanted)
-    except ZhenggaiError:
-        raise
-    except Exception:  # openpyxl, zipfile, zlib and the XML parsers fail in many ways on a damaged package
-        raise InvalidInput(
-            f"{path} 不是有效的 .xlsx 文件：文件已损坏，或不是 Excel 保存的格式；"
-            "请在 Excel 中打开并另存为 .xlsx 后再导入"
-        ) from None
-
-
-def _read_book(
-    path: Path, raw: bytes, digest: str, wanted: str | None
-) -> tuple[Table, list[tuple[int, list[Any]]], list[str]]:
-    import openpyxl
-
-    # read_only streams the sheet (about twice as fast on big ledgers) but does not report merged
-    # cells; those are read from the sheet's XML below.
-    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    try:
-        names = book.sheetnames
-        if wanted is not None and wanted not in names:
-            raise InvalidInput(f"{path} 中没有名为 {wanted!r} 的工作表（有：{'、'.join(names)}）")
-        meta = _meta(book[META_SHEET]) if META_SHEET in names and wanted != META_SHEET else {}
-        candidates = [wanted] if wanted else [n for n in names if n != META_SHEET]
-        chosen = None
-        for name in candidates:
-            sheet = book[name]
-            sheet.reset_dimensions()  # some writers record wrong dimensions; read what is there
-            head = [list(v) for v in sheet.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)]
-            if _find_header(head) is not None:
-                chosen = name
-                break
-        if chosen is None:
-            if not candidates:
-                raise InvalidInput(f"{path} 中没有可导入的工作表")
-            chosen = candidates[0]  # no header anywhere: report it against the first sheet
-        sheet = book[chosen]
-        sheet.reset_dimensions()
-        grid = [(n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), 1)]
-    finally:
-        book.close()
-    table = Table(path.name, digest, chosen, meta=meta)
-    return table, grid, _merged_ranges(raw, chosen)
-
-
-def _meta(sheet: Any) -> dict[str, str]:
-    out = {}
-    for row in sheet.iter_rows(max_row=50, values_only=True):
-        if len(row) >= 2 and row[0]:
-            value = row[1]
-            if isinstance(value, datetime):
-                value = value.date()
-            out[str(row[0]).strip()] = (
-                value.isoformat() if isinstance(value, date) else str(value or "").strip()
-            )
-    return out
-
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-}
-_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")
-
-
-def _merged_ranges(raw: bytes, sheet_name: str) -> list[str]:
-    """The merged ranges of one sheet, e.g. ['A1:M1', 'B4:B6'], straight from the package XML."""
-    with zipfile.ZipFile(io.BytesIO(raw)) as z:
-        workbook = ElementTree.fromstring(z.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        for s in workbook.iterfind("m:sheets/m:sheet", _NS):
-            if s.get("name") == sheet_name:
-                target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
-                part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                data = z.read(part)
-                # <mergeCells> follows <sheetData>, so only the tail needs scanning.
-                start = max(data.rfind(b"sheetData>"), 0)
-                return [m.decode() for m in _MERGE.findall(data, start)]
-    return []
 
 
 # --- finding the ledger in the grid ---------------------------------------------------------------
