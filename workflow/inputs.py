@@ -111,6 +111,41 @@ def clean_optional(value: object, label: str, limit: int) -> str | None:
     return clean_text(value, label, limit) or None
 
 
+# Tab, line feed and carriage return (which clean_text lets through for descriptions), and the Unicode
+# line and paragraph separators: a name or a unit on two lines breaks mail headers, file names and
+# one-line tables.
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+
+
+def clean_line(value: object, label: str, limit: int, *, required: bool = False) -> str:
+    """clean_text for a one-line text — a person's name, a department or unit, a title, a round's name:
+    no tab or line break either."""
+    text = clean_text(value, label, limit, required=required)
+    if bad := _LINE_BREAK.search(text):
+        raise InvalidInput(f"{label}含有换行符或制表符 {bad.group()!r}：只能填写一行")
+    return text
+
+
+def clean_line_optional(value: object, label: str, limit: int) -> str | None:
+    """clean_line for an optional field: empty becomes None."""
+    return clean_line(value, label, limit) or None
+
+
+# What a mail server accepts as an address: ASCII, one @, a dotted domain; no spaces, quotes, angle
+# brackets, commas or semicolons, which would make one address into several in a mail header.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+)
+
+
+def clean_email(value: object, label: str = "邮箱", limit: int = 200) -> str | None:
+    """An optional e-mail address (name@example.cn); empty becomes None."""
+    text = clean_line_optional(value, label, limit)
+    if text is not None and not _EMAIL.fullmatch(text):
+        raise InvalidInput(f"{label} {text!r} 不是有效的电子邮箱地址（应如 name@example.cn）")
+    return text
+
+
 def occurred(day: date, now: datetime, label: str) -> date:
     """A date of something that has happened (progress, a measure done, a rule issued): not after today."""
     if day > local_today(now):

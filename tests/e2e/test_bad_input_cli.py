@@ -152,6 +152,52 @@ def test_bad_text_in_any_option_exits_1_in_chinese_and_stores_nothing(
     refused(run, database[1], args(CLI_TEXT[kind]), who=who or None)
 
 
+def _new_round(option: str) -> Args:
+    given = {"--round": "新轮次", "--group": "组", "--unit": "单位"}
+    return lambda v: [
+        *("ledger", "import", "台账.csv", "--feedback-date", "2024-10-14"),
+        *(x for key, value in given.items() for x in (key, v if key == option else value)),
+    ]
+
+
+# Names, departments, units, titles, e-mail: one line each (issue 9 §5).
+ONE_LINE_OPTIONS: dict[str, tuple[Args, str]] = {
+    **{
+        name: TEXT_OPTIONS[name]
+        for name in (
+            "person add NAME",
+            "person add --dept",
+            "person add --title",
+            "person add --email",
+            "init --admin",
+            "item reassign --dept",
+            "item reassign --leader",
+            "item reassign --handler",
+            "item reassign --cooperating",
+            "item measure-add --owner",
+            "accountability add NAME",
+            "accountability add --post",
+        )
+    },
+    **{f"ledger import {o} (a new round)": (_new_round(o), OFFICE) for o in ("--round", "--group", "--unit")},
+}
+
+
+@pytest.mark.parametrize("value", ["甲\n乙", "甲\t乙"])
+@pytest.mark.parametrize("option", list(ONE_LINE_OPTIONS))
+def test_a_line_break_in_a_name_or_unit_exits_1_in_chinese_and_stores_nothing(
+    run: Invoke, database: tuple[str, sa.Engine], tmp_path: Path, option: str, value: str
+) -> None:
+    write_csv(tmp_path / "台账.csv", [row(1)])
+    args, who = ONE_LINE_OPTIONS[option]
+    assert "只能填写一行" in refused(run, database[1], args(value), who=who)
+
+
+def test_an_email_that_is_not_one_exits_1_in_chinese(run: Invoke, database: tuple[str, sa.Engine]) -> None:
+    args = ["person", "add", "新人", "--role", "leader", "--email", "xin at example.cn"]
+    assert "不是有效的电子邮箱地址" in refused(run, database[1], args)
+
+
 @pytest.mark.parametrize("value", [BAD_TEXT["NUL"], BAD_TEXT["GBK bytes"]])
 @pytest.mark.parametrize(
     "args",

@@ -21,12 +21,12 @@ def init(app: App, admin: str | None, dept: str | None) -> None:
         zhenggai init --admin 镇整改办
     """
     from workflow import db
-    from workflow.inputs import clean_optional, clean_text
+    from workflow.inputs import clean_line, clean_line_optional
     from workflow.items import people
 
-    if admin:  # refuse a bad name before creating anything
-        admin = clean_text(admin, "姓名", 64, required=True)
-        clean_optional(dept, "部门", 200)
+    if admin:  # refuse a bad name before creating anything (the same checks as add_person)
+        admin = clean_line(admin, "姓名", 64, required=True)
+        clean_line_optional(dept, "部门", 200)
     fresh = db.create_schema(app.engine)
     click.echo(
         f"{'已创建' if fresh else '已存在'}数据库：{app.engine.url.render_as_string(hide_password=True)}"

@@ -30,7 +30,7 @@ from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, 
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.inputs import clean_text, read_file
+from workflow.inputs import clean_email, clean_line, clean_text, read_file
 from workflow.intake import yaml_file
 from workflow.intake.yaml_file import load_yaml as load_yaml  # the demo reads its events with it
 from workflow.read.people import load_actor
@@ -55,12 +55,29 @@ def _clean(value: str) -> str:
         raise ValueError(str(exc)) from None  # so pydantic reports it with its place in the file
 
 
+def _clean_line(value: str) -> str:
+    try:
+        return clean_line(value, "", 10**9)
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _email(value: str | None) -> str | None:
+    try:
+        return clean_email(value, "邮箱", 10**9)
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+
+
 # Every text in the file, also inside lists: stripped and checked like every text the use cases store
 # (pydantic itself refuses lone surrogates, which a YAML escape such as "\ud800" can produce).
 Text = Annotated[str, BeforeValidator(_strip), AfterValidator(_clean)]
 # An optional text left empty is absent, as the use cases store it: an empty leader or handler would
 # otherwise name a person who does not exist.
 OptionalText = Annotated[Text | None, AfterValidator(lambda value: value or None)]
+# Names, departments, units, titles, numbers: one line (a line break in a name breaks mail headers).
+Line = Annotated[str, BeforeValidator(_strip), AfterValidator(_clean_line)]
+OptionalLine = Annotated[Line | None, AfterValidator(lambda value: value or None)]
 
 
 def _date(value: Any) -> date:
@@ -68,9 +85,9 @@ def _date(value: Any) -> date:
 
 
 class RoundIn(_Strict):
-    name: Text = Field(min_length=1, max_length=200)
-    group: Text = Field(min_length=1, max_length=200)
-    unit: Text = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
+    group: Line = Field(min_length=1, max_length=200)
+    unit: Line = Field(min_length=1, max_length=200)
     visit_start: date | None = None
     visit_end: date | None = None
     feedback_date: date
@@ -82,30 +99,30 @@ class RoundIn(_Strict):
 
 
 class PersonIn(_Strict):
-    name: Text = Field(min_length=1, max_length=64)
+    name: Line = Field(min_length=1, max_length=64)
     roles: list[Role] = Field(min_length=1)
-    department: OptionalText = Field(default=None, max_length=200)
-    title: OptionalText = Field(default=None, max_length=200)
-    email: OptionalText = Field(default=None, max_length=200)
+    department: OptionalLine = Field(default=None, max_length=200)
+    title: OptionalLine = Field(default=None, max_length=200)
+    email: Annotated[OptionalLine, AfterValidator(_email)] = Field(default=None, max_length=200)
 
 
 class MeasureIn(_Strict):
     text: Text = Field(min_length=1, max_length=5000)
-    owner: OptionalText = Field(default=None, max_length=200)
+    owner: OptionalLine = Field(default=None, max_length=200)
     due: date | None = None
 
     _due = field_validator("due", mode="before")(lambda v: None if v is None else _date(v))
 
 
 class ItemIn(_Strict):
-    number: Text = Field(min_length=1, max_length=20)
+    number: Line = Field(min_length=1, max_length=20)
     title: Text = Field(min_length=1, max_length=500)
     description: Text = Field(default="", max_length=20000)
     instance: Text = Field(default="", max_length=20000)
-    leader: OptionalText = Field(default=None, max_length=64)
-    department: OptionalText = Field(default=None, max_length=200)
-    cooperating: list[Text] = Field(default_factory=list)
-    handler: OptionalText = Field(default=None, max_length=64)
+    leader: OptionalLine = Field(default=None, max_length=64)
+    department: OptionalLine = Field(default=None, max_length=200)
+    cooperating: list[Line] = Field(default_factory=list)
+    handler: OptionalLine = Field(default=None, max_length=64)
     deadline: tuple[str, date | None] | None = None
     measures: list[MeasureIn] = Field(default_factory=list)
     items: list[ItemIn] = Field(default_factory=list, description="specific instances: (1), (2) …")
@@ -134,7 +151,7 @@ class ItemIn(_Strict):
 
 
 class AspectIn(_Strict):
-    number: Text = Field(min_length=1, max_length=20)
+    number: Line = Field(min_length=1, max_length=20)
     title: Text = Field(min_length=1, max_length=500)
     items: list[ItemIn] = Field(min_length=1)
 

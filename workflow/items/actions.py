@@ -30,7 +30,7 @@ from workflow.audit.payloads import (
 from workflow.clock import local_today
 from workflow.db.tables.core import BLOB, MEASURE, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
-from workflow.inputs import clean_optional, clean_text, occurred, read_file
+from workflow.inputs import clean_line, clean_line_optional, clean_optional, clean_text, occurred, read_file
 from workflow.items import effects, store
 from workflow.items.store import Current
 from workflow.read.facts import facts, label
@@ -210,7 +210,7 @@ def reassign(
         if value is None:
             continue
         name, limit = _REASSIGNABLE[key]
-        value = clean_text(value, name, limit)
+        value = clean_line(value, name, limit)  # names and units: one line each
         if key in ("leader", "handler"):
             load_actor(conn, value)  # must be a known person
         if value != (getattr(row, key) or ""):
@@ -241,7 +241,7 @@ def add_measure(
     actor = load_actor(conn, actor_name)
     row, _ = _check(conn, item_id, "add_measure", actor, {}, None)
     text = clean_text(text, "整改措施", 5000, required=True)
-    owner = clean_optional(owner, "措施责任单位", 200)
+    owner = clean_line_optional(owner, "措施责任单位", 200)
     seq = (
         conn.execute(sa.select(sa.func.max(MEASURE.c.seq)).where(MEASURE.c.item_id == item_id)).scalar() or 0
     ) + 1

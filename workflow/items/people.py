@@ -13,7 +13,7 @@ from workflow.audit import chain
 from workflow.audit.payloads import LoginSet, PersonAdded
 from workflow.db.tables.core import PERSON
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.inputs import clean_optional, clean_text
+from workflow.inputs import clean_email, clean_line, clean_line_optional
 from workflow.read.people import load_actor, parse_roles
 
 _LOGIN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -52,7 +52,7 @@ def add_person(
     role_set = parse_roles(roles)
     if not role_set:
         raise InvalidInput("至少需要一个角色")
-    name = clean_text(name, "姓名", 64, required=True)
+    name = clean_line(name, "姓名", 64, required=True)
     if bootstrap:
         actor_name = name
     else:
@@ -63,9 +63,9 @@ def add_person(
     person = PersonAdded(
         name=name,
         roles=",".join(sorted(r.value for r in role_set)),
-        department=clean_optional(department, "部门", 200),
-        title=clean_optional(title, "职务", 200),
-        email=clean_optional(email, "邮箱", 200),
+        department=clean_line_optional(department, "部门", 200),
+        title=clean_line_optional(title, "职务", 200),
+        email=clean_email(email, "邮箱", 200),
     )
     conn.execute(PERSON.insert().values(**person.to_dict()))
     chain.append(conn, at=now, actor=actor_name or name, action="person_add", payload=person)

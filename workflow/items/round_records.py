@@ -16,7 +16,7 @@ from workflow.audit import chain
 from workflow.audit.payloads import AccountabilityAdded, RuleAdded
 from workflow.db.tables.core import ACCOUNTABILITY, ITEM, RULE
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
-from workflow.inputs import clean_text, occurred
+from workflow.inputs import clean_line, clean_text, occurred
 from workflow.read.people import load_actor
 from workflow.read.rounds import (
     RULE_KINDS,
@@ -118,8 +118,8 @@ def add_accountability(
         id=0,  # until inserted
         round_id=round_id,
         item_id=item_id,
-        person=clean_text(person, "被问责人", 64, required=True),
-        post=clean_text(post, "单位及职务", 200) or None,
+        person=clean_line(person, "被问责人", 64, required=True),
+        post=clean_line(post, "单位及职务", 200) or None,
         measure=measure,
         decided_on=occurred(decided_on, now, "问责日期"),
         reason=clean_text(reason, "问责事由", 5000) or None,

@@ -19,7 +19,7 @@ from workflow.chinese import chinese_number
 from workflow.dates import parse_date
 from workflow.db.tables.core import ROUND
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.inputs import clean_text
+from workflow.inputs import clean_line
 from workflow.intake.ledger.changes import Change, Known, diff, plan_facts
 from workflow.intake.ledger.rows import Row, Tick, parse_rows
 from workflow.intake.ledger.workbook import Problem, Table
@@ -95,7 +95,7 @@ def target_round(
         **(from_meta if from_meta.get("name") in (None, name) else {}),
         **{k: v for k, v in given.items() if v},
     }
-    values["name"] = clean_text(name, "巡察轮次名称", 200, required=True)
+    values["name"] = clean_line(name, "巡察轮次名称", 200, required=True)
     missing = [
         label
         for label, key in (
@@ -113,7 +113,7 @@ def target_round(
         if values.get(key) is not None:
             values[key] = parse_date(values[key])
     for key, label in (("group_name", "巡察组"), ("unit", "被巡察单位")):
-        values[key] = clean_text(values[key], label, 200, required=True)
+        values[key] = clean_line(values[key], label, 200, required=True)
     return RoundTarget(None, {k: values.get(k) for k in ("name", *META_KEYS.values())})
 
 

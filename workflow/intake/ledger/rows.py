@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from states.lifecycle import State
 from workflow.errors import InvalidInput
-from workflow.inputs import clean_text
+from workflow.inputs import clean_line, clean_text
 from workflow.intake.ledger.cells import (
     cell_text,
     parse_aspect,
@@ -25,6 +25,7 @@ from workflow.intake.ledger.workbook import REQUIRED, Problem, Table
 
 Tick = Callable[[int], None]
 TICK_EVERY = 500
+Aspect = tuple[str | None, str]
 
 
 @dataclass
@@ -33,13 +34,45 @@ class Row:
 
     line: int
     no: str
-    aspect: tuple[str | None, str] | None
+    aspect: Aspect | None
     fields: dict[str, Any]
     measures: list[str] | None
     progress: list[tuple[date, str | None, str]]
     evidence: list[tuple[str, str]]
     state: State | None
     status: str
+
+
+@dataclass
+class _Cells:
+    """One row's cells by column key, and the problems found in them so far."""
+
+    table: Table
+    cols: dict[str, int]  # column key → 0-based index, for the imported columns present
+    line: int
+    values: list[Any]
+    bad: list[Problem] = field(default_factory=list)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.cols
+
+    def raw(self, key: str) -> Any:
+        j = self.cols.get(key)
+        return self.values[j] if j is not None and j < len(self.values) else None
+
+    def text(self, key: str, limit: int, *, one_line: bool = False) -> str:
+        """The cell as checked text ('' when absent or refused, the refusal noted)."""
+        if key not in self.cols:
+            return ""
+        clean = clean_line if one_line else clean_text
+        try:
+            return clean(cell_text(self.raw(key)), self.table.columns[self.cols[key]].header, limit)
+        except InvalidInput as exc:
+            self.fail(key, str(exc))
+            return ""
+
+    def fail(self, key: str, message: str) -> None:
+        self.bad.append(self.table.problem(self.line, self.cols.get(key), message))
 
 
 def parse_rows(
@@ -52,108 +85,135 @@ def parse_rows(
     if not table.header_row or any(k not in cols for k in REQUIRED):
         return rows, problems  # without a usable header the cells cannot be read
     seen: dict[str, int] = {}
-    last_aspect: tuple[str | None, str] | None = None
+    last_aspect: Aspect | None = None
     merged = {p.row for p in table.problems if p.row is not None and p.row > table.header_row}
     for count, (line, values) in enumerate(table.rows, 1):
         if tick is not None and count % TICK_EVERY == 0:
             tick(TICK_EVERY)
         if line in merged:
             continue  # its cells are not what the office meant; the merge is reported already
-        bad: list[Problem] = []
-
-        def raw(key: str, values: list[Any] = values) -> Any:
-            j = cols.get(key)
-            return values[j] if j is not None and j < len(values) else None
-
-        def text(key: str, limit: int, line: int = line, bad: list[Problem] = bad) -> str:
-            try:
-                return clean_text(cell_text(raw(key)), table.columns[cols[key]].header, limit)
-            except InvalidInput as exc:
-                bad.append(table.problem(line, cols[key], str(exc)))
-                return ""
-
-        def fail(key: str, message: str, line: int = line, bad: list[Problem] = bad) -> None:
-            bad.append(table.problem(line, cols.get(key), message))
-
-        no = text("no", 40)
-        if not no:
-            fail("no", "序号不能为空")
-        elif "/" in no:
-            fail("no", "序号中不能含有 /")
-        elif no in seen:
-            fail("no", f"序号 {no} 与第 {seen[no]} 行重复")
-        else:
-            seen[no] = line
-        aspect = None
-        if "aspect" in cols:
-            aspect_text = text("aspect", 520)
-            if aspect_text:
-                aspect = last_aspect = parse_aspect(aspect_text)
-                if len(aspect[0] or "") > 20 or len(aspect[1]) > 500:
-                    fail("aspect", "问题类别的编号（最多 20 字）或名称（最多 500 字）过长")
-            elif last_aspect is not None:
-                aspect = last_aspect  # a blank 问题类别 continues the one above
-            else:
-                fail("aspect", "问题类别不能为空（第一条问题必须填写，下面留空表示同上）")
-        problem = text("problem", 20500)
-        fields: dict[str, Any] = {}
-        if not problem:
-            fail("problem", "问题描述不能为空")
-        else:
-            title, description = split_problem(problem)
-            if len(title) > 500:
-                fail("problem", f"问题描述的第一句过长（{len(title)} 字，最多 500 字）：请在问题概括后加句号")
-            fields.update(title=title, description=description)
-        if "instance" in cols:
-            fields["instance"] = text("instance", 20000)
-        for key in ("leader", "handler"):
-            if key in cols:
-                name = text(key, 64)
-                if re.search(r"[、,，;；/\s]", name):
-                    fail(key, f"只能填写一人（现为「{name}」）：其他人员请写入配合单位或备注")
-                fields[key] = name or None
-        if "department" in cols:
-            fields["department"] = text("department", 200) or None
-        if "cooperating" in cols:
-            units = [u.strip() for u in re.split(r"[、,，;；\n]", text("cooperating", 1000)) if u.strip()]
-            fields["cooperating"] = "、".join(units)
-        if "deadline" in cols:
-            value = raw("deadline")
-            if value is None or cell_text(value) == "":
-                fields.update(deadline_kind=None, deadline=None)
-            else:
-                try:
-                    fields["deadline_kind"], fields["deadline"] = parse_ledger_deadline(value)
-                except ValueError as exc:
-                    fail("deadline", str(exc))
-        measures = split_measures(text("measures", 20000)) if "measures" in cols else None
-        for m in measures or []:
-            if len(m) > 5000:
-                fail("measures", f"一项整改措施过长（{len(m)} 字，最多 5000 字）")
-        progress: list[tuple[date, str | None, str]] = []
-        if "progress" in cols:
-            try:
-                progress = split_progress(text("progress", 20000), year_hint, today)
-            except ValueError as exc:
-                fail("progress", str(exc))
-            for on, _when, _body in progress:
-                if on > today:
-                    fail("progress", f"进展日期 {on} 晚于今天（{today}）")
-        evidence = split_evidence(text("evidence", 20000)) if "evidence" in cols else []
-        for _kind, ref in evidence:
-            if len(ref) > 200:
-                fail("evidence", f"佐证材料的文号或名称过长（{len(ref)} 字，最多 200 字）：每行写一份材料")
-        status = text("status", 200) if "status" in cols else ""
-        state = None
-        if status:
-            try:
-                state = parse_status(status)
-            except ValueError as exc:
-                fail("status", str(exc))
-        if bad:
-            problems.extend(bad)
+        cells = _Cells(table, cols, line, values)
+        no = _serial(cells, seen)
+        aspect = last_aspect = _aspect(cells, last_aspect)
+        fields = _item_fields(cells)
+        measures, progress, evidence = _parts(cells, year_hint, today)
+        status, state = _status(cells)
+        if cells.bad:
+            problems.extend(cells.bad)
             continue
         rows.append(Row(line, no, aspect, fields, measures, progress, evidence, state, status))
     if tick is not None:
         tick(len(table.rows) % TICK_EVERY)
     return rows, problems
+
+
+def _serial(cells: _Cells, seen: dict[str, int]) -> str:
+    no = cells.text("no", 40, one_line=True)
+    if not no:
+        cells.fail("no", "序号不能为空")
+    elif "/" in no:
+        cells.fail("no", "序号中不能含有 /")
+    elif no in seen:
+        cells.fail("no", f"序号 {no} 与第 {seen[no]} 行重复")
+    else:
+        seen[no] = cells.line
+    return no
+
+
+def _aspect(cells: _Cells, last: Aspect | None) -> Aspect | None:
+    """The row's 问题类别; a blank one continues the one above (None: the file has no such column)."""
+    if "aspect" not in cells:
+        return None
+    text = cells.text("aspect", 520)
+    if not text:
+        if last is None:
+            cells.fail("aspect", "问题类别不能为空（第一条问题必须填写，下面留空表示同上）")
+        return last
+    aspect = parse_aspect(text)
+    if len(aspect[0] or "") > 20 or len(aspect[1]) > 500:
+        cells.fail("aspect", "问题类别的编号（最多 20 字）或名称（最多 500 字）过长")
+    return aspect
+
+
+def _item_fields(cells: _Cells) -> dict[str, Any]:
+    """The item's own columns present in the file: problem, instance, who, deadline."""
+    fields: dict[str, Any] = {}
+    problem = cells.text("problem", 20500)
+    if not problem:
+        cells.fail("problem", "问题描述不能为空")
+    else:
+        title, description = split_problem(problem)
+        if len(title) > 500:
+            cells.fail(
+                "problem", f"问题描述的第一句过长（{len(title)} 字，最多 500 字）：请在问题概括后加句号"
+            )
+        fields.update(title=title, description=description)
+    if "instance" in cells:
+        fields["instance"] = cells.text("instance", 20000)
+    for key in ("leader", "handler"):
+        if key in cells:
+            name = cells.text(key, 64, one_line=True)
+            if re.search(r"[、,，;；/\s]", name):
+                cells.fail(key, f"只能填写一人（现为「{name}」）：其他人员请写入配合单位或备注")
+            fields[key] = name or None
+    if "department" in cells:
+        fields["department"] = cells.text("department", 200, one_line=True) or None
+    if "cooperating" in cells:
+        # One unit per line is a usual way to list them; each unit itself is one line.
+        listed = re.split(r"[、,，;；\n]", cells.text("cooperating", 1000))
+        units = [unit for u in listed if (unit := _one_line(cells, "cooperating", u))]
+        fields["cooperating"] = "、".join(units)
+    if "deadline" in cells:
+        value = cells.raw("deadline")
+        if value is None or cell_text(value) == "":
+            fields.update(deadline_kind=None, deadline=None)
+        else:
+            try:
+                fields["deadline_kind"], fields["deadline"] = parse_ledger_deadline(value)
+            except ValueError as exc:
+                cells.fail("deadline", str(exc))
+    return fields
+
+
+def _one_line(cells: _Cells, key: str, text: str) -> str:
+    try:
+        return clean_line(text, cells.table.columns[cells.cols[key]].header, 1000)
+    except InvalidInput as exc:
+        cells.fail(key, str(exc))
+        return ""
+
+
+def _parts(
+    cells: _Cells, year_hint: date, today: date
+) -> tuple[list[str] | None, list[tuple[date, str | None, str]], list[tuple[str, str]]]:
+    """Measures (None: no such column), dated progress lines and evidence references."""
+    measures = split_measures(cells.text("measures", 20000)) if "measures" in cells else None
+    for m in measures or []:
+        if len(m) > 5000:
+            cells.fail("measures", f"一项整改措施过长（{len(m)} 字，最多 5000 字）")
+    progress: list[tuple[date, str | None, str]] = []
+    if "progress" in cells:
+        try:
+            progress = split_progress(cells.text("progress", 20000), year_hint, today)
+        except ValueError as exc:
+            cells.fail("progress", str(exc))
+        for on, _when, _body in progress:
+            if on > today:
+                cells.fail("progress", f"进展日期 {on} 晚于今天（{today}）")
+    evidence = split_evidence(cells.text("evidence", 20000)) if "evidence" in cells else []
+    for _kind, ref in evidence:
+        if len(ref) > 200:
+            cells.fail("evidence", f"佐证材料的文号或名称过长（{len(ref)} 字，最多 200 字）：每行写一份材料")
+    return measures, progress, evidence
+
+
+def _status(cells: _Cells) -> tuple[str, State | None]:
+    """完成情况 as written, and the state it means (None when empty)."""
+    status = cells.text("status", 200)
+    if not status:
+        return status, None
+    try:
+        return status, parse_status(status)
+    except ValueError as exc:
+        cells.fail("status", str(exc))
+        return status, None
