@@ -145,6 +145,14 @@ OLD: dict[type[p.Payload], Callable[[Any], dict[str, Any]]] = {
     },
 }
 
+# New since (issue 9): the creation record of an item that starts past 已登记, with who vouched for it
+# and the hashes of the evidence rows it wrote.
+OLD[p.LedgerBaseline] = lambda x: {
+    **OLD[p.LedgerItemCreated](x),
+    "vouched_by": x.vouched_by,
+    "evidence_hashes": list(x.evidence_hashes),
+}
+
 _TEXT = st.text(max_size=12)
 _VALUE = st.none() | _TEXT | st.integers() | st.dates()
 # Types hypothesis cannot derive on its own: JSON that was [old, new] pairs.
@@ -185,7 +193,7 @@ def test_every_payload_class_has_its_old_dict() -> None:
 def test_every_action_the_engine_writes_has_its_payload_classes() -> None:
     written = {*TRIGGERS, *(a.name for a in ACTIONS), "person_add", "person_login", "rule_add"}
     written |= {"accountability_add", "round_import", "import", "round_add", "aspect_add"}
-    written |= {"ledger_import", "ledger_batch"}
+    written |= {"ledger_import", "ledger_baseline", "ledger_batch"}
     assert set(p.KINDS) == written
 
 
@@ -216,10 +224,10 @@ def test_every_entry_the_old_code_wrote_rebuilds_to_the_same_bytes_and_hash(entr
     assert entry_hash([*hashed, body, entry["prev_hash"]]) == entry["hash"]
 
 
-def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login() -> None:
+def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_new_baseline() -> None:
     seen = {(e["action"], type(_typed(e["action"], e["payload"]))) for e in _entries()}
     every = {(action, cls) for action, kinds in p.KINDS.items() for cls in kinds}
-    assert every - seen == {("person_login", p.LoginSet)}
+    assert every - seen == {("person_login", p.LoginSet), ("ledger_baseline", p.LedgerBaseline)}
 
 
 def test_readers_get_typed_values_back() -> None:

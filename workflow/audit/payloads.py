@@ -285,6 +285,17 @@ class LedgerItemCreated(LedgerSource):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LedgerBaseline(LedgerItemCreated):
+    """A new item whose ledger row says it is already past 已登记 (in progress, submitted, done): its
+    starting state is what the importing person vouched for, not a lifecycle the system saw. Everything
+    the import wrote for it, so the trail alone rebuilds it: the creation's fields, who vouched, the
+    status word as written (`status`), and the hash of each evidence row, in the order of `evidence`."""
+
+    vouched_by: str
+    evidence_hashes: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LedgerItemUpdated(LedgerSource, FieldChanges):
     """What a ledger row changed on an existing item; `changes` maps field → [old, new]."""
 
@@ -346,6 +357,7 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
     "round_add": (RoundAdded,),
     "aspect_add": (AspectAdded,),
     "ledger_import": (LedgerItemCreated, LedgerItemUpdated),
+    "ledger_baseline": (LedgerBaseline,),
     "ledger_batch": (LedgerBatch,),
 }
 CHANGING: dict[str, type[FieldChanges]] = {

@@ -80,6 +80,7 @@ def item_text(d: dict[str, Any]) -> str:
         f"事项 {d['id']}  {d['number']}  {d['title']}",
         f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）  {_light(d['colour'])}"
         + ("  【已逾期】" if d["overdue"] else ""),
+        *([_baseline_line(d["baseline"])] if d.get("baseline") else []),
         f"方面：{d['aspect']}",
         f"责任领导：{d['leader'] or '—'}  责任部门：{d['department'] or '—'}  责任人：{d['handler'] or '—'}"
         + (f"  配合单位：{d['cooperating']}" if d["cooperating"] else ""),
@@ -121,6 +122,14 @@ def item_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _baseline_line(b: dict[str, Any]) -> str:
+    return (
+        f"台账基线：{b['phrase']}。担保人：{b['vouched_by']}（{b['at']} 导入 {b['file']}「{b['sheet']}」"
+        f"第{b['row']}行，序号 {b['ledger_no']}，导入批次 {b['batch']}，台账原文「{b['status']}」，"
+        f"审计 #{b['entry']['seq']}）"
+    )
+
+
 def _light(value: str) -> str:
     return Colour(value).label
 
@@ -135,6 +144,8 @@ def outcome_text(o: Any) -> str:
 
 
 def signoff_text(s: dict[str, Any]) -> str:
+    if s.get("basis") == "ledger_baseline":
+        return _baseline_signoff_text(s)
     ok = "一致" if s["entry_matches_log"] else "不一致！"
     lines = [
         "销号单",
@@ -153,6 +164,35 @@ def signoff_text(s: dict[str, Any]) -> str:
     lines += [
         f"销号时链头：#{s['chain_head_before']['seq']} {s['chain_head_before']['hash']}",
         f"销号条目：#{s['entry']['seq']} {s['entry']['hash']}（与日志{ok}）",
+        f"核验：zhenggai audit verify --head {s['entry']['seq']}:{s['entry']['hash']}",
+    ]
+    return "\n".join(lines)
+
+
+def _baseline_signoff_text(s: dict[str, Any]) -> str:
+    """An item closed by its ledger baseline: nobody signed it off, and the sheet says so first."""
+    b = s["baseline"]
+    ok = "一致" if s["entry_matches_log"] else "不一致！"
+    lines = [
+        "销号单（台账导入基线，非销号审核）",
+        f"事项：{s['item_id']}  {s['number']}  {s['title']}",
+        f"责任领导：{s['leader'] or '—'}  责任部门：{s['department'] or '—'}  责任人：{s['handler'] or '—'}",
+        f"销号依据：{b['phrase']}",
+        f"台账原文：「{b['status']}」（{b['file']}「{b['sheet']}」第{b['row']}行，序号 {b['ledger_no']}，"
+        f"导入批次 {b['batch']}）",
+        f"担保人：{s['vouched_by']}（导入台账的人）  时间：{b['at']}",
+        "提请人、销号人：无（系统内没有提请销号和销号审核记录）",
+        "佐证材料（台账所列）：",
+    ]
+    lines += [
+        f"  {e['kind']} {e['ref']}"
+        + (f"  sha256:{e['hash']}" if e["hash"] else "")
+        + ("" if e["matches_record"] is not False else "  （与现存记录不符！）")
+        for e in s["evidence"]
+    ] or ["  （无）"]
+    lines += [
+        f"导入时链头：#{s['chain_head_before']['seq']} {s['chain_head_before']['hash']}",
+        f"基线条目：#{s['entry']['seq']} {s['entry']['hash']}（与日志{ok}）",
         f"核验：zhenggai audit verify --head {s['entry']['seq']}:{s['entry']['hash']}",
     ]
     return "\n".join(lines)

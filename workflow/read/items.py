@@ -11,14 +11,16 @@ from sqlalchemy.engine import Connection
 from states.colours import YELLOW_DAYS, colour
 from states.deadlines import is_overdue
 from states.guards import Actor
-from states.lifecycle import State
+from states.lifecycle import DONE_STATES, State
 from workflow import clock
 from workflow.audit import chain
-from workflow.audit.payloads import SignedOff
+from workflow.audit.payloads import LedgerBaseline, LedgerItemCreated, SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
+from workflow.errors import NotFound
 from workflow.read.clauses import overdue_clause
 from workflow.read.facts import item_row, options
+from workflow.read.snapshot import BASELINE_PHRASE, is_baseline
 
 
 def _item_dict(row: Any, today: date, yellow_days: int) -> dict[str, Any]:
@@ -91,6 +93,7 @@ def show_item(
         out["actor"] = actor.name
         out["available"] = [o["action"] for o in opts if o["allowed"]]
         out["blocked"] = {o["action"]: "；".join(o["reasons"]) for o in opts if not o["allowed"]}
+    log = chain.entries(conn, item_id)
     out["history"] = [
         {
             "seq": e.seq,
@@ -101,9 +104,38 @@ def show_item(
             "to": e.to_state,
             "reason": e.reason,
         }
-        for e in chain.entries(conn, item_id)
+        for e in log
     ]
+    out["baseline"] = _baseline(log[0]) if log else None
     return out
+
+
+def _baseline_payload(e: chain.Entry) -> LedgerItemCreated:
+    # Before `ledger_baseline` existed the same creation was a `ledger_import` entry (see snapshot).
+    return (LedgerBaseline if e.action == "ledger_baseline" else LedgerItemCreated).from_dict(e.data)
+
+
+def _baseline(e: chain.Entry) -> dict[str, Any] | None:
+    """What the item's first entry says when it is a ledger baseline (None when it is not): the state
+    the ledger gave, who vouched for it, when, from which file, sheet, row and batch."""
+    if e.to_state is None or not is_baseline(e.action, e.from_state, e.to_state):
+        return None
+    data = _baseline_payload(e)
+    state = State(e.to_state)
+    return {
+        "state": state.value,
+        "state_label": state.label,
+        "phrase": BASELINE_PHRASE[state],
+        "vouched_by": data.vouched_by if isinstance(data, LedgerBaseline) else e.actor,
+        "at": clock.show(e.at),
+        "status": data.status,
+        "file": data.file,
+        "sheet": data.sheet,
+        "batch": data.batch,
+        "row": data.row,
+        "ledger_no": data.ledger_no,
+        "entry": {"seq": e.seq, "hash": e.hash},
+    }
 
 
 def _measures(conn: Connection, item_id: int) -> list[dict[str, Any]]:
@@ -149,27 +181,22 @@ def _evidence(conn: Connection, item_id: int) -> list[dict[str, Any]]:
 
 
 def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
-    """销号单: the latest sign-off of an item as recorded in the log, checked against the log now."""
+    """销号单: the latest sign-off of an item as recorded in the log, checked against the log now; for
+    an item closed only by its ledger baseline, that baseline, named as such."""
     row = item_row(conn, item_id)
-    signoffs = [e for e in chain.entries(conn, item_id) if e.action == "approve"]
+    log = chain.entries(conn, item_id)
+    signoffs = [e for e in log if e.action == "approve"]
     if not signoffs:
-        from workflow.errors import NotFound
-
+        first = log[0] if log else None
+        if first is not None and (base := _baseline(first)) and State(base["state"]) in DONE_STATES:
+            return _baseline_sheet(conn, row, first, base)
         raise NotFound(f"事项 {item_id}（{row.number}）尚未销号，没有销号单")
     e = signoffs[-1]
     data = SignedOff.from_dict(e.data)
     stored = chain.entry(conn, e.seq)
-    evidence_now = {
-        r.id: r.hash
-        for r in conn.execute(sa.select(EVIDENCE.c.id, EVIDENCE.c.hash).where(EVIDENCE.c.item_id == item_id))
-    }
+    evidence_now = _evidence_hashes(conn, item_id)
     return {
-        "item_id": row.id,
-        "number": row.number,
-        "title": row.title,
-        "leader": row.leader,
-        "department": row.department,
-        "handler": row.handler,
+        **_people(row),
         "submitted_by": data.submitted_by,
         "summary": data.summary,
         "approved_by": e.actor,
@@ -189,4 +216,49 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         "entry": {"seq": e.seq, "hash": e.hash},
         "entry_matches_log": stored is not None and stored.hash == e.hash,
         "signoffs": len(signoffs),
+        "basis": "signoff",
+    }
+
+
+def _people(row: Any) -> dict[str, Any]:
+    return {
+        "item_id": row.id,
+        "number": row.number,
+        "title": row.title,
+        "leader": row.leader,
+        "department": row.department,
+        "handler": row.handler,
+    }
+
+
+def _evidence_hashes(conn: Connection, item_id: int) -> dict[int, str]:
+    q = sa.select(EVIDENCE.c.id, EVIDENCE.c.hash).where(EVIDENCE.c.item_id == item_id)
+    return {r.id: r.hash for r in conn.execute(q)}
+
+
+def _baseline_sheet(conn: Connection, row: Any, e: chain.Entry, base: dict[str, Any]) -> dict[str, Any]:
+    """The sheet of an item closed by its ledger baseline: nobody signed it off; who vouched, the
+    entry that says so and the evidence the ledger named (by hash, where the entry recorded them)."""
+    data = _baseline_payload(e)
+    hashes: list[str | None] = list(data.evidence_hashes) if isinstance(data, LedgerBaseline) else []
+    hashes += [None] * (len(data.evidence) - len(hashes))
+    now = set(_evidence_hashes(conn, row.id).values())
+    stored = chain.entry(conn, e.seq)
+    return {
+        **_people(row),
+        "submitted_by": None,
+        "summary": None,
+        "approved_by": None,
+        "approved_at": None,
+        "evidence": [
+            {"kind": kind, "ref": ref, "hash": h, "matches_record": None if h is None else h in now}
+            for (kind, ref), h in zip(data.evidence, hashes, strict=True)
+        ],
+        "chain_head_before": {"seq": e.seq - 1, "hash": e.prev_hash},
+        "entry": {"seq": e.seq, "hash": e.hash},
+        "entry_matches_log": stored is not None and stored.hash == e.hash,
+        "signoffs": 0,
+        "basis": "ledger_baseline",
+        "baseline": base,
+        "vouched_by": base["vouched_by"],
     }

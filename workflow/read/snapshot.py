@@ -5,6 +5,9 @@ query for all items); fields changed later (deadline, leader, department …) ar
 old values those later entries recorded. Progress, evidence, rules and accountability count when
 they had both happened and been recorded by then: a report as of a date says what the office could
 have said that day.
+
+An item's first entry creates it (`import`, `ledger_import`, or `ledger_baseline` for a ledger row that
+starts past 已登记): before it the item does not exist, from it on it has that entry's state.
 """
 
 from __future__ import annotations
@@ -262,3 +265,46 @@ def rules(conn: Connection, snap: Snapshot) -> list[dict[str, Any]]:
 
 def accountability(conn: Connection, snap: Snapshot) -> list[dict[str, Any]]:
     return _records(conn, ACCOUNTABILITY, "decided_on", snap)
+
+
+# --- ledger baselines -----------------------------------------------------------------------------------
+
+# A ledger baseline: a new item a ledger import created in a state past 已登记, as the importing person
+# vouched for it, with no lifecycle behind it in the system. Written as `ledger_baseline`; before that
+# action existed (issue 9) the same creation was a `ledger_import` entry without a from_state.
+BASELINE_ACTIONS = ("ledger_baseline", "ledger_import")
+BASELINE_PHRASE: dict[State, str] = {
+    State.assigned: "台账导入时已交办，系统内无交办记录",
+    State.in_progress: "台账导入时已在整改中，系统内无交办、开始整改记录",
+    State.submitted: "台账导入时已提请销号，系统内无提请销号记录",
+    State.closed: "台账导入时已完成，系统内无销号审核记录",
+    State.revisited: "台账导入时已完成并在回头看，系统内无销号审核记录",
+}
+
+
+def is_baseline(action: str, from_state: str | None, to_state: str | None) -> bool:
+    """Whether an entry is a ledger baseline (see BASELINE_ACTIONS); the SQL twin is in `baselines`."""
+    return action in BASELINE_ACTIONS and from_state is None and to_state not in (None, State.reported.value)
+
+
+def baselines(conn: Connection, snap: Snapshot) -> dict[int, State]:
+    """The items whose state at the snapshot is still the ledger baseline they were created in: no
+    entry by then has moved them since."""
+    base, later = AUDIT.alias("base"), AUDIT.alias("later")
+    moved = sa.exists().where(
+        later.c.item_id == base.c.item_id,
+        later.c.seq > base.c.seq,
+        later.c.at < snap.cut,
+        later.c.from_state.is_not(None),
+        later.c.from_state != later.c.to_state,
+    )
+    q = sa.select(base.c.item_id, base.c.to_state).where(
+        base.c.action.in_(BASELINE_ACTIONS),
+        base.c.from_state.is_(None),
+        base.c.to_state.is_not(None),
+        base.c.to_state != State.reported.value,
+        base.c.at < snap.cut,
+        ~moved,
+    )
+    ids = snap.ids
+    return {item_id: State(state) for item_id, state in conn.execute(q) if item_id in ids}

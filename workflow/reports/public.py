@@ -79,7 +79,7 @@ def _actions(entries: Sequence[tuple[date, str | None, str]], home_year: int) ->
     return "；".join(parts) + "。" if parts else ""
 
 
-def _problem_block(doc: Document, n: int, item: snapshot.ItemAt, text_after: str) -> None:
+def _problem_block(doc: Document, n: int, item: snapshot.ItemAt, text_after: str, baseline: bool) -> None:
     head = f"问题{n}：{_sentence(item.title)}{_sentence(item.description)}"
     if item.instance:
         head += f"如，{_sentence(item.instance)}"
@@ -88,7 +88,10 @@ def _problem_block(doc: Document, n: int, item: snapshot.ItemAt, text_after: str
     doc.para(f"责任部门：{item.department or '—'}")
     if item.cooperating:
         doc.para(f"配合单位：{item.cooperating}")
-    doc.para(f"整改情况：{STATE_PHRASE[item.state]}。{text_after}")
+    # A state the ledger gave at import (a baseline) says so: the report does not pass it off as a
+    # sign-off the system recorded.
+    said = f"{snapshot.BASELINE_PHRASE[item.state]}。" if baseline else ""
+    doc.para(f"整改情况：{STATE_PHRASE[item.state]}。{said}{text_after}")
 
 
 def public(
@@ -105,6 +108,7 @@ def public(
     stats = figures(conn, snap, config.rate_precision)
     short = config.short_name or rnd.unit
     progress = snapshot.progress(conn, snap)
+    baselines = snapshot.baselines(conn, snap)
     home = rnd.feedback_date.year
     doc = Document()
     doc.title(config.title or f"{short}关于{rnd.name}整改情况的通报")
@@ -129,14 +133,14 @@ def public(
     if not done:
         doc.para("截至目前，尚无已完成整改的问题。")
     for n, item in enumerate(done, 1):
-        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home))
+        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines)
     doc.heading("（二）正在推进整改的问题", 2)
     if open_:
         doc.para(f"截至目前，共计{len(open_)}个问题正在整改过程中，仍需深化整改。")
     else:
         doc.para("截至目前，巡察反馈问题已全部完成整改。")
     for n, item in enumerate(open_, 1):
-        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home))
+        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines)
     doc.heading("三、下一步整改工作安排")
     for text in config.next_steps:
         doc.para(_fill(text, short, rnd))

@@ -1,13 +1,15 @@
 """Applying a planned ledger import in the caller's transaction: rounds, aspects, people, items, their
 measures, progress and evidence, the 序号 keys, and an audit entry for every row written.
 
-The 完成情况 column sets a new item's state; every created or changed item gets a `ledger_import`
-audit entry with its from/to state, so the state as of any date can be rebuilt from the audit trail.
+A new item gets one entry: `ledger_import` when it starts in 已登记, else `ledger_baseline` — its
+starting state as the ledger gave it, vouched for by the importing person, so that nobody mistakes it
+for a submission or a sign-off the system saw. A changed item gets a `ledger_import` entry that keeps
+its state (see `changes`: an import never moves one). The state as of any date is rebuilt from these.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +21,7 @@ from workflow.audit import chain
 from workflow.audit.payloads import (
     AspectAdded,
     EvidenceRecord,
+    LedgerBaseline,
     LedgerBatch,
     LedgerItemCreated,
     LedgerItemUpdated,
@@ -45,7 +48,7 @@ class Summary:
     updated: int
     unchanged: int
     people: int
-    state_changes: int
+    state_changes: int  # new items that start past 已登记 (baselines): an import moves no existing item
 
 
 def apply(conn: Connection, plan: Plan, now: datetime, *, tick: Tick | None = None) -> Summary:
@@ -69,8 +72,8 @@ def apply(conn: Connection, plan: Plan, now: datetime, *, tick: Tick | None = No
                 for i, no in plan.adopted
             ],
         )
-    moved = _create(conn, plan, rid, positions, now, src, tick)
-    moved += _update(conn, plan, now, src, tick)
+    baselines = _create(conn, plan, rid, positions, now, src, tick)
+    _update(conn, plan, now, src, tick)
     rows = len(plan.creates) + len(plan.updates) + plan.unchanged
     summary = Summary(
         src.batch,
@@ -81,7 +84,7 @@ def apply(conn: Connection, plan: Plan, now: datetime, *, tick: Tick | None = No
         len(plan.updates),
         plan.unchanged,
         len(plan.people),
-        moved,
+        baselines,
     )
     batch = LedgerBatch(
         batch=src.batch,
@@ -204,7 +207,7 @@ def _created(
     src: LedgerSource, row: Row, rid: int, number: str, aspect_id: int, position: int
 ) -> LedgerItemCreated:
     """A new item as a ledger row gives it: columns absent from the file are empty."""
-    fields: dict[str, Any] = {
+    values: dict[str, Any] = {
         **dict.fromkeys(TEXT_FIELDS, ""),
         **dict.fromkeys(("leader", "department", "handler", "deadline_kind", "deadline")),
         **{k: norm(k, v) for k, v in row.fields.items()},
@@ -217,15 +220,15 @@ def _created(
         aspect_id=aspect_id,
         number=number,
         position=position,
-        title=fields["title"],
-        description=fields["description"],
-        instance=fields["instance"],
-        cooperating=fields["cooperating"],
-        leader=fields["leader"],
-        department=fields["department"],
-        handler=fields["handler"],
-        deadline_kind=fields["deadline_kind"],
-        deadline=fields["deadline"],
+        title=values["title"],
+        description=values["description"],
+        instance=values["instance"],
+        cooperating=values["cooperating"],
+        leader=values["leader"],
+        department=values["department"],
+        handler=values["handler"],
+        deadline_kind=values["deadline_kind"],
+        deadline=values["deadline"],
         state=(row.state or State.reported).value,
         measures=row.measures or [],
         progress=list(row.progress),
@@ -234,17 +237,10 @@ def _created(
     )
 
 
-def _create(
-    conn: Connection,
-    plan: Plan,
-    rid: int,
-    positions: dict[int, int],
-    now: datetime,
-    src: LedgerSource,
-    tick: Tick | None,
-) -> int:
-    if not plan.creates:
-        return 0
+def _item_rows(
+    conn: Connection, plan: Plan, rid: int, positions: dict[int, int], now: datetime, src: LedgerSource
+) -> tuple[list[int], list[LedgerItemCreated]]:
+    """Insert the new items (one INSERT for all); their ids and creation records, in plan order."""
     created = []
     for row, number, aspect in plan.creates:
         aspect_id = plan.aspects[aspect]
@@ -261,59 +257,81 @@ def _create(
         }
         for c in created
     ]
-    # One INSERT for all items; RETURNING in parameter order pairs each id with its row.
+    # RETURNING in parameter order pairs each id with its row.
     ids = [
         r[0]
         for r in conn.execute(ITEM.insert().returning(ITEM.c.id, sort_by_parameter_order=True), rows).all()
     ]
+    return ids, created
+
+
+def _create(
+    conn: Connection,
+    plan: Plan,
+    rid: int,
+    positions: dict[int, int],
+    now: datetime,
+    src: LedgerSource,
+    tick: Tick | None,
+) -> int:
+    """Write the new items and their parts, one entry each; how many start past 已登记 (baselines)."""
+    if not plan.creates:
+        return 0
+    ids, created = _item_rows(conn, plan, rid, positions, now, src)
     measures, progress, evidence, keys = [], [], [], []
+    hashes: list[list[str]] = []
     for item_id, (row, _number, _aspect) in zip(ids, plan.creates, strict=True):
         measures += [{"item_id": item_id, "seq": n, "text": t} for n, t in enumerate(row.measures or [], 1)]
         progress += _progress_rows(item_id, row.progress, plan.actor, now)
-        evidence += _evidence_rows(item_id, row.evidence, plan.actor, now)
+        cited = _evidence_rows(item_id, row.evidence, plan.actor, now)
+        evidence += cited
+        hashes.append([e["hash"] for e in cited])
         keys.append({"item_id": item_id, "round_id": rid, "ledger_no": row.no, "batch_id": src.batch})
     for table, batch in ((MEASURE, measures), (PROGRESS, progress), (EVIDENCE, evidence), (LEDGER_KEY, keys)):
         if batch:
             conn.execute(table.insert(), batch)
-    for n, (item_id, record) in enumerate(zip(ids, created, strict=True), 1):
+    baselines = 0
+    for n, (item_id, record, cited_hashes) in enumerate(zip(ids, created, hashes, strict=True), 1):
+        action, payload = "ledger_import", record
+        if record.state != State.reported.value:
+            action, baselines = "ledger_baseline", baselines + 1
+            payload = LedgerBaseline(**_fields(record), vouched_by=plan.actor, evidence_hashes=cited_hashes)
         chain.append(
             conn,
             at=now,
             actor=plan.actor,
-            action="ledger_import",
+            action=action,
             item_id=item_id,
             to_state=record.state,
-            payload=record,
+            payload=payload,
         )
         if tick is not None and n % TICK_EVERY == 0:
             tick(TICK_EVERY)
     if tick is not None:
         tick(len(ids) % TICK_EVERY)
-    return sum(c.state != State.reported.value for c in created)
+    return baselines
 
 
-def _update(conn: Connection, plan: Plan, now: datetime, src: LedgerSource, tick: Tick | None) -> int:
-    moved = 0
+def _fields(record: LedgerItemCreated) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+def _update(conn: Connection, plan: Plan, now: datetime, src: LedgerSource, tick: Tick | None) -> None:
     for n, c in enumerate(plan.updates, 1):
-        moved += _update_one(conn, plan, c, now, src)
+        _update_one(conn, plan, c, now, src)
         if tick is not None and n % TICK_EVERY == 0:
             tick(TICK_EVERY)
     if tick is not None:
         tick(len(plan.updates) % TICK_EVERY)
-    return moved
 
 
-def _update_one(conn: Connection, plan: Plan, c: Change, now: datetime, src: LedgerSource) -> bool:
-    """Write one changed item, its parts and its entries; whether its state moved."""
+def _update_one(conn: Connection, plan: Plan, c: Change, now: datetime, src: LedgerSource) -> None:
+    """Write one changed item, its parts and its entries; its state stays as it is."""
     item = c.item
     if "aspect" in c.changes:  # the aspect may be new: its id is known only now
         number, title = c.changes["aspect"][1]
         c.changes["aspect_id"] = [item.aspect_id, plan.aspects[(number, title)]]
     values = {k: new for k, (_old, new) in c.changes.items() if k in ITEM.c}
-    if c.state.value != item.state:
-        values["state"] = c.state.value
-        if c.state in DONE_STATES and item.closed_at is None:
-            values["closed_at"] = now
     done = conn.execute(
         ITEM.update()
         .where(ITEM.c.id == item.id, ITEM.c.version == item.version)
@@ -345,7 +363,7 @@ def _update_one(conn: Connection, plan: Plan, c: Change, now: datetime, src: Led
         action="ledger_import",
         item_id=item.id,
         from_state=item.state,
-        to_state=c.state.value,
+        to_state=item.state,
         payload=updated,
     )
     # Each added measure gets its own entry, as `item measure-add` would: the measure count as of
@@ -358,8 +376,7 @@ def _update_one(conn: Connection, plan: Plan, c: Change, now: datetime, src: Led
             actor=plan.actor,
             action="add_measure",
             item_id=item.id,
-            from_state=c.state.value,
-            to_state=c.state.value,
+            from_state=item.state,
+            to_state=item.state,
             payload=LedgerMeasureAdded(**src.to_dict(), seq=seq, text=text),
         )
-    return c.state.value != item.state

@@ -1,8 +1,15 @@
 """What a ledger row changes on an item its round already has, judged against what the database holds
-(loaded once per import, see `Known`); `plan.prepare` calls `diff` for every row that names such an item."""
+(loaded once per import, see `Known`); `plan.prepare` calls `diff` for every row that names such an item.
+
+A row may change what describes the item (title, description, instance, people, cooperating units,
+measure texts; progress and evidence lines are added). It may not change the item's state or, once
+the item is handed out, its deadline: those move only through the lifecycle (a submission and a
+sign-off by another person, an approved extension), so the row is refused naming the commands.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -10,20 +17,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.guards import Actor, Facts, plan_complete
-from states.lifecycle import State
+from states.guards import Actor, Facts
+from states.lifecycle import BY_ACTION, TRANSITIONS, State
+from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.rows import Row
 from workflow.intake.ledger.workbook import Problem, Table
 
 TEXT_FIELDS = ("title", "description", "instance", "cooperating")  # stored as '' when empty
-_RANK = {s: i for i, s in enumerate(State)}
-_BACKWARD_HINT = {
-    State.submitted: "用 zhenggai item reject 驳回",
-    State.closed: "用 zhenggai item revisit 和 item reopen",
-    State.revisited: "用 zhenggai item reopen 或 item confirm",
-}
+DEADLINE_FIELDS = ("deadline_kind", "deadline")
 
 
 @dataclass
@@ -79,7 +82,6 @@ class Change:
     row: Row
     item: Any  # the current item row
     changes: dict[str, list[Any]]  # field → [old, new], for the audit entry; item columns are written
-    state: State
     measure_texts: dict[int, str]  # seq → new text
     last_seq: int  # new measures are numbered after it
     new_measures: list[str]
@@ -125,6 +127,66 @@ def _measures(
     return texts, row.measures[len(old_list) :]
 
 
+def lifecycle_path(start: State, goal: State) -> list[str]:
+    """The fewest triggers that take an item from `start` to `goal` (empty when none does)."""
+    paths: dict[State, list[str]] = {start: []}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        for t in TRANSITIONS:
+            if state in t.source and t.dest not in paths:
+                paths[t.dest] = [*paths[state], t.trigger]
+                queue.append(t.dest)
+    return paths.get(goal, [])
+
+
+def _state_refused(row: Row, item: Any, old: State, new: State) -> str:
+    steps = lifecycle_path(old, new)
+    how = (
+        "请按流程操作：" + "，再 ".join(f"zhenggai item {trigger} {item.id}" for trigger in steps)
+        if steps
+        else f"事项不能回到「{new.label}」"
+    )
+    return (
+        f"事项 {item.number} 当前为「{old.label}」，台账写的是「{row.status}」（{new.label}）："
+        f"导入不能改变已有事项的状态，{how}"
+    )
+
+
+def _deadline_refused(item: Any, old: State, new: tuple[str | None, date | None]) -> str:
+    was = show_deadline(item.deadline_kind, item.deadline) or "未填写"
+    now = show_deadline(*new) or "空白"
+    how = (
+        f"延期请用 zhenggai item extend {item.id} --to 日期 --reason 理由 --approved-by 批准人"
+        if old in BY_ACTION["extend"].states
+        else f"事项已是「{old.label}」，完成时限不再变更"
+    )
+    return (
+        f"事项 {item.number} 当前为「{old.label}」，完成时限为 {was}，台账写的是 {now}："
+        f"导入不能修改已交办事项的完成时限，{how}"
+    )
+
+
+def _lifecycle_refusals(table: Table, row: Row, item: Any, problems: list[Problem]) -> bool:
+    """Report a changed state, or a changed deadline of an item handed out; whether there was one."""
+    old = State(item.state)
+    refused = False
+    if row.state is not None and row.state is not old:
+        problems.append(
+            table.problem(row.line, table.index("status"), _state_refused(row, item, old, row.state))
+        )
+        refused = True
+    # While 已登记 the plan is a draft (assign checks it is complete): its deadline may still be set.
+    if old is not State.reported and "deadline_kind" in row.fields:
+        new = (row.fields["deadline_kind"], row.fields["deadline"])
+        if new != (item.deadline_kind, item.deadline):
+            problems.append(
+                table.problem(row.line, table.index("deadline"), _deadline_refused(item, old, new))
+            )
+            refused = True
+    return refused
+
+
 def diff(
     table: Table,
     row: Row,
@@ -138,17 +200,7 @@ def diff(
     """What importing `row` changes on an existing item, or None (with problems) when it may not."""
     col = table.index
     measures = known.measures.get(item.id, {})
-    old_state = State(item.state)
-    state = row.state or old_state
-    if _RANK[state] < _RANK[old_state]:
-        hint = _BACKWARD_HINT.get(old_state, "导入只能推进状态")
-        problems.append(
-            table.problem(
-                row.line,
-                col("status"),
-                f"事项 {item.number} 当前为「{old_state.label}」，台账写的是「{row.status}」：导入不能把状态往回改（{hint}）",
-            )
-        )
+    if _lifecycle_refusals(table, row, item, problems):
         return None
     changes: dict[str, list[Any]] = {}
     for key, new in row.fields.items():
@@ -170,15 +222,6 @@ def diff(
     texts, new_measures = measured
     if texts:
         changes["measures"] = [[measures[s] for s in texts], list(texts.values())]
-    if state is not old_state:
-        merged = {k: getattr(item, k) for k in ("leader", "department", "deadline_kind")} | row.fields
-        total = len(row.measures) if row.measures is not None else len(measures)
-        reason = plan_complete(plan_facts(merged, total))
-        if reason:
-            problems.append(table.problem(row.line, col("status"), f"完成情况为「{row.status}」，但{reason}"))
-            return None
     progress = [p for p in row.progress if p[2] not in known.progress.get(item.id, set())]
     evidence = [e for e in row.evidence if e not in known.evidence.get(item.id, set())]
-    return Change(
-        row, item, changes, state, texts, max(measures, default=0), new_measures, progress, evidence
-    )
+    return Change(row, item, changes, texts, max(measures, default=0), new_measures, progress, evidence)

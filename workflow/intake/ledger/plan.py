@@ -1,7 +1,8 @@
 """Planning a ledger import (整改台账): which round, which rows create or update which items, and every
 problem found against the file and the database — before anything is written (see `apply`).
 
-Re-importing the same ledger updates items by their 序号 (kept in `ledger_key`).
+Re-importing the same ledger updates items by their 序号 (kept in `ledger_key`): what describes them,
+never their state or handed-out deadline (see `changes`).
 """
 
 from __future__ import annotations
@@ -253,13 +254,7 @@ class _Planner:
         if change is None:
             return
         self.plan.aspects.setdefault(aspect, None)
-        if (
-            change.changes
-            or change.state.value != change.item.state
-            or change.new_measures
-            or change.progress
-            or change.evidence
-        ):
+        if change.changes or change.new_measures or change.progress or change.evidence:
             self.plan.updates.append(change)
         else:
             self.plan.unchanged += 1
