@@ -92,6 +92,29 @@ def test_import_dry_run_then_import_then_again(run: Invoke, tmp_path: Path) -> N
     assert run("ledger", "import", str(path), who="徐波").exit_code == 1
 
 
+def test_a_baseline_closed_item_shows_as_such_and_has_a_signoff_sheet_that_says_so(
+    run: Invoke, tmp_path: Path
+) -> None:
+    """Before issue 9, item show said 已销号 and audit signoff said 尚未销号 for the same item."""
+    path = write_xlsx(tmp_path / "l.xlsx", [row(1, 完成情况="已完成"), row(2)])
+    assert run("ledger", "import", str(path), *NEW, who="办公室").exit_code == 0
+    shown = run("item", "show", "1")
+    assert shown.exit_code == 0 and "状态：已销号" in shown.stdout
+    assert "台账基线：台账导入时已完成，系统内无销号审核记录。担保人：办公室" in shown.stdout
+    assert json.loads(run("item", "show", "1", "--json").stdout)["baseline"]["vouched_by"] == "办公室"
+    sheet = run("audit", "signoff", "1")
+    assert sheet.exit_code == 0, sheet.output
+    lines = sheet.stdout.splitlines()
+    assert lines[0] == "销号单（台账导入基线，非销号审核）"
+    assert "销号依据：台账导入时已完成，系统内无销号审核记录" in lines
+    assert any(line.startswith("担保人：办公室（导入台账的人）") for line in lines)
+    assert lines[-2].startswith("基线条目：#") and lines[-2].endswith("（与日志一致）")
+    data = json.loads(run("audit", "signoff", "1", "--json").stdout)
+    assert (data["basis"], data["approved_by"], data["vouched_by"]) == ("ledger_baseline", None, "办公室")
+    unsigned = run("audit", "signoff", "2")
+    assert unsigned.exit_code == 1 and "尚未销号" in unsigned.stderr
+
+
 def test_a_big_ledger_shows_progress_on_stderr(run: Invoke, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "big.csv", [row(n) for n in range(1, 1201)], encoding="gbk")
     result = run("ledger", "import", str(path), *NEW, "--encoding", "gbk", who="办公室")
