@@ -85,7 +85,7 @@ def test_import_dry_run_then_import_then_again(run: Invoke, tmp_path: Path) -> N
     done = run("ledger", "import", str(path), *NEW, who="办公室")
     assert done.exit_code == 0, done.output
     assert done.stdout.startswith(
-        "已导入「台账」到巡察轮次「测试轮次」：2 行，新增 2 项，更新 0 项，0 项无变化，状态变化 2 项"
+        "已导入「台账」到巡察轮次「测试轮次」：2 行，新增 2 项（其中台账基线 2 项），更新 0 项，0 项无变化"
     )
     again = run("ledger", "import", str(path), "--json", who="办公室")
     assert json.loads(again.stdout)["unchanged"] == 2

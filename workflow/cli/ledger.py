@@ -57,8 +57,10 @@ def ledger_import(
     """Import a ledger (.xlsx or .csv): all or nothing; importing it again updates by 序号.
 
     Every bad cell is reported as sheet / row / column / reason and nothing is written.
-    完成情况 (已完成, 基本完成, 正在推进, 未启动 …) sets each item's state, recorded in the
-    audit trail as a ledger import by the acting person (office role).
+    完成情况 (已完成, 基本完成, 正在推进, 未启动 …) sets a new item's starting state: past 已登记
+    it is a ledger baseline the acting person (office role) vouches for. Importing again
+    changes what describes an item, never its state nor its handed-out deadline (use the
+    item commands: submit, approve, extend …).
 
     \b
     Example:
@@ -100,8 +102,8 @@ def ledger_import(
         as_json,
         lambda: (
             f"已导入「{summary.sheet}」到巡察轮次「{summary.round}」：{summary.rows} 行，"
-            f"新增 {summary.created} 项，更新 {summary.updated} 项，{summary.unchanged} 项无变化，"
-            f"状态变化 {summary.state_changes} 项，新增人员 {summary.people} 名（导入批次 {summary.batch_id}）"
+            f"新增 {summary.created} 项（其中台账基线 {summary.state_changes} 项），更新 {summary.updated} 项，"
+            f"{summary.unchanged} 项无变化，新增人员 {summary.people} 名（导入批次 {summary.batch_id}）"
         ),
     )
 
