@@ -266,6 +266,11 @@ def test_the_snapshot_takes_a_baseline_as_the_creation_it_is(blank_engine: sa.En
         ]
         assert figures(conn, snap, 0)["completed"] == 1
         assert snapshot.baselines(conn, snap) == {1: "closed", 2: "in_progress"}
+        # The rule in Python (item show, the sign-off sheet) and its SQL twin (the report) agree.
+        said = {
+            e.item_id for e in chain.entries(conn) if snapshot.is_baseline(e.action, e.from_state, e.to_state)
+        }
+        assert said == set(snapshot.baselines(conn, snap))
 
 
 def test_item_show_says_the_state_is_a_ledger_baseline_and_who_vouched(

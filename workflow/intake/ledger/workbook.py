@@ -174,10 +174,18 @@ def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], 
         )
         return
     index, columns = found
-    header_row = grid[index][0]
-    table.header_row = header_row
+    table.header_row = grid[index][0]
+    _columns(table, grid[index][1], columns, ignore_unknown)
+    rows = [(n, values) for n, values in grid if n > table.header_row]
+    _merge(table, rows, merged)
+    table.rows = [(n, values) for n, values in rows if any(not _empty(v) for v in values)]
+
+
+def _columns(table: Table, header: list[Any], columns: dict[int, Column], ignore_unknown: bool) -> None:
+    """Which column is which: unknown and repeated headers, and missing required ones, are problems."""
+    header_row = table.header_row
     seen_keys: dict[str, int] = {}
-    for j, value in enumerate(grid[index][1]):
+    for j, value in enumerate(header):
         col = columns.get(j)
         if col is None:
             if not _empty(value) and not ignore_unknown:
@@ -195,18 +203,11 @@ def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], 
                 )
             continue
         if col.key in seen_keys:
-            table.problems.append(
-                table.problem(
-                    header_row,
-                    j,
-                    f"与 {column_letter(seen_keys[col.key])} 列重复，都是「{col.header}」",
-                )
-            )
+            message = f"与 {column_letter(seen_keys[col.key])} 列重复，都是「{col.header}」"
+            table.problems.append(table.problem(header_row, j, message))
             continue
         seen_keys[col.key] = j
         table.columns[j] = col
-    # A repeated column keeps only its first occurrence in `columns`.
-    table.columns = {j: c for j, c in table.columns.items() if seen_keys[c.key] == j}
     for key in REQUIRED:
         if key not in seen_keys:
             col = BY_KEY[key]
@@ -219,9 +220,6 @@ def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], 
                     f"缺少「{col.header}」列（可用的列名：{'、'.join((col.header, *col.variants))}）",
                 )
             )
-    rows = [(n, values) for n, values in grid if n > header_row]
-    _merge(table, rows, merged)
-    table.rows = [(n, values) for n, values in rows if any(not _empty(v) for v in values)]
 
 
 def _suggest(name: str) -> str | None:
