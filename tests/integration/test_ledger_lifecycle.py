@@ -335,7 +335,7 @@ def test_a_baseline_closed_item_has_a_signoff_sheet_that_says_it_is_no_signoff(
     assert f"基线条目：#{entry.seq} {entry.hash}（与日志一致）" in text
 
 
-def test_a_baseline_later_signed_off_again_has_the_approvers_sheet(
+def test_a_baseline_item_moved_on_keeps_its_baseline_sheet_and_the_report_stops_saying_baseline(
     blank_engine: sa.Engine, tmp_path: Path
 ) -> None:
     import_ledger(blank_engine, write_xlsx(tmp_path / "a.xlsx", [row(1, 完成情况="已完成")]))
