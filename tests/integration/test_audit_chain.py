@@ -73,11 +73,11 @@ def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -
         row = list(
             conn.execute(
                 "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
-                "prev_hash FROM audit WHERE seq = 20"
+                "prev_hash, recorded_at FROM audit WHERE seq = 20"
             ).fetchone()
         )
     row[2] = "冒名者"
-    forged = chain.entry_hash(row)
+    forged = chain.entry_hash(row[:10], row[10])
     tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20")
     verdict = verify_file(copy)
     assert (verdict.bad_seq, verdict.problem) == (21, "条目 #21 的前序哈希与 #20 不符（插入或改动）")

@@ -12,11 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from workflow import clock
 from workflow.audit.chain import GENESIS, entry, message
 from workflow.db import unit_of_work
 from workflow.db.tables.core import AUDIT
 
-_COLUMNS = "seq, at, actor, item_id, action, from_state, to_state, reason, payload, prev_hash, hash"
+_COLUMNS = (
+    "seq, at, actor, item_id, action, from_state, to_state, reason, payload, prev_hash, hash, recorded_at"
+)
 
 
 @dataclass(frozen=True)
@@ -56,38 +59,49 @@ class _Span:
     last_hash: str = GENESIS
     bad_seq: int | None = None
     problem: str | None = None
+    first_at: str = ""
+    last_at: str = ""
+
+
+def _backwards(seq: int, at: str, before: str) -> str:
+    return f"条目 #{seq} 的时间 {clock.show(at)} 早于 #{seq - 1} 的 {clock.show(before)}（时间倒流：倒填时间或被改动）"
 
 
 def _scan(rows: Iterable[Sequence[Any]]) -> _Span:
+    """Check one contiguous run of rows: sequence, links, hashes, and time never running backwards."""
     sha = hashlib.sha256
     first_seq = first_prev = None
+    first_at = last_at = ""
     expected, prev, count = 0, GENESIS, 0
     for row in rows:
-        seq = row[0]
+        seq, at = row[0], row[1]
         if first_seq is None:
-            first_seq, first_prev, expected, prev = seq, row[9], seq, row[9]
+            first_seq, first_prev, expected, prev, first_at, last_at = seq, row[9], seq, row[9], at, at
+        problem = None
         if seq != expected:
             if seq > expected:
                 span = f" 至 #{seq - 1}" if seq - 1 > expected else ""
                 problem = f"条目 #{expected}{span} 缺失（被删除）"
             else:
                 problem = f"条目序号 #{seq} 重复或乱序"
-            return _Span(first_seq, first_prev, count, expected - 1, prev, seq, problem)
+            return _Span(first_seq, first_prev, count, expected - 1, prev, seq, problem, first_at, last_at)
         if row[9] != prev:
             problem = f"条目 #{seq} 的前序哈希与 #{seq - 1} 不符（插入或改动）"
-            return _Span(first_seq, first_prev, count, seq - 1, prev, seq, problem)
-        if sha(message(row).encode()).hexdigest() != row[10]:
+        elif sha(message(row).encode()).hexdigest() != row[10]:
             problem = f"条目 #{seq} 的内容与其哈希不符（被改动）"
-            return _Span(first_seq, first_prev, count, seq - 1, prev, seq, problem)
-        prev = row[10]
+        elif at < last_at:
+            problem = _backwards(seq, at, last_at)
+        if problem is not None:
+            return _Span(first_seq, first_prev, count, seq - 1, prev, seq, problem, first_at, last_at)
+        prev, last_at = row[10], at
         expected += 1
         count += 1
-    return _Span(first_seq, first_prev, count, expected - 1, prev)
+    return _Span(first_seq, first_prev, count, expected - 1, prev, None, None, first_at, last_at)
 
 
 def _stitch(spans: Sequence[_Span]) -> Verdict:
     """Join spans in order: each must start right after the previous one and link to its hash."""
-    expected, prev, count = 1, GENESIS, 0
+    expected, prev, count, last_at = 1, GENESIS, 0, ""
     for span in spans:
         if span.first_seq is None:
             continue  # an empty range; a gap it hides shows as a missing start in the next span
@@ -102,10 +116,13 @@ def _stitch(spans: Sequence[_Span]) -> Verdict:
             seq = span.first_seq
             problem = f"条目 #{seq} 的前序哈希与 #{seq - 1} 不符（插入或改动）"
             return Verdict(False, count, seq - 1, prev, seq, problem)
+        if span.first_at < last_at:
+            seq = span.first_seq
+            return Verdict(False, count, seq - 1, prev, seq, _backwards(seq, span.first_at, last_at))
         count += span.count
         if span.bad_seq is not None:
             return Verdict(False, count, span.last_seq, span.last_hash, span.bad_seq, span.problem)
-        expected, prev = span.last_seq + 1, span.last_hash
+        expected, prev, last_at = span.last_seq + 1, span.last_hash, span.last_at
     return Verdict(True, count, expected - 1, prev)
 
 

@@ -46,6 +46,8 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
             "payload": e.data,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            "recorded_at_utc": e.recorded_at,
+            "recorded": clock.show(e.recorded_at) + ("（补录）" if e.back_dated else ""),
         }
         for e in entries
     ]
@@ -59,6 +61,7 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
         ("to", "新状态"),
         ("reason", "理由"),
         ("short", "哈希"),
+        ("recorded", "记录于"),
     ]
     emit(rows, as_json, lambda: render.table([{**r, "short": str(r["hash"])[:12]} for r in rows], cols))
 

@@ -116,6 +116,7 @@ def item_text(d: dict[str, Any]) -> str:
         f"  #{h['seq']} {h['at']} {h['actor']} {h['action']}"
         + (f" {h['from'] or ''}→{h['to']}" if h["from"] != h["to"] else "")
         + (f"  理由：{h['reason']}" if h["reason"] else "")
+        + (f"  （补录，记录于 {h['recorded_at']}）" if h.get("back_dated") else "")
         for h in d["history"]
     ]
     return "\n".join(lines)

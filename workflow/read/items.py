@@ -100,6 +100,8 @@ def show_item(
             "from": e.from_state,
             "to": e.to_state,
             "reason": e.reason,
+            "recorded_at": clock.show(e.recorded_at),
+            "back_dated": e.back_dated,
         }
         for e in chain.entries(conn, item_id)
     ]
