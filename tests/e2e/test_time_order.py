@@ -107,7 +107,7 @@ def test_a_future_moment_is_refused_so_it_cannot_block_everyone_after_it(zg: Cli
 def test_paper_records_entered_after_the_fact_show_as_back_dated(zg: CliRunner) -> None:
     assert run(zg, "2024-10-21T10:00", OFFICE, "item", "assign", "1").exit_code == 0
     entries = trail(zg)
-    assert all(e["recorded_at_utc"] for e in entries) and entries[-1]["recorded"].endswith("（补录）")
+    assert all(e["recorded_at_utc"] for e in entries) and str(entries[-1]["recorded"]).endswith("（补录）")
     shown = zg.invoke(cli, ["item", "show", "1"]).stdout
     assert "（补录，记录于 " in shown
     history = json.loads(zg.invoke(cli, ["item", "show", "1", "--json"]).stdout)["history"]
