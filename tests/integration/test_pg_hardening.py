@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from tests.backends import BACKEND, fresh_url
 from tests.conftest import APPROVER, HANDLER, LEADER, OFFICE
@@ -316,3 +317,26 @@ def test_an_upgraded_deployment_is_protected_by_the_migration_before_its_grants_
             d.sql(d.of(HANDLER), statement)
     code, out = d.cli(d.of(HANDLER), "item", "progress", "1", "实地走访")  # and work goes on
     assert code == 0, out
+
+
+def test_the_hardening_downgrades_to_0002_as_it_was_and_upgrades_again(tmp_path: Path) -> None:
+    engine = db.make_engine(fresh_url(tmp_path))
+    triggers = (
+        "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname LIKE 'zhenggai\\_%%'"
+    )
+    actor = (
+        "SELECT prosecdef, proconfig FROM pg_proc "
+        "WHERE proname = 'zhenggai_audit_actor' AND pronamespace = current_schema()::regnamespace"
+    )
+    with engine.begin() as conn:
+        migrate.upgrade(conn)
+        assert conn.exec_driver_sql(triggers).scalar() == 19
+        assert conn.exec_driver_sql(actor).one() == (True, ["search_path=pg_catalog, pg_temp"])
+    with engine.begin() as conn:
+        command.downgrade(migrate.config(conn), "0002")
+    with engine.begin() as conn:
+        assert (migrate.current(conn), conn.exec_driver_sql(triggers).scalar()) == ("0002", 0)
+        assert conn.exec_driver_sql(actor).one() == (False, None)
+        migrate.upgrade(conn)
+        assert conn.exec_driver_sql(triggers).scalar() == 19
