@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
+from workflow.audit.agreement import compare
 from workflow.audit.chain import GENESIS, entry, message
+from workflow.audit.replay import Disagreement, Expected, feeding
 from workflow.db import unit_of_work
 from workflow.db.tables.core import AUDIT
 
@@ -30,6 +32,36 @@ class Verdict:
     head_hash: str
     bad_seq: int | None = None
     problem: str | None = None
+    deep: bool = False  # the live tables were compared with the replayed trail too
+    table: str | None = None  # where they part ways (deep only)
+    row: str | None = None
+    column: str | None = None
+    expected: str | None = None
+    found: str | None = None
+
+
+def _disagrees(verdict: Verdict, d: Disagreement) -> Verdict:
+    expected, found = (None if v is None else str(v) for v in (d.expected, d.found))
+    return replace(
+        verdict,
+        ok=False,
+        bad_seq=d.seq,
+        problem=str(d),
+        table=d.table,
+        row=d.row,
+        column=d.column or None,
+        expected=expected,
+        found=found,
+    )
+
+
+def _agree(conn: Connection, verdict: Verdict, expected: Expected) -> Verdict:
+    """The chain verified: now do the live tables say what it says?"""
+    if not verdict.ok:
+        return verdict
+    verdict = replace(verdict, deep=True)
+    problem = expected.problem or compare(conn, expected)
+    return verdict if problem is None else _disagrees(verdict, problem)
 
 
 def _rows(conn: Connection, lo: int = 1, hi: int | None = None) -> Iterable[Sequence[Any]]:
@@ -140,10 +172,23 @@ def _check_head(conn: Connection, verdict: Verdict, expect_head: tuple[int, str]
     return verdict
 
 
-def verify(conn: Connection, expect_head: tuple[int, str] | None = None) -> Verdict:
+def verify(conn: Connection, expect_head: tuple[int, str] | None = None, *, deep: bool = False) -> Verdict:
     """Recompute the chain in this transaction. Stops at the first entry changed, inserted or removed;
-    with `expect_head` (a head recorded elsewhere, e.g. on a sign-off sheet) also catches a cut tail."""
-    return _check_head(conn, _stitch([_scan(_rows(conn))]), expect_head)
+    with `expect_head` (a head recorded elsewhere, e.g. on a sign-off sheet) also catches a cut tail.
+    `deep`: also replay the trail and compare it with the live tables (one read of the log for both)."""
+    if not deep:
+        return _check_head(conn, _stitch([_scan(_rows(conn))]), expect_head)
+    rows, expected = feeding(_rows(conn))
+    return _agree(conn, _check_head(conn, _stitch([_scan(rows)]), expect_head), expected)
+
+
+def upto(conn: Connection, seq: int) -> Verdict:
+    """The chain from its first entry to `seq` recomputed, hashes and links and time order: what a
+    sign-off made at `seq` rests on. Not ok when anything up to it was changed, or it does not exist."""
+    verdict = _stitch([_scan(_rows(conn, 1, seq))])
+    if verdict.ok and verdict.head_seq != seq:
+        return replace(verdict, ok=False, bad_seq=seq, problem=f"条目 #{seq} 不存在")
+    return verdict
 
 
 # Below this many entries one process is faster than starting others.
@@ -160,12 +205,18 @@ def _scan_range(url: str, lo: int, hi: int) -> _Span:
 
 
 def verify_engine(
-    engine: sa.Engine, expect_head: tuple[int, str] | None = None, workers: int | None = None
+    engine: sa.Engine,
+    expect_head: tuple[int, str] | None = None,
+    workers: int | None = None,
+    *,
+    deep: bool = True,
 ) -> Verdict:
-    """Verify the whole log, hashing in several processes when it is large.
+    """Verify the whole log and, `deep`, that the live tables agree with it; large logs are hashed in
+    several processes while this one replays the trail.
 
     Each entry's hash depends only on its own stored fields (its prev_hash included), so ranges can
-    be hashed independently; the links between ranges are checked here, in order."""
+    be hashed independently; the links between ranges are checked here, in order. Everything is read
+    in one transaction per process: a snapshot, so writers going on meanwhile change nothing here."""
     workers = workers or min(os.cpu_count() or 1, 8)
     # A reader: no write lock (BEGIN IMMEDIATE / the chain lock), so verify never waits for writers.
     with unit_of_work(engine, write=False) as conn:
@@ -173,7 +224,7 @@ def verify_engine(
             sa.select(sa.func.min(AUDIT.c.seq), sa.func.max(AUDIT.c.seq), sa.func.count())
         ).one()
         if n < PARALLEL_MIN or workers < 2 or engine.url.database in (None, "", ":memory:"):
-            return verify(conn, expect_head)
+            return verify(conn, expect_head, deep=deep)
     step = -(-(hi - lo + 1) // workers)
     ranges = [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
     ranges[0] = (1, ranges[0][1])  # entries before `lo` are missing, and the first span must say so
@@ -182,6 +233,15 @@ def verify_engine(
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
-        spans = list(pool.map(_scan_range, *zip(*[(url, a, b) for a, b in ranges], strict=True)))
-    with unit_of_work(engine, write=False) as conn:
-        return _check_head(conn, _stitch(spans), expect_head)
+        futures = [pool.submit(_scan_range, url, a, b) for a, b in ranges]
+        with unit_of_work(engine, write=False) as conn:
+            tail: list[Sequence[Any]] = []  # entries written since the ranges were fixed: hashed here
+            expected = None
+            if deep:  # meanwhile, this process replays the whole log of its own snapshot
+                rows, expected = feeding(_rows(conn))
+                tail = [row for row in rows if row[0] > hi]
+            else:
+                tail = list(_rows(conn, hi + 1))
+            spans = [f.result() for f in futures] + [_scan(tail)]
+            verdict = _check_head(conn, _stitch(spans), expect_head)
+            return verdict if expected is None else _agree(conn, verdict, expected)

@@ -136,7 +136,7 @@ def outcome_text(o: Any) -> str:
 
 
 def signoff_text(s: dict[str, Any]) -> str:
-    ok = "一致" if s["entry_matches_log"] else "不一致！"
+    ok = "一致，日志至此完好" if s["entry_matches_log"] else f"不一致！{s.get('log_problem') or ''}"
     lines = [
         "销号单",
         f"事项：{s['item_id']}  {s['number']}  {s['title']}",

@@ -115,9 +115,15 @@ def check_schema(conn: Connection) -> None:
 
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
-    """One transaction: commits when the block finishes, rolls back on any exception."""
+    """One transaction: commits when the block finishes, rolls back on any exception.
+
+    A reader sees one snapshot throughout: SQLite's WAL gives that to any transaction, PostgreSQL only
+    at REPEATABLE READ (at READ COMMITTED each statement would see the writes committed before it,
+    and a report or a verify would mix two moments)."""
     with engine.connect() as conn:
         conn = conn.execution_options(zhenggai_write=write)
+        if not write and conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
 

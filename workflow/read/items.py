@@ -13,7 +13,7 @@ from states.deadlines import is_overdue
 from states.guards import Actor
 from states.lifecycle import State
 from workflow import clock
-from workflow.audit import chain
+from workflow.audit import chain, verify
 from workflow.audit.payloads import SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
@@ -160,7 +160,9 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         raise NotFound(f"事项 {item_id}（{row.number}）尚未销号，没有销号单")
     e = signoffs[-1]
     data = SignedOff.from_dict(e.data)
-    stored = chain.entry(conn, e.seq)
+    # The entry's hash recomputed from its fields, and every entry before it: edited in place, the
+    # sign-off would still carry a hash of its own, but not the right one.
+    proof = verify.upto(conn, e.seq)
     evidence_now = {
         r.id: r.hash
         for r in conn.execute(sa.select(EVIDENCE.c.id, EVIDENCE.c.hash).where(EVIDENCE.c.item_id == item_id))
@@ -189,6 +191,7 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         ],
         "chain_head_before": {"seq": data.chain_head[0], "hash": data.chain_head[1]},
         "entry": {"seq": e.seq, "hash": e.hash},
-        "entry_matches_log": stored is not None and stored.hash == e.hash,
+        "entry_matches_log": proof.ok,
+        "log_problem": proof.problem,
         "signoffs": len(signoffs),
     }
