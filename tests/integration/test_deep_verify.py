@@ -49,15 +49,25 @@ def behind_the_engine(engine: sa.Engine, *statements: str) -> None:
             conn.exec_driver_sql(statement)
 
 
-def deep(engine: sa.Engine) -> verify.Verdict:
-    return verify.verify_engine(engine)
+@pytest.fixture(params=["one process", "parallel"])
+def deep(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[sa.Engine], verify.Verdict]:
+    """`audit verify` as it runs on a small log (one process) and on a large one (several, each
+    hashing a range of entries and replaying a share of the items)."""
+    if request.param == "parallel":
+        monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    return lambda engine: verify.verify_engine(engine, workers=3)
+
+
+Deep = Callable[[sa.Engine], verify.Verdict]
 
 
 def chain_only(engine: sa.Engine) -> verify.Verdict:
     return verify.verify_engine(engine, deep=False)
 
 
-def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine) -> None:
+def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: Deep) -> None:
     verdict = deep(worked)
     assert verdict.ok and verdict.deep
 
@@ -125,7 +135,7 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine) -> None:
     ],
 )
 def test_a_change_behind_the_engine_is_named(
-    worked: sa.Engine, statements: list[str], where: tuple[str, str, str, str | None, str | None]
+    worked: sa.Engine, deep: Deep, statements: list[str], where: tuple[str, str, str, str | None, str | None]
 ) -> None:
     assert chain_only(worked).ok  # the chain alone sees nothing
     behind_the_engine(worked, *statements)
@@ -137,7 +147,9 @@ def test_a_change_behind_the_engine_is_named(
     assert verdict.problem is not None and verdict.problem.startswith(f"表 {table} 的 {row}")
 
 
-def test_a_file_whose_bytes_changed_is_named(worked: sa.Engine, tick: Clock, tmp_path: Path) -> None:
+def test_a_file_whose_bytes_changed_is_named(
+    worked: sa.Engine, deep: Deep, tick: Clock, tmp_path: Path
+) -> None:
     photo = tmp_path / "现场照片.jpg"
     photo.write_bytes(b"\xff\xd8\xff" + b"photo" * 100)
     with db.unit_of_work(worked) as conn:
@@ -151,7 +163,7 @@ def test_a_file_whose_bytes_changed_is_named(worked: sa.Engine, tick: Clock, tmp
 
 
 def test_a_faked_state_laundered_by_a_later_action_is_named_at_that_entry(
-    worked: sa.Engine, tick: Clock
+    worked: sa.Engine, deep: Deep, tick: Clock
 ) -> None:
     behind_the_engine(worked, "UPDATE item SET state = 'closed' WHERE id = 3")
     with db.unit_of_work(worked) as conn:  # the guards see the faked row and let the revisit through
@@ -163,7 +175,7 @@ def test_a_faked_state_laundered_by_a_later_action_is_named_at_that_entry(
     assert (verdict.expected, verdict.found) == ("in_progress", "closed")
 
 
-def test_verify_agrees_after_every_kind_of_use_case(worked: sa.Engine, tick: Clock) -> None:
+def test_verify_agrees_after_every_kind_of_use_case(worked: sa.Engine, deep: Deep, tick: Clock) -> None:
     steps: list[Callable[[sa.Connection], object]] = [
         lambda c: actions.reassign(
             c, 2, OFFICE, tick(), reason="分工调整", leader="徐波", cooperating="自然资源所"

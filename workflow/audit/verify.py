@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import clock
-from workflow.audit.agreement import compare
+from workflow.audit.agreement import Part, compare
 from workflow.audit.chain import GENESIS, entry, message
-from workflow.audit.replay import Disagreement, Expected, feeding
+from workflow.audit.replay import Disagreement, Expected, feeding, replay
 from workflow.db import unit_of_work
 from workflow.db.tables.core import AUDIT
 
@@ -195,13 +195,88 @@ def upto(conn: Connection, seq: int) -> Verdict:
 PARALLEL_MIN = 200_000
 
 
+def _reader(url: str) -> sa.Engine:
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def _snapshot(conn: Connection) -> Connection:
+    # One snapshot for everything a process reads (see db.unit_of_work).
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
+
+
 def _scan_range(url: str, lo: int, hi: int) -> _Span:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = _reader(url)
     try:
         with engine.connect() as conn, conn.begin():
             return _scan(_rows(conn, lo, hi))
     finally:
         engine.dispose()
+
+
+# Entries that change no item's rows: part 0 of a parallel deep verify replays them.
+_RECORDS = (
+    "person_add",
+    "person_login",
+    "round_import",
+    "round_add",
+    "aspect_add",
+    "rule_add",
+    "accountability_add",
+    "ledger_batch",
+)
+
+
+def _part_rows(conn: Connection, part: Part) -> Iterable[Sequence[Any]]:
+    """The entries of `part`'s items in order, with every ledger batch (they name adopted 序号 keys),
+    and for part 0 the entries of no item."""
+    records = ", ".join(f"'{a}'" for a in _RECORDS)
+    mine = f"(item_id % {part.n} = {part.k} AND action NOT IN ({records}))"
+    where = f"{mine} OR action = 'ledger_batch'"
+    if part.k == 0:
+        where += f" OR item_id IS NULL OR action IN ({records})"
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor(name=f"zhenggai_part_{part.k}") if conn.dialect.name == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(f"SELECT {_COLUMNS} FROM audit WHERE {where} ORDER BY seq")
+        while batch := cursor.fetchmany(20000):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def _deep_range(url: str, lo: int, hi: int, k: int, n: int) -> tuple[_Span, Disagreement | None]:
+    """One worker of a parallel deep verify: hash the entries lo..hi, and replay part k of n of the
+    items (with what belongs to no item, in part 0) against the live tables, in one snapshot."""
+    engine = _reader(url)
+    part = Part(k, n)
+    try:
+        with engine.connect() as plain, _snapshot(plain).begin() as txn:
+            conn = txn.connection
+            span = _scan(_rows(conn, lo, hi))
+            expected = replay(_part_rows(conn, part))
+            return span, expected.problem or compare(conn, expected, part)
+    finally:
+        engine.dispose()
+
+
+_TABLES = ("audit", "person", "round", "aspect", "item", "measure", "progress", "evidence", "blob", "rule")
+
+
+def _first(found: Sequence[Disagreement]) -> Disagreement:
+    """The one to name: the earliest entry that contradicts the trail, else the first table in the
+    order a single process checks them."""
+    return min(
+        found,
+        key=lambda d: (
+            d.seq is None,
+            d.seq or 0,
+            _TABLES.index(d.table) if d.table in _TABLES else 99,
+            d.row,
+        ),
+    )
 
 
 def verify_engine(
@@ -211,12 +286,12 @@ def verify_engine(
     *,
     deep: bool = True,
 ) -> Verdict:
-    """Verify the whole log and, `deep`, that the live tables agree with it; large logs are hashed in
-    several processes while this one replays the trail.
+    """Verify the whole log and, `deep`, that the live tables agree with it. Large logs go to several
+    processes: each hashes a range of entries and replays a share of the items against their rows.
 
     Each entry's hash depends only on its own stored fields (its prev_hash included), so ranges can
-    be hashed independently; the links between ranges are checked here, in order. Everything is read
-    in one transaction per process: a snapshot, so writers going on meanwhile change nothing here."""
+    be hashed independently; the links between ranges are checked here, in order. Each item's rows
+    depend only on its own entries, so the items can be shared out the same way."""
     workers = workers or min(os.cpu_count() or 1, 8)
     # A reader: no write lock (BEGIN IMMEDIATE / the chain lock), so verify never waits for writers.
     with unit_of_work(engine, write=False) as conn:
@@ -233,15 +308,17 @@ def verify_engine(
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_scan_range, url, a, b) for a, b in ranges]
-        with unit_of_work(engine, write=False) as conn:
-            tail: list[Sequence[Any]] = []  # entries written since the ranges were fixed: hashed here
-            expected = None
-            if deep:  # meanwhile, this process replays the whole log of its own snapshot
-                rows, expected = feeding(_rows(conn))
-                tail = [row for row in rows if row[0] > hi]
-            else:
-                tail = list(_rows(conn, hi + 1))
-            spans = [f.result() for f in futures] + [_scan(tail)]
-            verdict = _check_head(conn, _stitch(spans), expect_head)
-            return verdict if expected is None else _agree(conn, verdict, expected)
+        if deep:
+            jobs = [pool.submit(_deep_range, url, a, b, k, len(ranges)) for k, (a, b) in enumerate(ranges)]
+            results = [j.result() for j in jobs]
+            spans, found = [s for s, _ in results], [d for _, d in results if d is not None]
+        else:
+            spans = [j.result() for j in [pool.submit(_scan_range, url, a, b) for a, b in ranges]]
+            found = []
+    with unit_of_work(engine, write=False) as conn:
+        tail = list(_rows(conn, hi + 1))  # entries written since the ranges were fixed: hashed here
+        verdict = _check_head(conn, _stitch([*spans, _scan(tail)]), expect_head)
+    if not verdict.ok or not deep:
+        return verdict
+    verdict = replace(verdict, deep=True)
+    return _disagrees(verdict, _first(found)) if found else verdict
