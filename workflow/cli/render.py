@@ -115,6 +115,7 @@ def item_text(d: dict[str, Any]) -> str:
     lines += [
         f"  #{h['seq']} {h['at']} {h['actor']} {h['action']}"
         + (f" {h['from'] or ''}→{h['to']}" if h["from"] != h["to"] else "")
+        + (f"  {h['note']}" if h.get("note") else "")
         + (f"  理由：{h['reason']}" if h["reason"] else "")
         + (f"  （补录，记录于 {h['recorded_at']}）" if h.get("back_dated") else "")
         for h in d["history"]

@@ -14,7 +14,7 @@ from states.guards import Actor
 from states.lifecycle import State
 from workflow import clock
 from workflow.audit import chain, verify
-from workflow.audit.payloads import SignedOff
+from workflow.audit.payloads import Extended, SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.read.clauses import overdue_clause
@@ -102,10 +102,21 @@ def show_item(
             "reason": e.reason,
             "recorded_at": clock.show(e.recorded_at),
             "back_dated": e.back_dated,
+            "note": _note(e),
         }
         for e in chain.entries(conn, item_id)
     ]
     return out
+
+
+def _note(e: chain.Entry) -> str | None:
+    """What an entry says beyond its move: an extension names who agreed to it — as typed by the
+    person who entered it, which is not the same as an approval made by that person."""
+    if e.action == "extend":
+        ext = Extended.from_dict(e.data)
+        agreed = f"经 {ext.approved_by} 同意（由 {e.actor} 录入）" if ext.approved_by else f"由 {e.actor} 录入"
+        return f"完成时限 {ext.from_ or '—'} → {ext.to}，{agreed}"
+    return None
 
 
 def _measures(conn: Connection, item_id: int) -> list[dict[str, Any]]:
