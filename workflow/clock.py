@@ -33,6 +33,12 @@ def now() -> datetime:
     return parse_moment(fixed) if fixed else datetime.now(UTC)
 
 
+def wall() -> datetime:
+    """The machine's own clock (UTC), whatever `--now` or ZHENGGAI_NOW say: when an audit entry was
+    really recorded. Tests that need it fixed replace this function."""
+    return datetime.now(UTC)
+
+
 def local_today(moment: datetime) -> date:
     return moment.astimezone(LOCAL).date()
 

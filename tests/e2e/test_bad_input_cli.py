@@ -212,7 +212,12 @@ def test_text_no_database_can_hold_is_refused_even_where_it_is_only_looked_up(
 
 @pytest.mark.parametrize(
     "args",
-    [["person", "login", "徐波", SQL], ["db", "grants", "--role", SQL], ["db", "grants", "--schema", SQL]],
+    [
+        ["person", "login", "徐波", SQL],
+        ["db", "grants", "--role", SQL],
+        ["db", "grants", "--scheduler-role", SQL],
+        ["db", "grants", "--schema", SQL],
+    ],
 )
 def test_sql_like_text_where_a_name_goes_into_sql_is_refused(
     run: Invoke, database: tuple[str, sa.Engine], args: list[str]

@@ -205,3 +205,18 @@ def test_the_installed_console_script_runs() -> None:
     exe = Path(sys.executable).with_name("zhenggai")
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "item" in result.stdout and "audit" in result.stdout
+
+
+def test_an_extension_names_who_agreed_as_entered_by_whom_not_as_their_approval(seeded_run: Invoke) -> None:
+    for args, who in (
+        (("item", "assign", "3"), "镇整改办"),
+        (
+            ("item", "extend", "3", "--to", "2025-03-31", "--reason", "备案办理中", "--approved-by", "徐波"),
+            "规划办经办人",
+        ),
+    ):
+        assert seeded_run(*args, who=who).exit_code == 0
+    shown = seeded_run("item", "show", "3").stdout
+    assert "extend  完成时限 2025-02-14 → 2025-03-31，经 徐波 同意（由 规划办经办人 录入）" in shown
+    history = json.loads(seeded_run("item", "show", "3", "--json").stdout)["history"]
+    assert history[-1]["actor"] == "规划办经办人" and "徐波" not in {h["actor"] for h in history}

@@ -108,7 +108,7 @@ def test_a_baseline_closed_item_shows_as_such_and_has_a_signoff_sheet_that_says_
     assert lines[0] == "销号单（台账导入基线，非销号审核）"
     assert "销号依据：台账导入时已完成，系统内无销号审核记录" in lines
     assert any(line.startswith("担保人：办公室（导入台账的人）") for line in lines)
-    assert lines[-2].startswith("基线条目：#") and lines[-2].endswith("（与日志一致）")
+    assert lines[-2].startswith("基线条目：#") and lines[-2].endswith("（与日志一致，日志至此完好）")
     data = json.loads(run("audit", "signoff", "1", "--json").stdout)
     assert (data["basis"], data["approved_by"], data["vouched_by"]) == ("ledger_baseline", None, "办公室")
     unsigned = run("audit", "signoff", "2")

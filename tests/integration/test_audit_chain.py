@@ -32,7 +32,7 @@ def copy(demo_db: Path, tmp_path: Path) -> Path:
 def verify_file(path: Path, head: tuple[int, str] | None = None) -> verify.Verdict:
     engine = db.make_engine(db.sqlite_url(path))
     with db.reading(engine) as conn:
-        return verify.verify(conn, head)
+        return verify.verify(conn, head, deep=True)
 
 
 def tamper(path: Path, *sql: str) -> None:
@@ -73,11 +73,11 @@ def test_an_edited_row_with_a_recomputed_hash_breaks_the_next_link(copy: Path) -
         row = list(
             conn.execute(
                 "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
-                "prev_hash FROM audit WHERE seq = 20"
+                "prev_hash, recorded_at FROM audit WHERE seq = 20"
             ).fetchone()
         )
     row[2] = "冒名者"
-    forged = chain.entry_hash(row)
+    forged = chain.entry_hash(row[:10], row[10])
     tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20")
     verdict = verify_file(copy)
     assert (verdict.bad_seq, verdict.problem) == (21, "条目 #21 的前序哈希与 #20 不符（插入或改动）")
@@ -109,9 +109,14 @@ def test_an_inserted_row_is_named(copy: Path) -> None:
 def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
     head = verify_file(copy)
     tamper(copy, "DELETE FROM audit WHERE seq > 35")
-    assert verify_file(copy).ok  # what remains is a valid chain …
+    engine = db.make_engine(db.sqlite_url(copy))
+    with db.reading(engine) as conn:
+        assert verify.verify(conn).ok  # what remains is a valid chain …
     verdict = verify_file(copy, (head.head_seq, head.head_hash))
     assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #40（尾部被截断）"
+    # … and, without any known head, the tables now say more than the trail does.
+    deep = verify_file(copy)
+    assert (deep.ok, deep.table, deep.column) == (False, "item", "state")
 
 
 def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> None:

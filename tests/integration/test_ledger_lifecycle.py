@@ -91,6 +91,8 @@ def test_reimporting_item_three_as_completed_is_refused_naming_submit_and_approv
     ]
     assert audit_count(demo_engine) == count and _item(demo_engine, 3) == before
     with db.reading(demo_engine) as conn:
+        assert verify.verify(conn, deep=True).ok
+    with db.reading(demo_engine) as conn:
         assert figures(conn, snapshot.take(conn, date(2025, 2, 20)), 0)["completion_rate"] == "67%"
 
 
@@ -194,7 +196,7 @@ def test_descriptive_fields_progress_and_evidence_still_change_on_reimport(
         assert conn.execute(sa.select(sa.func.count()).where(MEASURE.c.item_id == 3)).scalar() == 2
         texts = set(conn.execute(sa.select(PROGRESS.c.text).where(PROGRESS.c.item_id == 3)).scalars())
         assert "县自然资源局受理备案" in texts
-        assert verify.verify(conn).ok
+        assert verify.verify(conn, deep=True).ok  # the live rows agree with the trail
 
 
 def test_reimporting_an_unchanged_export_changes_nothing(demo_engine: sa.Engine, tmp_path: Path) -> None:
@@ -232,7 +234,7 @@ def test_a_new_item_past_registered_gets_one_ledger_baseline_entry_vouched_by_th
     with db.reading(blank_engine) as conn:
         entries = {i: chain.entries(conn, i) for i in (1, 2, 3)}
         evidence = conn.execute(sa.select(EVIDENCE.c.hash).where(EVIDENCE.c.item_id == 1)).scalars().all()
-        assert verify.verify(conn).ok
+        assert verify.verify(conn, deep=True).ok  # the live rows agree with the trail
     assert [(e.action, e.actor, e.from_state, e.to_state) for e in entries[1]] == [
         ("ledger_baseline", ADMIN, None, "closed")
     ]
@@ -332,7 +334,7 @@ def test_a_baseline_closed_item_has_a_signoff_sheet_that_says_it_is_no_signoff(
     assert f"销号依据：{DONE_PHRASE}" in text
     assert f"担保人：{ADMIN}（导入台账的人）" in text
     assert not any(line.startswith(("销号人", "提请人：")) for line in text.splitlines())
-    assert f"基线条目：#{entry.seq} {entry.hash}（与日志一致）" in text
+    assert f"基线条目：#{entry.seq} {entry.hash}（与日志一致，日志至此完好）" in text
 
 
 def test_a_baseline_item_moved_on_keeps_its_baseline_sheet_and_the_report_stops_saying_baseline(
@@ -347,3 +349,4 @@ def test_a_baseline_item_moved_on_keeps_its_baseline_sheet_and_the_report_stops_
         assert item_queries.signoff_sheet(conn, 1)["basis"] == "ledger_baseline"  # the last closure
         snap = snapshot.take(conn, date(2025, 1, 11))
         assert snapshot.baselines(conn, snap) == {}  # its state now rests on the lifecycle
+        assert verify.verify(conn, deep=True).ok

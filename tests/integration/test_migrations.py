@@ -3,6 +3,7 @@ the first released schema upgrades with every row and the audit chain intact."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,15 +12,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tests.backends import fresh_url
-from tests.conftest import APPROVER, HANDLER, OFFICE
+from tests.conftest import OFFICE
+from tests.fixtures.legacy import legacy_url
 from workflow import clock, db
 from workflow.audit import verify
 from workflow.db import migrate
 from workflow.db.tables import metadata
-from workflow.demo import example_path
 from workflow.errors import NotInitialised
-from workflow.intake import round_yaml
-from workflow.items import actions
+from workflow.items import round_records
 
 
 def test_the_code_expects_the_head_revision() -> None:
@@ -42,20 +42,18 @@ def _counts(conn: sa.Connection) -> dict[str, int]:
     }
 
 
-def test_a_database_of_the_first_schema_upgrades_with_rows_and_chain_intact(tmp_path: Path) -> None:
+def test_an_empty_database_of_the_first_schema_upgrades_to_the_head(tmp_path: Path) -> None:
     engine = db.make_engine(fresh_url(tmp_path))
     with engine.begin() as conn:
         migrate.upgrade(conn, "0001")
-    # Fill it the way 0001-era code did: import, work, sign off (nothing here touches db_login).
-    now = clock.parse_moment("2024-10-21T10:00")
-    with db.unit_of_work(engine) as conn:
-        round_yaml.import_round(conn, round_yaml.load_file(example_path("taishan.yaml")), OFFICE, now)
-        actions.fire(conn, 1, "assign", OFFICE, now)
-        actions.fire(conn, 1, "start", HANDLER, now)
-        actions.complete_measure(conn, 1, 1, HANDLER, now)
-        actions.attach_evidence(conn, 1, HANDLER, now, kind="批文", ref="获政土〔2024〕27号")
-        actions.fire(conn, 1, "submit", HANDLER, now, summary="已办结")
-        actions.fire(conn, 1, "approve", APPROVER, now)
+    assert db.create_schema(engine) is False
+    with db.reading(engine) as conn:
+        assert migrate.current(conn) == db.SCHEMA_HEAD
+
+
+def test_a_database_the_old_code_made_upgrades_with_rows_and_chain_intact(tmp_path: Path) -> None:
+    """tests/fixtures/legacy: made by the code before the restructure (schema 0002), 86 entries."""
+    engine = db.make_engine(legacy_url(tmp_path))
     with engine.connect() as conn:
         before_counts = _counts(conn)
         before_audit = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
@@ -64,15 +62,25 @@ def test_a_database_of_the_first_schema_upgrades_with_rows_and_chain_intact(tmp_
     with db.reading(engine) as conn:
         assert migrate.current(conn) == db.SCHEMA_HEAD
         assert _counts(conn) == before_counts
-        assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))] == before_audit
+        after = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
+        assert [r[:11] for r in after] == before_audit and {r[11] for r in after} == {None}
         assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM item ORDER BY id"))] == before_items
         assert verify.verify(conn).ok
     # And the upgraded database works on: the next action chains onto the old log.
     with db.unit_of_work(engine) as conn:
-        actions.fire(conn, 1, "revisit", OFFICE, now)
+        round_records.add_rule(
+            conn,
+            OFFICE,
+            clock.parse_moment("2025-03-10T10:00"),
+            title="巡察整改长效机制",
+            kind="made",
+            issued_on=date(2025, 3, 10),
+            round_name="县委上下联动乡村振兴专项巡察（太山镇）",
+        )
     with db.reading(engine) as conn:
         verdict = verify.verify(conn)
     assert verdict.ok and verdict.count == len(before_audit) + 1
+    engine.dispose()
 
 
 def test_an_outdated_database_asks_for_an_upgrade(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_the_rate_precision_is_a_setting(demo_engine: sa.Engine) -> None:
 
 
 def test_accountability_and_rules_are_records_that_the_figures_count(demo_engine: sa.Engine) -> None:
-    at = clock.parse_moment("2025-01-10T10:00")
+    at = clock.parse_moment("2025-01-25T10:00")  # after the seed's last event: time runs forward
     with db.unit_of_work(demo_engine) as conn:
         round_records.add_accountability(
             conn,
@@ -137,28 +137,28 @@ def test_accountability_and_rules_are_records_that_the_figures_count(demo_engine
             at,
             person="张某",
             measure="诫勉谈话",
-            decided_on=date(2025, 1, 10),
+            decided_on=date(2025, 1, 25),
             item_id=3,
             post="沙窝营村党支部书记",
         )
         round_records.add_rule(
-            conn, "镇整改办", at, title="太山镇设施农用地监管办法", kind="made", issued_on=date(2025, 1, 9)
+            conn, "镇整改办", at, title="太山镇设施农用地监管办法", kind="made", issued_on=date(2025, 1, 24)
         )
         with pytest.raises(InvalidInput, match="晚于今天"):
             round_records.add_rule(conn, "镇整改办", at, title="x", kind="made", issued_on=date(2025, 2, 1))
         with pytest.raises(PermissionDenied, match="徐波 没有记录问责的权限"):
             round_records.add_accountability(
-                conn, "徐波", at, person="李某", measure="批评教育", decided_on=date(2025, 1, 10)
+                conn, "徐波", at, person="李某", measure="批评教育", decided_on=date(2025, 1, 25)
             )
         with pytest.raises(InvalidInput, match="未知的问责方式"):
             round_records.add_accountability(
-                conn, "镇整改办", at, person="李某", measure="罚款", decided_on=date(2025, 1, 10)
+                conn, "镇整改办", at, person="李某", measure="罚款", decided_on=date(2025, 1, 25)
             )
     text, data = _public(demo_engine, date(2025, 2, 14))
     assert (data["accountability"], data["rules_made"], data["rules_revised"]) == (1, 1, 1)
     assert "整改完成率为67%，制定修订各类规章制度2项（新制定1项、修订完善1项），追责问责1人次。" in text
-    # Issued on 2025-01-09 but recorded on 2025-01-10: the report of the 9th could not have counted it.
-    _, data = _public(demo_engine, date(2025, 1, 9))
+    # Issued on 2025-01-24 but recorded on 2025-01-25: the report of the 24th could not have counted it.
+    _, data = _public(demo_engine, date(2025, 1, 24))
     assert (data["accountability"], data["rules_made"], data["rules_revised"]) == (0, 0, 1)
     with db.reading(demo_engine) as conn:
         actions = [

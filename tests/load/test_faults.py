@@ -345,7 +345,7 @@ class Tampered:
             with engine.connect() as conn:
                 found = conn.exec_driver_sql(
                     "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
-                    f"prev_hash, hash FROM audit WHERE seq = {int(seq)}"
+                    f"prev_hash, hash, recorded_at FROM audit WHERE seq = {int(seq)}"
                 ).one()
         finally:
             engine.dispose()
@@ -399,9 +399,10 @@ def test_an_edited_row_is_named(chain: Tampered, parallel: bool) -> None:
 
 @postgresql_only
 def test_an_edited_row_with_its_hash_recomputed_breaks_the_next_link(chain: Tampered, parallel: bool) -> None:
-    fields = chain.row(20)[:10]
+    row = chain.row(20)
+    fields = row[:10]
     fields[2] = "冒名者"
-    forged = audit_chain.entry_hash(fields)
+    forged = audit_chain.entry_hash(fields, str(row[11]))
     chain.sql(
         "DROP TRIGGER audit_no_change ON audit",
         f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 20",

@@ -242,7 +242,7 @@ def random_actions(url: str, log: Path, *, worker: int, seed: int, actions: int,
             }
             try:
                 with db.unit_of_work(engine) as conn:
-                    outcome = perform(conn, item, act, now, expect)
+                    outcome = perform(conn, item, act, after_head(conn, now), expect)
             except REFUSALS as exc:
                 record.update(outcome="refused", error=type(exc).__name__, message=str(exc))
             except Exception as exc:  # logged, and the test fails on any
@@ -264,6 +264,13 @@ def random_actions(url: str, log: Path, *, worker: int, seed: int, actions: int,
 
 
 # --- a burst of transitions ---------------------------------------------------------------------------
+
+
+def after_head(conn: sa.Connection, moment: datetime) -> datetime:
+    """The moment as a server's clock, read once it holds the write lock, would give it: never before the
+    newest entry (which another process may have written while this one waited for the lock)."""
+    head = conn.execute(sa.text("SELECT at FROM audit ORDER BY seq DESC LIMIT 1")).scalar()
+    return max(moment, clock.from_text(head)) if head else moment
 
 
 def burst(url: str, log: Path, *, items: int, batch: int, hold_after: int | None = None) -> None:

@@ -56,6 +56,20 @@ def _layout(cls: type) -> tuple[tuple[str, str, bool], ...]:
     return layout
 
 
+# Per class: (attribute, stored key, converter or None) of each field; `verify` reads every payload of
+# a log through from_dict, so this is worked out once.
+_READERS: dict[type, tuple[tuple[str, str, Any], ...]] = {}
+
+
+def _readers(cls: type) -> tuple[tuple[str, str, Any], ...]:
+    readers = _READERS.get(cls)
+    if readers is None:
+        readers = _READERS[cls] = tuple(
+            (f.name, f.metadata.get("key", f.name), f.metadata.get("read")) for f in fields(cls)
+        )
+    return readers
+
+
 @dataclass(frozen=True, kw_only=True)
 class Payload:
     """The base of every payload."""
@@ -77,11 +91,10 @@ class Payload:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Read a stored payload; keys it lacks take the field's default, unknown keys are ignored."""
         kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            key = f.metadata.get("key", f.name)
+        for name, key, read in _readers(cls):
             if key in data:
-                read = f.metadata.get("read")
-                kwargs[f.name] = read(data[key]) if read is not None and data[key] is not None else data[key]
+                value = data[key]
+                kwargs[name] = read(value) if read is not None and value is not None else value
         return cls(**kwargs)
 
 

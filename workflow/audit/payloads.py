@@ -131,6 +131,10 @@ class EvidenceAttached(EvidenceRecord):
     id: int
     hash: str
 
+    def record(self) -> EvidenceRecord:
+        """The record its `hash` was computed over (without the id and the hash itself)."""
+        return EvidenceRecord(**{f.name: getattr(self, f.name) for f in fields(EvidenceRecord)})
+
 
 # --- people, rounds and their records -----------------------------------------------------------------
 

@@ -36,20 +36,26 @@ class App:
     @property
     def actor(self) -> str | None:
         """Who is acting: `--as`, except on PostgreSQL when the database login belongs to a person —
-        then that person, whatever `--as` says (the audit table's trigger enforces the same)."""
+        then that person, whatever `--as` says — and except a login mapped to nobody, which may act
+        only if it owns the tables (the triggers of the database enforce the same)."""
         if self._actor is None:
             name = self._as
             if self.engine.dialect.name == "postgresql":
-                from workflow.read.people import login_person
+                from workflow.read.people import session_login
 
                 with self.engine.connect() as conn:
-                    mapped = login_person(conn.execution_options(zhenggai_write=False))
-                if mapped is not None:
-                    if name not in (None, mapped):
+                    login = session_login(conn.execution_options(zhenggai_write=False))
+                if login is not None and login.person is not None:
+                    if name not in (None, login.person):
                         raise PermissionDenied(
-                            f"以数据库用户登录的是 {mapped}，不能以 {name} 的身份操作（去掉 --as，或用自己的登录）"
+                            f"以数据库用户登录的是 {login.person}，不能以 {name} 的身份操作（去掉 --as，或用自己的登录）"
                         )
-                    name = mapped
+                    name = login.person
+                elif login is not None and not login.owner:
+                    raise PermissionDenied(
+                        f"数据库登录 {login.name} 尚未对应任何人员，不能操作：请数据库所有者运行 "
+                        f"zhenggai person login 姓名 {login.name}"
+                    )
             self._actor = (name,)
         return self._actor[0]
 

@@ -46,6 +46,8 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
             "payload": e.data,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            "recorded_at_utc": e.recorded_at,
+            "recorded": clock.show(e.recorded_at) + ("（补录）" if e.back_dated else ""),
         }
         for e in entries
     ]
@@ -59,6 +61,7 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
         ("to", "新状态"),
         ("reason", "理由"),
         ("short", "哈希"),
+        ("recorded", "记录于"),
     ]
     emit(rows, as_json, lambda: render.table([{**r, "short": str(r["hash"])[:12]} for r in rows], cols))
 
@@ -67,10 +70,17 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
 @click.option(
     "--head", metavar="SEQ:HASH", help="A chain head recorded earlier (e.g. from a sign-off sheet)."
 )
+@click.option(
+    "--chain-only",
+    is_flag=True,
+    help="Only the hash chain and its time order; skip comparing the live tables with the trail.",
+)
 @json_option
 @pass_app
-def audit_verify(app: App, head: str | None, as_json: bool) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad entry.
+def audit_verify(app: App, head: str | None, chain_only: bool, as_json: bool) -> None:
+    """Recompute the hash chain, then replay the trail and compare it with the live tables (items,
+    measures, progress, evidence and files, people, rounds, rules, accountability, ledger imports);
+    exit 1 naming the first bad entry or the first row, column and value that disagree.
 
     \b
     Example:
@@ -89,13 +99,19 @@ def audit_verify(app: App, head: str | None, as_json: bool) -> None:
         expect = (int(seq), digest)
     with app.read():  # checks the schema
         pass
-    verdict = verify.verify_engine(app.engine, expect)
+    verdict = verify.verify_engine(app.engine, expect, deep=not chain_only)
     if as_json:
         click.echo(json.dumps(asdict(verdict), ensure_ascii=False))
     elif verdict.ok:
-        click.echo(f"审计链完整：{verdict.count} 条，链头 #{verdict.head_seq} {verdict.head_hash}")
+        tables = "；各表与日志一致" if verdict.deep else ""
+        click.echo(f"审计链完整：{verdict.count} 条，链头 #{verdict.head_seq} {verdict.head_hash}{tables}")
     if not verdict.ok:
-        click.echo(f"审计链校验失败：{verdict.problem}（前 {verdict.count} 条完好）", err=True)
+        if verdict.table is not None:
+            click.echo(
+                f"库表与审计日志不符：{verdict.problem}（审计链本身完整，共 {verdict.count} 条）", err=True
+            )
+        else:
+            click.echo(f"审计链校验失败：{verdict.problem}（前 {verdict.count} 条完好）", err=True)
         sys.exit(1)
 
 

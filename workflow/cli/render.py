@@ -116,7 +116,9 @@ def item_text(d: dict[str, Any]) -> str:
     lines += [
         f"  #{h['seq']} {h['at']} {h['actor']} {h['action']}"
         + (f" {h['from'] or ''}→{h['to']}" if h["from"] != h["to"] else "")
+        + (f"  {h['note']}" if h.get("note") else "")
         + (f"  理由：{h['reason']}" if h["reason"] else "")
+        + (f"  （补录，记录于 {h['recorded_at']}）" if h.get("back_dated") else "")
         for h in d["history"]
     ]
     return "\n".join(lines)
@@ -146,7 +148,7 @@ def outcome_text(o: Any) -> str:
 def signoff_text(s: dict[str, Any]) -> str:
     if s.get("basis") == "ledger_baseline":
         return _baseline_signoff_text(s)
-    ok = "一致" if s["entry_matches_log"] else "不一致！"
+    ok = _log_agrees(s)
     lines = [
         "销号单",
         f"事项：{s['item_id']}  {s['number']}  {s['title']}",
@@ -169,10 +171,14 @@ def signoff_text(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _log_agrees(s: dict[str, Any]) -> str:
+    return "一致，日志至此完好" if s["entry_matches_log"] else f"不一致！{s.get('log_problem') or ''}"
+
+
 def _baseline_signoff_text(s: dict[str, Any]) -> str:
     """An item closed by its ledger baseline: nobody signed it off, and the sheet says so first."""
     b = s["baseline"]
-    ok = "一致" if s["entry_matches_log"] else "不一致！"
+    ok = _log_agrees(s)
     lines = [
         "销号单（台账导入基线，非销号审核）",
         f"事项：{s['item_id']}  {s['number']}  {s['title']}",

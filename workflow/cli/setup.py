@@ -91,11 +91,19 @@ def db_current(app: App, as_json: bool) -> None:
 
 @db_group.command("grants")
 @click.option("--role", default="zhenggai_app", show_default=True, help="The group role of all users.")
+@click.option(
+    "--scheduler-role",
+    default="zhenggai_scheduler",
+    show_default=True,
+    help="The role of the scheduler's login (remind run, outbox deliver).",
+)
 @click.option("--schema", default="public", show_default=True, help="The schema holding the tables.")
 @pass_app
-def db_grants(app: App, role: str, schema: str) -> None:
-    """Print the SQL that gives the application role what it needs on PostgreSQL, and no more: it may
-    INSERT into the audit table but never UPDATE, DELETE or TRUNCATE it.
+def db_grants(app: App, role: str, scheduler_role: str, schema: str) -> None:
+    """Print the SQL that gives people's logins and the scheduler's what they need on PostgreSQL, and
+    no more: people append to the record and change items through audited commands only; the
+    scheduler writes the reminder tables; nobody may UPDATE, DELETE or TRUNCATE the audit table.
+    Run it again after every `db upgrade`.
 
     \b
     Example:
@@ -103,7 +111,7 @@ def db_grants(app: App, role: str, schema: str) -> None:
     """
     from workflow.db import grants
 
-    click.echo(grants.sql(role, schema), nl=False)
+    click.echo(grants.sql(role, schema, scheduler_role), nl=False)
 
 
 @click.command("import")

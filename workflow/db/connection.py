@@ -22,7 +22,7 @@ from workflow.errors import NotInitialised
 
 # The migration revision this code works with; tests/integration/test_migrations.py checks that it
 # is the head of workflow/migrations (kept as a constant so that commands need not import Alembic).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0004"
 # The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
 CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"
@@ -115,9 +115,15 @@ def check_schema(conn: Connection) -> None:
 
 @contextmanager
 def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
-    """One transaction: commits when the block finishes, rolls back on any exception."""
+    """One transaction: commits when the block finishes, rolls back on any exception.
+
+    A reader sees one snapshot throughout: SQLite's WAL gives that to any transaction, PostgreSQL only
+    at REPEATABLE READ (at READ COMMITTED each statement would see the writes committed before it,
+    and a report or a verify would mix two moments)."""
     with engine.connect() as conn:
         conn = conn.execution_options(zhenggai_write=write)
+        if not write and conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
 

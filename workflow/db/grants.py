@@ -1,5 +1,8 @@
-"""The privileges of the application role in a PostgreSQL deployment, generated from the schema so
-that a new table cannot be forgotten."""
+"""The privileges of a PostgreSQL deployment, generated from the schema so that a new table cannot be
+forgotten: people's logins in the application role, the scheduler's login in a role of its own.
+
+What the grants prevent and what the triggers of migration 0003 add is written out in the SQL
+itself (`sql()`), and per backend in the README's "tamper-evident" section."""
 
 from __future__ import annotations
 
@@ -7,31 +10,83 @@ import re
 
 from workflow.db.tables import metadata
 
-# Tables the application changes in place; everything else it only reads and appends to.
-UPDATED = ("item", "measure", "outbox")
-# Read-only for the application: the schema's own bookkeeping.
+# The reminder machinery's tables: written by the scheduler (`remind run`, `outbox deliver`,
+# `scheduler run`), never by a command a person runs.
+SCHEDULER_TABLES = ("reminder_firing", "reminder_message", "outbox")
+OUTBOX_UPDATED = (
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "claimed_by",
+    "claimed_until",
+    "sent_at",
+)
+# Read-only for everyone: the schema's own bookkeeping.
 READ_ONLY = ("alembic_version", "meta")
+# Tables people's use cases change in place, less the columns no use case ever changes (a row's
+# identity: an item does not move to another round, a measure to another item).
+UPDATED = {"item": ("id", "round_id", "parent_id", "created_at"), "measure": ("id", "item_id", "seq")}
+# A person is added with these columns only: never an id of one's choosing, never a db_login (that
+# is `zhenggai person login`, run by the owner: whoever sets a db_login decides whose name a login
+# writes in).
+PERSON_FIXED = ("id", "db_login")
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
-def sql(role: str = "zhenggai_app", schema: str = "public") -> str:
-    for name in (role, schema):
-        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+def sql(role: str = "zhenggai_app", schema: str = "public", scheduler: str = "zhenggai_scheduler") -> str:
+    for name in (role, schema, scheduler):
+        if not _NAME.fullmatch(name):
             raise ValueError(f"无效的名称：{name!r}（小写字母、数字和下划线）")
-    appendable = sorted(t for t in metadata().tables if t not in READ_ONLY)
-    tables = sorted({*metadata().tables, *READ_ONLY})
+    if role == scheduler:
+        raise ValueError(f"人员的角色与调度程序的角色不能同名：{role}")
+    tables = metadata().tables
+    everything = sorted({*tables, *READ_ONLY})
+    appended = sorted(t for t in tables if t not in (*READ_ONLY, *SCHEDULER_TABLES, "person"))
+    person = [c.name for c in tables["person"].columns if c.name not in PERSON_FIXED]
+    both = f"{role}, {scheduler}"
     lines = [
-        f"-- zhenggai: privileges of the application role {role}. Run as the owner of the database.",
-        "-- Each person then gets a login in this role, mapped with `zhenggai person login NAME LOGIN`:",
+        "-- zhenggai: the privileges of a PostgreSQL deployment. Run as the owner of the tables (the",
+        "-- role that ran `zhenggai init` / `db upgrade`), again after every upgrade. Each person then",
+        f"-- gets a login in {role}, mapped with `zhenggai person login NAME LOGIN`; the scheduler",
+        f"-- gets one login in {scheduler}, mapped to nobody:",
         f"--   CREATE ROLE xubo LOGIN PASSWORD '…' IN ROLE {role};",
-        f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
-        f"GRANT USAGE ON SCHEMA {schema} TO {role};",
-        f"GRANT SELECT ON {', '.join(tables)} TO {role};",
-        f"GRANT INSERT ON {', '.join(appendable)} TO {role};",
-        f"GRANT UPDATE ON {', '.join(UPDATED)} TO {role};",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};",
-        "-- Never: UPDATE, DELETE or TRUNCATE on audit (the triggers refuse them as well), nor UPDATE on",
-        "-- person (its db_login decides who an audit entry may name).",
-        f"REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM {role};",
-        f"REVOKE UPDATE, DELETE, TRUNCATE ON person FROM {role};",
+        f"--   CREATE ROLE zhenggai_cron LOGIN PASSWORD '…' IN ROLE {scheduler};",
+        *(
+            f"DO $$ BEGIN CREATE ROLE {r} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+            for r in (role, scheduler)
+        ),
+        "-- From nothing: re-run after an upgrade, this also takes back what an older version granted.",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {both};",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {schema} FROM {both};",
+        "-- No login creates objects that a lookup could find before ours: not in the schema, and no",
+        "-- temporary tables (pg_temp is searched first by default). TEMP is held by PUBLIC, and what",
+        "-- PUBLIC holds cannot be withheld from one role: it is revoked from PUBLIC (grant it back to",
+        "-- another application's role if one shares this database and needs it).",
+        f"REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC;",
+        "DO $$ BEGIN EXECUTE 'REVOKE TEMPORARY ON DATABASE ' || quote_ident(current_database()) || "
+        f"' FROM PUBLIC, {both}'; END $$;",
+        f"GRANT USAGE ON SCHEMA {schema} TO {both};",
+        f"GRANT SELECT ON {', '.join(everything)} TO {both};",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {both};",
+        "-- People: append to the record, change items and measures in place, add people (office).",
+        "-- The triggers add what grants cannot say: each such write needs an audit entry of the same",
+        "-- transaction (for the same item), every row names only the login's own person as its",
+        "-- author, and a new person needs the office's person_add entry. Prevented for a person's",
+        "-- login, then: any write without an entry in their own name; UPDATE/DELETE/TRUNCATE of the",
+        "-- audit table (the triggers refuse those to the owner too); changing people or their logins;",
+        "-- deleting anything; writing the outbox, the reminder tables, meta. Left to the deep verify:",
+        "-- a direct write that comes with an entry in their own name (the entry names them).",
+        f"GRANT INSERT ON {', '.join(appended)} TO {role};",
+        f"GRANT INSERT ({', '.join(person)}) ON person TO {role};",
+        *(
+            f"GRANT UPDATE ({', '.join(c.name for c in tables[t].columns if c.name not in fixed)}) "
+            f"ON {t} TO {role};"
+            for t, fixed in UPDATED.items()
+        ),
+        "-- The scheduler: fire reminders, queue and deliver messages; nothing else, and no audit entry.",
+        f"GRANT INSERT ON {', '.join(SCHEDULER_TABLES)} TO {scheduler};",
+        f"GRANT UPDATE ({', '.join(OUTBOX_UPDATED)}) ON outbox TO {scheduler};",
     ]
     return "\n".join(lines) + "\n"

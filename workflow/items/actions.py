@@ -45,10 +45,16 @@ def _check(
     item_id: int,
     name: str,
     actor: Actor,
+    now: datetime,
     params: dict[str, object],
     expect_version: int | None,
 ) -> tuple[Current, Facts]:
     row = store.current(conn, item_id)
+    if local_today(now) < row.feedback_date:
+        raise Refused(
+            f"操作日期 {local_today(now)} 早于事项 {item_id}（{row.number}）所在巡察轮次的反馈日期 "
+            f"{row.feedback_date}：反馈之前不会有整改动作"
+        )
     if expect_version is not None and row.version != expect_version:
         raise Conflict(
             f"事项 {item_id} 已被他人改动（当前版本 {row.version}，你看到的是 {expect_version}），请刷新后重试"
@@ -96,7 +102,7 @@ def fire(
     actor = load_actor(conn, actor_name)
     typed = {"reason": reason, "summary": summary, "finding": finding}
     inputs = {i.name: clean_text(typed[i.name], i.label) for i in INPUTS}
-    row, f = _check(conn, item_id, trigger, actor, {**inputs}, expect_version)
+    row, f = _check(conn, item_id, trigger, actor, now, {**inputs}, expect_version)
     from states import machine  # transitions is needed only here, not by reads
 
     new_state = machine.fire(trigger, f)
@@ -161,7 +167,7 @@ def extend(
     params: dict[str, object] = {"reason": why, "new_deadline": new_deadline}
     if approved_by:
         params["approved_by"] = load_actor(conn, approved_by)
-    row, _ = _check(conn, item_id, "extend", actor, params, expect_version)
+    row, _ = _check(conn, item_id, "extend", actor, now, params, expect_version)
     payload = Extended(
         from_=row.deadline, from_kind=row.deadline_kind, to=new_deadline, approved_by=approved_by
     )
@@ -203,7 +209,7 @@ def reassign(
     """调整责任: change the leader, department, handler or cooperating units, with a reason."""
     actor = load_actor(conn, actor_name)
     why = clean_text(reason, BY_INPUT["reason"].label)
-    row, _ = _check(conn, item_id, "reassign", actor, {"reason": why}, expect_version)
+    row, _ = _check(conn, item_id, "reassign", actor, now, {"reason": why}, expect_version)
     wanted = {"leader": leader, "department": department, "handler": handler, "cooperating": cooperating}
     changes: dict[str, Any] = {}
     for key, value in wanted.items():
@@ -239,7 +245,7 @@ def add_measure(
     due: date | None = None,
 ) -> Outcome:
     actor = load_actor(conn, actor_name)
-    row, _ = _check(conn, item_id, "add_measure", actor, {}, None)
+    row, _ = _check(conn, item_id, "add_measure", actor, now, {}, None)
     text = clean_text(text, "整改措施", 5000, required=True)
     owner = clean_line_optional(owner, "措施责任单位", 200)
     seq = (
@@ -255,7 +261,7 @@ def complete_measure(
     conn: Connection, item_id: int, seq: int, actor_name: str | None, now: datetime, *, on: date | None = None
 ) -> Outcome:
     actor = load_actor(conn, actor_name)
-    row, _ = _check(conn, item_id, "measure_done", actor, {}, None)
+    row, _ = _check(conn, item_id, "measure_done", actor, now, {}, None)
     measure = store.measure(conn, item_id, seq)
     if measure is None:
         raise NotFound(f"事项 {item_id} 没有第 {seq} 项整改措施")
@@ -278,7 +284,7 @@ def add_progress(
 ) -> Outcome:
     """整改进展: a dated action, as the report will print it ("10月15日，…")."""
     actor = load_actor(conn, actor_name)
-    row, _ = _check(conn, item_id, "progress", actor, {}, None)
+    row, _ = _check(conn, item_id, "progress", actor, now, {}, None)
     text = clean_text(text, "进展内容", required=True)
     when = clean_optional(when_text, "日期说明", 40)
     on = occurred(on, now, "进展日期")
@@ -312,7 +318,7 @@ def attach_evidence(
 ) -> Outcome:
     """佐证材料: a reference number, a file, or both; hashed so the sign-off can cite it."""
     actor = load_actor(conn, actor_name)
-    row, _ = _check(conn, item_id, "evidence", actor, {}, None)
+    row, _ = _check(conn, item_id, "evidence", actor, now, {}, None)
     if kind not in EVIDENCE_KINDS:
         raise InvalidInput(f"未知的佐证材料类型 {kind!r}（可用：{'、'.join(EVIDENCE_KINDS)}）")
     ref = clean_text(ref, "文号", 200) or None

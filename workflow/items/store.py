@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from workflow import clock
 from workflow.audit.payloads import CitedEvidence
 from workflow.db.prepared import Prepared
-from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE
+from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, ROUND
 from workflow.errors import Conflict, NotFound
 from workflow.read.facts import E_COUNT, M_DONE, M_TOTAL
 
@@ -36,12 +36,14 @@ class Current(NamedTuple):
     measures_total: int
     measures_done: int
     evidence_count: int
+    feedback_date: date  # of the item's round: nothing is done to an item before its feedback
 
 
+_FEEDBACK = sa.select(ROUND.c.feedback_date).where(ROUND.c.id == ITEM.c.round_id).scalar_subquery()
 _CURRENT = Prepared(
-    lambda: sa.select(*(ITEM.c[name] for name in Current._fields[:13]), M_TOTAL, M_DONE, E_COUNT).where(
-        ITEM.c.id == sa.bindparam("p_id")
-    )
+    lambda: sa.select(
+        *(ITEM.c[name] for name in Current._fields[:13]), M_TOTAL, M_DONE, E_COUNT, _FEEDBACK
+    ).where(ITEM.c.id == sa.bindparam("p_id"))
 )
 _UPDATES: dict[frozenset[str], Prepared] = {}
 _EVIDENCE_OF = Prepared(
@@ -92,7 +94,7 @@ def current(conn: Connection, item_id: int) -> Current:
     if row is None:
         raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
     row = list(row)
-    row[8], row[9] = _day(row[8]), _day(row[9])
+    row[8], row[9], row[16] = _day(row[8]), _day(row[9]), _day(row[16])
     return Current(*row)
 
 

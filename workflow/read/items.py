@@ -13,8 +13,8 @@ from states.deadlines import is_overdue
 from states.guards import Actor
 from states.lifecycle import DONE_STATES, State
 from workflow import clock
-from workflow.audit import chain
-from workflow.audit.payloads import LedgerBaseline, LedgerItemCreated, SignedOff
+from workflow.audit import chain, verify
+from workflow.audit.payloads import Extended, LedgerBaseline, LedgerItemCreated, SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.errors import NotFound
@@ -103,11 +103,26 @@ def show_item(
             "from": e.from_state,
             "to": e.to_state,
             "reason": e.reason,
+            "recorded_at": clock.show(e.recorded_at),
+            "back_dated": e.back_dated,
+            "note": _note(e),
         }
         for e in log
     ]
     out["baseline"] = _baseline(log[0]) if log else None
     return out
+
+
+def _note(e: chain.Entry) -> str | None:
+    """What an entry says beyond its move: an extension names who agreed to it — as typed by the
+    person who entered it, which is not the same as an approval made by that person."""
+    if e.action == "extend":
+        ext = Extended.from_dict(e.data)
+        agreed = (
+            f"经 {ext.approved_by} 同意（由 {e.actor} 录入）" if ext.approved_by else f"由 {e.actor} 录入"
+        )
+        return f"完成时限 {ext.from_ or '—'} → {ext.to}，{agreed}"
+    return None
 
 
 def _baseline_payload(e: chain.Entry) -> LedgerItemCreated:
@@ -193,7 +208,9 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         raise NotFound(f"事项 {item_id}（{row.number}）尚未销号，没有销号单")
     e = signoffs[-1]
     data = SignedOff.from_dict(e.data)
-    stored = chain.entry(conn, e.seq)
+    # The entry's hash recomputed from its fields, and every entry before it: edited in place, the
+    # sign-off would still carry a hash of its own, but not the right one.
+    proof = verify.upto(conn, e.seq)
     evidence_now = _evidence_hashes(conn, item_id)
     return {
         **_people(row),
@@ -214,7 +231,8 @@ def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
         ],
         "chain_head_before": {"seq": data.chain_head[0], "hash": data.chain_head[1]},
         "entry": {"seq": e.seq, "hash": e.hash},
-        "entry_matches_log": stored is not None and stored.hash == e.hash,
+        "entry_matches_log": proof.ok,
+        "log_problem": proof.problem,
         "signoffs": len(signoffs),
         "basis": "signoff",
     }
@@ -243,7 +261,7 @@ def _baseline_sheet(conn: Connection, row: Any, e: chain.Entry, base: dict[str, 
     hashes: list[str | None] = list(data.evidence_hashes) if isinstance(data, LedgerBaseline) else []
     hashes += [None] * (len(data.evidence) - len(hashes))
     now = set(_evidence_hashes(conn, row.id).values())
-    stored = chain.entry(conn, e.seq)
+    proof = verify.upto(conn, e.seq)  # as for a sign-off: the entry and the chain up to it recomputed
     return {
         **_people(row),
         "submitted_by": None,
@@ -256,7 +274,8 @@ def _baseline_sheet(conn: Connection, row: Any, e: chain.Entry, base: dict[str, 
         ],
         "chain_head_before": {"seq": e.seq - 1, "hash": e.prev_hash},
         "entry": {"seq": e.seq, "hash": e.hash},
-        "entry_matches_log": stored is not None and stored.hash == e.hash,
+        "entry_matches_log": proof.ok,
+        "log_problem": proof.problem,
         "signoffs": 0,
         "basis": "ledger_baseline",
         "baseline": base,

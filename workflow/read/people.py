@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -42,12 +44,37 @@ def load_actor(conn: Connection, name: str | None) -> Actor:
     return Actor(row[0], parse_roles(row[1]), row[2])
 
 
-def login_person(conn: Connection) -> str | None:
-    """The person whose database login this connection uses (PostgreSQL deployments), if any."""
+@dataclass(frozen=True)
+class Login:
+    """A PostgreSQL session's login as the database's actor rule sees it (migration 0003): mapped to
+    a person, who is then the only name it writes in; or the owner of the tables (`init`, `db
+    upgrade`, catching up as anyone), who may name any actor; or neither, and may do nothing."""
+
+    name: str
+    person: str | None
+    owner: bool
+
+
+def session_login(conn: Connection) -> Login | None:
+    """The login of this connection, or None where logins play no part (SQLite; no schema yet)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    person = sa.select(PERSON.c.name).where(PERSON.c.db_login == sa.func.session_user()).scalar_subquery()
     try:
         with conn.begin_nested() if conn.in_transaction() else conn.begin():
-            return conn.execute(
-                sa.select(PERSON.c.name).where(PERSON.c.db_login == sa.func.session_user())
-            ).scalar()
+            name, mapped = conn.execute(sa.select(sa.func.session_user(), person)).one()
     except sa.exc.ProgrammingError:  # no schema yet, or one before db_login (0001): nobody is mapped
         return None
+    try:
+        # The database's own test, so that the CLI and the triggers never disagree on who is the owner.
+        with conn.begin_nested() if conn.in_transaction() else conn.begin():
+            owner = bool(conn.execute(sa.select(sa.func.zhenggai_login_is_owner())).scalar())
+    except sa.exc.ProgrammingError:  # a schema before 0003 has no such rule (and refuses to be written)
+        owner = True
+    return Login(str(name), mapped, owner)
+
+
+def login_person(conn: Connection) -> str | None:
+    """The person whose database login this connection uses (PostgreSQL deployments), if any."""
+    login = session_login(conn)
+    return None if login is None else login.person

@@ -3,11 +3,16 @@ DingTalk with signing). Each raises DeliveryError with a reason for the outbox l
 
 Every channel carries the message's key (the file name, the Message-ID header, the Idempotency-Key
 header) so that a receiver can spot a repeat: delivery is at least once (see `outbox`).
+
+People's text reaches each medium made safe for it: a file name is bounded and never leaves the
+reminder folder (no link inside it is followed); a mail header never holds a control character.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import hashlib
 import hmac
 import json
@@ -22,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,12 @@ from workflow.reminders.settings import Settings, SmtpChannel, WebhookChannel
 from workflow.reminders.text import who
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+# A file or folder name's UTF-8 bytes: common file systems allow 255; a long department name (three
+# bytes a character) is cut well below that, with a hash of the whole name to keep it unique.
+_NAME_BYTES = 120
+# What must never reach a mail header: C0/C1 controls and the Unicode line separators (a line break
+# would start a header of the sender's choosing, e.g. Bcc).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _WECOM_LIMIT = 4000  # bytes of markdown content WeCom accepts (4096, with room for the title)
 _DINGTALK_LIMIT = 18000
 
@@ -55,13 +66,57 @@ class Delivery:
     created_at: datetime
 
 
+def bounded(name: str, whole: str | None = None) -> str:
+    """`name` cut to _NAME_BYTES of UTF-8 at a character boundary, with a hash of `whole` (default:
+    the name) so that two long names that share their beginning stay apart."""
+    raw = name.encode()
+    if len(raw) <= _NAME_BYTES:
+        return name
+    digest = hashlib.sha256((whole or name).encode()).hexdigest()[:12]
+    return raw[: _NAME_BYTES - len(digest) - 1].decode(errors="ignore") + "~" + digest
+
+
 def file_path(directory: Path, d: Delivery) -> Path:
     """One file per message, named by its key: re-delivering rewrites the same file."""
     name = _UNSAFE.sub("_", who(d.recipient))
     if name.startswith(".") or not name:  # ".." or a hidden folder
         name = f"_{name}"
     day = clock.local_today(d.created_at).isoformat()
-    return directory / name / f"{day}-{label(d.rule)}-{d.message_key[:12]}.md"
+    stem = bounded(_UNSAFE.sub("_", f"{day}-{label(d.rule)}"))
+    return directory / bounded(name, d.recipient) / f"{stem}-{d.message_key[:12]}.md"
+
+
+class _Link(Exception):
+    """A name inside the reminder folder is a symbolic link (or not what it should be)."""
+
+
+def _folder(base: int, name: str) -> int:
+    """Open (making it if need be) the recipient's folder inside `base`, never through a link."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, dir_fd=base)
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=base)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _Link(name) from None
+        raise
+
+
+def _write(folder: int, name: str, text: str) -> None:
+    """Write the file atomically (a reader never sees half a reminder); a link in the temporary
+    file's place is refused, and os.replace swaps a link in the final place, never follows it."""
+    tmp = f".{name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Link(tmp) from None
+        raise
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
 
 
 def send_file(directory: Path, d: Delivery) -> Path:
@@ -73,16 +128,51 @@ def send_file(directory: Path, d: Delivery) -> Path:
         f"{d.body}"
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic: a reader never sees half a reminder
+        directory.mkdir(parents=True, exist_ok=True)  # the configured folder itself: the administrator's
+        base = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            folder = _folder(base, path.parent.name)
+            try:
+                _write(folder, path.name, text)
+            finally:
+                os.close(folder)
+        finally:
+            os.close(base)
+    except _Link as exc:
+        raise DeliveryError(
+            f"提醒文件夹 {directory} 中的 {exc} 是符号链接（或不是文件夹），拒绝写入：文件夹内不跟随链接，请删除它"
+        ) from None
     except OSError as exc:
         raise DeliveryError(f"无法写入文件 {path}：{exc.strerror or exc}") from None
     return path
+
+
+def header(text: str) -> str:
+    """People's text as a mail header value: each run of control characters becomes one space."""
+    return _CONTROL.sub(" ", text).strip()
+
+
+def mail_address(address: str) -> str:
+    """The one recipient of a mail, or DeliveryError: a stored address with a line break or a comma
+    must not smuggle in a header or a second recipient."""
+    parsed = getaddresses([address])
+    if _CONTROL.search(address) or len(parsed) != 1 or "@" not in parsed[0][1]:
+        raise DeliveryError(
+            f"收件地址 {address!r} 不是一个有效的邮箱地址，拒绝发送：请更正该人员的邮箱（person）"
+        )
+    return address
+
+
+def mail(s: SmtpChannel, d: Delivery) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = header(d.subject)
+    msg["From"] = s.sender
+    msg["To"] = mail_address(d.address)
+    msg["Date"] = format_datetime(d.created_at.astimezone(clock.LOCAL))
+    msg["Message-ID"] = message_id(d, s.sender)
+    msg["X-Zhenggai-Rule"] = header(d.rule)
+    msg.set_content(d.body)
+    return msg
 
 
 def message_id(d: Delivery, sender: str) -> str:
@@ -91,14 +181,7 @@ def message_id(d: Delivery, sender: str) -> str:
 
 
 def send_smtp(s: SmtpChannel, d: Delivery) -> None:
-    msg = EmailMessage()
-    msg["Subject"] = d.subject
-    msg["From"] = s.sender
-    msg["To"] = d.address
-    msg["Date"] = format_datetime(d.created_at.astimezone(clock.LOCAL))
-    msg["Message-ID"] = message_id(d, s.sender)
-    msg["X-Zhenggai-Rule"] = d.rule
-    msg.set_content(d.body)
+    msg = mail(s, d)
     try:
         if s.ssl:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(

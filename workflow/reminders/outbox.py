@@ -150,11 +150,7 @@ def deliver(engine: Engine, settings: Settings, now: datetime, *, limit: int | N
         tried += len(batch)
         pending: list[tuple[Delivery, str | None]] = []
         for d in batch:
-            try:
-                send(settings, d)
-                error = None
-            except DeliveryError as exc:
-                error = str(exc)
+            error = attempt(settings, d)
             pending.append((d, error))
             # Files are idempotent, so their marks can wait for the batch; anything that reached
             # another system is marked at once, to keep the window for a repeat small.
@@ -162,6 +158,19 @@ def deliver(engine: Engine, settings: Settings, now: datetime, *, limit: int | N
                 _flush(engine, settings, token, now, pending, result)
         _flush(engine, settings, token, now, pending, result)
     return result
+
+
+def attempt(settings: Settings, d: Delivery) -> str | None:
+    """Send one delivery: None, or why it failed. Whatever sending it raises is that delivery's
+    failure (retried with backoff, then given up), never the queue's: one bad message must not stop
+    the reminders of everyone else."""
+    try:
+        send(settings, d)
+    except DeliveryError as exc:
+        return str(exc)
+    except Exception as exc:  # a library's surprise (a header it refuses, a reply it cannot parse …)
+        return f"投递时出错（{type(exc).__name__}：{exc}），该消息将按退避重试，多次失败后放弃"
+    return None
 
 
 def _flush(

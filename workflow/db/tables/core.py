@@ -157,6 +157,9 @@ class Audit(SQLModel, table=True):
     payload: str = Field(default="{}", sa_type=sa.Text, description="canonical JSON")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # When the entry was written by the machine's clock (`at` is when it happened, which a clerk
+    # catching up on paper records sets earlier); NULL in entries made before migration 0003.
+    recorded_at: str | None = Field(default=None, max_length=27, description="canonical UTC text, hashed")
 
 
 class Rule(SQLModel, table=True):
