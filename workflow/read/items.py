@@ -114,7 +114,9 @@ def _note(e: chain.Entry) -> str | None:
     person who entered it, which is not the same as an approval made by that person."""
     if e.action == "extend":
         ext = Extended.from_dict(e.data)
-        agreed = f"经 {ext.approved_by} 同意（由 {e.actor} 录入）" if ext.approved_by else f"由 {e.actor} 录入"
+        agreed = (
+            f"经 {ext.approved_by} 同意（由 {e.actor} 录入）" if ext.approved_by else f"由 {e.actor} 录入"
+        )
         return f"完成时限 {ext.from_ or '—'} → {ext.to}，{agreed}"
     return None
 
