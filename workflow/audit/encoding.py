@@ -56,6 +56,7 @@ def _layout(cls: type) -> tuple[tuple[str, str, bool], ...]:
     return layout
 
 
+_MISSING = object()
 # Per class: (attribute, stored key, converter or None) of each field; `verify` reads every payload of
 # a log through from_dict, so this is worked out once.
 _READERS: dict[type, tuple[tuple[str, str, Any], ...]] = {}
@@ -92,9 +93,9 @@ class Payload:
         """Read a stored payload; keys it lacks take the field's default, unknown keys are ignored."""
         kwargs: dict[str, Any] = {}
         for name, key, read in _readers(cls):
-            if key in data:
-                value = data[key]
-                kwargs[name] = read(value) if read is not None and value is not None else value
+            value = data.get(key, _MISSING)
+            if value is not _MISSING:
+                kwargs[name] = value if read is None or value is None else read(value)
         return cls(**kwargs)
 
 
