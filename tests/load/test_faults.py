@@ -351,13 +351,16 @@ class Tampered:
             engine.dispose()
         return list(found)
 
-    def verify(self, parallel: bool, head: tuple[int, str] | None = None) -> verify.Verdict:
+    def verify(
+        self, parallel: bool, head: tuple[int, str] | None = None, *, deep: bool = False
+    ) -> verify.Verdict:
+        """The chain alone by default (what these tests tamper with); `deep` adds the live tables."""
         engine = db.make_engine(self.url)
         try:
             if parallel:  # the multi-process path, with ranges small enough to split this log in three
-                return verify.verify_engine(engine, head, workers=3)
+                return verify.verify_engine(engine, head, workers=3, deep=deep)
             with db.reading(engine) as conn:
-                return verify.verify(conn, head)
+                return verify.verify(conn, head, deep=deep)
         finally:
             engine.dispose()
 
@@ -478,7 +481,8 @@ def test_a_truncated_tail_is_caught_against_the_sign_off_head(
         chain.sql(cut)  # refused while the trigger is there
     chain.sql(f"DROP TRIGGER {trigger} ON audit", cut)
     assert chain.verify(parallel).ok  # what remains is a valid chain …
-    verdict = chain.verify(parallel, chain.signoff)  # … but not the one the sign-off sheet was made on
+    assert not chain.verify(parallel, deep=True).ok  # … that no longer backs the tables …
+    verdict = chain.verify(parallel, chain.signoff)  # … nor is the one the sign-off sheet was made on
     assert (verdict.ok, verdict.bad_seq) == (False, left + 1)
     assert verdict.problem == f"日志止于 #{left}，但已知链头为 #43（尾部被截断）"
     seq, digest = chain.signoff
