@@ -92,3 +92,21 @@ def rate_precision(config: dict[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
         raise InvalidInput("配置 [report] rate_precision 应为 0 到 4 之间的整数")
     return value
+
+
+PERIOD_DAYS = 60  # 集中整改期: two months after feedback is the usual concentrated rectification period
+
+
+def period_days(config: dict[str, Any]) -> int:
+    """[rectification] period_days: how long the concentrated rectification period (集中整改期) lasts
+    after the feedback when a round does not record its end. A 立行立改 item is due at the end of that
+    period (the round's 集中整改期止, else feedback date + period_days), so that one still open long
+    after it turns red instead of staying green for ever."""
+    table = section(config, "rectification")
+    unknown = sorted(set(table) - {"period_days"})
+    if unknown:
+        raise InvalidInput(f"配置 [rectification] 中有未知项：{'、'.join(unknown)}（可用：period_days）")
+    value = table.get("period_days", PERIOD_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 730:
+        raise InvalidInput(f"配置 [rectification] period_days = {value!r} 有误：应为 1 到 730 之间的整数")
+    return value

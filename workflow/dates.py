@@ -55,4 +55,6 @@ def parse_deadline(value: object) -> tuple[str, date | None]:
 def show_deadline(kind: str | None, day: date | None) -> str:
     if kind == "date" and day is not None:
         return day.isoformat()
+    if kind == "immediate" and day is not None:  # due at the end of the concentrated period
+        return f"{IMMEDIATE}（{day.isoformat()}前）"
     return DEADLINE_KINDS.get(kind or "") or ""

@@ -35,6 +35,14 @@ from workflow.intake.ledger.workbook import BY_VARIANT, COLUMNS, Problem, column
         ),
         ("1. 立即整改\n并报告结果\n2. 全面排查", ["立即整改\n并报告结果", "全面排查"]),
         ("2024年完成备案", ["2024年完成备案"]),
+        # numbered one after another in a line, as real ledgers write them
+        ("1、修订议事规则；2、开展专题学习", ["修订议事规则", "开展专题学习"]),
+        ("①清理台账；②严格公函制度", ["清理台账", "严格公函制度"]),
+        ("①清理台账②严格公函制度", ["清理台账", "严格公函制度"]),
+        ("1.开展整顿；2.选优配强班子", ["开展整顿", "选优配强班子"]),
+        ("（1）健全制度（2）开展检查；（3）通报结果", ["健全制度", "开展检查", "通报结果"]),
+        ("1.补缴1.5万元；2.约谈", ["补缴1.5万元", "约谈"]),  # 1.5 is a number, not measure 5
+        ("1、排查3处隐患，2处已整改", ["排查3处隐患，2处已整改"]),  # 2 follows no 2、
         ("", []),
     ],
 )
@@ -99,11 +107,25 @@ def test_progress_lines_are_dated_entries_and_the_year_follows_the_feedback() ->
     )
     assert split_progress(text, feedback, today) == [
         (date(2024, 11, 5), "11月初", "全镇排查撂荒土地"),
-        (date(2024, 10, 15), "10月15日", "实地走访\n并与所有人沟通"),
+        (date(2024, 10, 15), "10月15日", "实地走访并与所有人沟通"),  # one sentence, no line break
         (date(2025, 1, 24), "1月24日", "提交备案材料"),
         (date(2024, 12, 5), None, "专题讲座"),
     ]
     assert split_progress("已完成复耕", feedback, today) == [(today, None, "已完成复耕")]
+    assert split_progress("召开会议\n完成清理", feedback, today) == [(today, None, "召开会议；完成清理")]
+
+
+def test_progress_dates_anywhere_date_their_entries() -> None:
+    feedback, today = date(2023, 1, 10), date(2023, 6, 1)
+    assert split_progress("2023年3月15日召开专题会议", feedback, today) == [
+        (date(2023, 3, 15), None, "召开专题会议")
+    ]
+    text = "2023年3月15日召开专题会议，研究整改；2023年4月2日完成清理。\n经排查，于2023年5月6日约谈相关人员\n计划于2023年6月30日前完成"
+    assert split_progress(text, feedback, today) == [
+        (date(2023, 3, 15), None, "召开专题会议，研究整改；"),
+        (date(2023, 4, 2), None, "完成清理。"),
+        (date(2023, 5, 6), None, "经排查，于2023年5月6日约谈相关人员；计划于2023年6月30日前完成"),
+    ]
     with pytest.raises(ValueError, match="不存在的日期"):
         split_progress("2月30日，开会", feedback, today)
 

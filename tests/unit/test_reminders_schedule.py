@@ -108,7 +108,6 @@ def test_the_yellow_step_starts_on_the_day_the_light_turns_yellow(left: int, sta
         (State.submitted, "date"),  # waits for its sign-off
         (State.closed, "date"),
         (State.revisited, "date"),
-        (State.in_progress, "immediate"),  # 立行立改: no date to miss
         (State.in_progress, "ongoing"),  # 长期坚持: reviewed instead
     ],
 )
@@ -116,6 +115,11 @@ def test_the_ladder_chases_only_open_work_with_a_date(state: State, kind: str) -
     today = date(2025, 1, 1)
     for left in (-40, -1, 0, 5, 20):
         assert deadline_stage(state, kind, today + timedelta(days=left), today, Settings()) is None
+    # 立行立改 without a date has none to miss; with one (the end of the concentrated period) it is chased.
+    assert deadline_stage(State.in_progress, "immediate", None, today, Settings()) is None
+    late = today - timedelta(days=3 * 365)
+    assert deadline_stage(State.in_progress, "immediate", late, today, Settings()) == "escalation"
+    assert colour(State.in_progress, "immediate", late, today) is Colour.red
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from states.lifecycle import DONE_STATES, OPEN_STATES, DeadlineKind
+from states.deadlines import DATED_KINDS
+from states.lifecycle import DONE_STATES, OPEN_STATES
 from workflow.db.tables.core import ITEM
 
 
@@ -26,20 +27,18 @@ DONE_VALUES = tuple(s.value for s in DONE_STATES)
 
 def overdue_clause(today: date) -> sa.ColumnElement[bool]:
     """states.deadlines.is_overdue as SQL: open, a dated deadline, and that date before `today`."""
-    return sa.and_(OPEN_SQL, ITEM.c.deadline_kind == DeadlineKind.date.value, ITEM.c.deadline < today)
+    return sa.and_(OPEN_SQL, ITEM.c.deadline_kind.in_(DATED_KINDS), ITEM.c.deadline < today)
 
 
 def days_left_at_most(today: date, days: int) -> sa.ColumnElement[bool]:
     """`days_left(kind, deadline, today) <= days` (states.deadlines) as SQL: never true without a date."""
-    return sa.and_(
-        ITEM.c.deadline_kind == DeadlineKind.date.value, ITEM.c.deadline <= today + timedelta(days=days)
-    )
+    return sa.and_(ITEM.c.deadline_kind.in_(DATED_KINDS), ITEM.c.deadline <= today + timedelta(days=days))
 
 
 def near_clause(today: date, days: int) -> sa.ColumnElement[bool]:
     """states.colours.is_near(days_left(…), days) as SQL: a dated deadline from today to `days` ahead."""
     return sa.and_(
-        ITEM.c.deadline_kind == DeadlineKind.date.value,
+        ITEM.c.deadline_kind.in_(DATED_KINDS),
         ITEM.c.deadline >= today,
         ITEM.c.deadline <= today + timedelta(days=days),
     )

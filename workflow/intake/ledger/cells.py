@@ -36,9 +36,11 @@ STATUS_WORDS: dict[str, State] = {
     ),
     **dict.fromkeys(("待销号审核", "待销号", "待验收", "已提请销号", "申请销号"), State.submitted),
     **dict.fromkeys(
-        ("已完成", "完成", "已整改", "整改完成", "已整改完成", "已办结", "办结", "已销号", "销号"),
+        ("已完成", "完成", "已整改", "整改完成", "已整改完成", "已办结", "办结", "已销号", "销号")
+        + ("已完成整改", "完成整改", "已整改到位", "整改到位", "是"),  # 是: a 是否完成 column
         State.closed,
     ),
+    "否": State.in_progress,  # 是否完成: 否
     "回头看": State.revisited,
 }
 # What export writes, chosen so that importing it gives the same state back.
@@ -94,13 +96,48 @@ _NUMBERED = re.compile(
     r"^\s*(?:\d{1,2}\s*[.、．)）]|[（(]\s*\d{1,2}\s*[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}\s*是|[一二三四五六七八九十]{1,3}\s*[、.．])\s*"
 )
 _INLINE = re.compile(r"(?<=[。；;！!，,\s])(?=[二三四五六七八九十]{1,3}是)")
+# Numbered measures within one line: 1、…；2、…  ①…②…  1.…；2.…  （1）…（2）…
+_DOT = re.compile(r"(\d{1,2})\s*[、.．](?!\d)")
+_MARKERS = (_DOT, re.compile(r"[（(]\s*(\d{1,2})\s*[)）]"), re.compile(r"([①-⑳])"))
+_BEFORE_DOT = "。；;，,！!？?：: \t"
+
+
+def _marker_number(m: re.Match[str]) -> int:
+    mark = m.group(1)
+    return ord(mark) - ord("①") + 1 if "①" <= mark <= "⑳" else int(mark)
+
+
+def _numbered_parts(line: str) -> list[str]:
+    """A line that starts with measure 1 in one of the usual numberings, cut before 2, 3 … in the same
+    numbering (a '2.' only after a punctuation mark, so that '1.5万元' stays whole)."""
+    text = line.strip()
+    for pattern in _MARKERS:
+        first = pattern.match(text)
+        if first is None or _marker_number(first) != 1:
+            continue
+        cuts, expected = [0], 2
+        for m in pattern.finditer(text, first.end()):
+            after_mark = pattern is not _DOT or text[m.start() - 1] in _BEFORE_DOT
+            if _marker_number(m) == expected and after_mark:
+                cuts.append(m.start())
+                expected += 1
+        if len(cuts) > 1:
+            return [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+    return [text]
 
 
 def split_measures(text: str) -> list[str]:
-    """Several measures in one cell: one per line, or numbered (1. / （1） / ① / 一是…二是…).
+    """Several measures in one cell: one per line, or numbered (1. / （1） / ① / 一是…二是…), on lines of
+    their own or one after another in a line (1、…；2、…).
 
     When any line is numbered, unnumbered lines continue the measure above them."""
-    lines = [p for line in text.split("\n") for p in _INLINE.split(line.strip()) if p.strip()]
+    lines = [
+        p
+        for line in text.split("\n")
+        for q in _INLINE.split(line.strip())
+        for p in _numbered_parts(q)
+        if p.strip()
+    ]
     numbered = any(_NUMBERED.match(line) for line in lines)
     out: list[str] = []
     for line in lines:
@@ -112,40 +149,63 @@ def split_measures(text: str) -> list[str]:
     return out
 
 
+_DAY = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
 _DATED = re.compile(
-    r"^(?P<date>\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日)"
-    r"(?:\s*[（(](?P<when>[^（）()]{1,40})[)）])?\s*[：:，,、\s]\s*(?P<text>\S.*)$",
+    rf"^(?P<date>{_DAY})"
+    r"(?:\s*[（(](?P<when>[^（）()]{1,40})[)）])?(?:\s*[：:，,、\s]\s*|(?<=日)\s*)(?P<text>\S.*)$",
     re.S,
 )
+# A date inside a line ('经研究，于2023年3月15日召开专题会议'), not one that is a plan ('6月30日前').
+_INSIDE = re.compile(rf"(?P<date>{_DAY})(?!\s*(?:之前|前|以前|底|末))")
+# Where one line holds several dated actions: '…；2023年4月2日完成清理'.
+_NEXT_DATED = re.compile(r"(?<=[。；;])\s*(?=(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})")
+_GOES_ON = "，,、：:"  # a line ending so, or the next starting with 并/及/同时 …, is the same sentence
+
+
+def _day_of(m: re.Match[str], year_hint: date) -> tuple[date, str | None]:
+    """The date a match names (and, for a month and day, the date as written: the year is inferred
+    from the round's feedback date)."""
+    if m.group("m"):
+        month, day = int(m.group("m")), int(m.group("d"))
+        try:
+            on = date(year_hint.year, month, day)
+            if on < year_hint - timedelta(days=31):  # '1月24日' after an October feedback is next year
+                on = date(year_hint.year + 1, month, day)
+        except ValueError:
+            raise ValueError(f"不存在的日期：{m.group('date')!r}") from None
+        return on, m.group("date").replace(" ", "")
+    return parse_date(m.group("date")), None
+
+
+def _continued(body: str, line: str) -> str:
+    """A line that continues an entry, without a line break inside a sentence (reports print it)."""
+    if body[-1] in _GOES_ON or line[0] in "并及和与且同，," or line.startswith("同时"):
+        return body + line
+    return body + line if body[-1] in "。；;！!？?" else body + "；" + line
 
 
 def split_progress(text: str, year_hint: date, today: date) -> list[tuple[date, str | None, str]]:
     """整改进展 lines → (date, date as written or None, text). A line starting with a date opens an entry
-    ('2024-10-15：…', '2024-11-05（11月初）：…', '10月15日，…' — the year is inferred from the round's
-    feedback date); other lines continue the entry above, or form one entry dated today."""
+    ('2024-10-15：…', '2024-11-05（11月初）：…', '10月15日，…', '2023年3月15日召开…' — the year is
+    inferred from the round's feedback date); so does a line with a past date inside it ('于2023年3月15日
+    召开…'), and each dated action of a line that holds several. Other lines continue the entry above,
+    or form one entry dated today."""
     out: list[tuple[date, str | None, str]] = []
-    for line in filter(None, (x.strip() for x in text.split("\n"))):
+    lines = (p.strip() for x in text.split("\n") for p in _NEXT_DATED.split(x.strip()))
+    for line in filter(None, lines):
         m = _DATED.match(line)
-        if m is None:
-            if out:
-                on, when, body = out[-1]
-                out[-1] = (on, when, body + "\n" + line)
-            else:
-                out.append((today, None, line))
+        if m is not None:
+            on, written = _day_of(m, year_hint)
+            out.append((on, m.group("when") or written, m.group("text").strip()))
             continue
-        when = m.group("when")
-        if m.group("m"):
-            month, day = int(m.group("m")), int(m.group("d"))
-            try:
-                on = date(year_hint.year, month, day)
-                if on < year_hint - timedelta(days=31):  # '1月24日' after an October feedback is next year
-                    on = date(year_hint.year + 1, month, day)
-            except ValueError:
-                raise ValueError(f"不存在的日期：{m.group('date')!r}") from None
-            when = when or m.group("date").replace(" ", "")
+        inside = _INSIDE.search(line)
+        if inside is not None and (on := _day_of(inside, year_hint)[0]) <= today:
+            out.append((on, None, line))
+        elif out:
+            on, when, body = out[-1]
+            out[-1] = (on, when, _continued(body, line))
         else:
-            on = parse_date(m.group("date"))
-        out.append((on, when, m.group("text").strip()))
+            out.append((today, None, line))
     return out
 
 

@@ -179,7 +179,9 @@ def _lifecycle_refusals(table: Table, row: Row, item: Any, problems: list[Proble
     # While 已登记 the plan is a draft (assign checks it is complete): its deadline may still be set.
     if old is not State.reported and "deadline_kind" in row.fields:
         new = (row.fields["deadline_kind"], row.fields["deadline"])
-        if new != (item.deadline_kind, item.deadline):
+        # A 立行立改 item imported before it had a date (the end of the concentrated period) gets one.
+        dated_now = item.deadline_kind == new[0] == "immediate" and item.deadline is None
+        if new != (item.deadline_kind, item.deadline) and not dated_now:
             problems.append(
                 table.problem(row.line, table.index("deadline"), _deadline_refused(item, old, new))
             )

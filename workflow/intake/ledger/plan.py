@@ -8,15 +8,16 @@ never their state or handed-out deadline (see `changes`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.guards import not_permitted, plan_complete
-from states.lifecycle import Role, State
+from states.lifecycle import DeadlineKind, Role, State
 from workflow.chinese import chinese_number
+from workflow.config import PERIOD_DAYS
 from workflow.dates import parse_date
 from workflow.db.tables.core import ROUND
 from workflow.errors import InvalidInput, PermissionDenied
@@ -68,6 +69,12 @@ class RoundTarget:
         assert isinstance(value, date)
         return value
 
+    def period_end(self, period_days: int) -> date:
+        """The end of the concentrated rectification period (集中整改期止): as the round records it,
+        else `period_days` after the feedback. 立行立改 items are due then."""
+        end = self.values.get("rectification_end")
+        return end if isinstance(end, date) else self.feedback_date + timedelta(days=period_days)
+
 
 def target_round(
     conn: Connection, meta: dict[str, str], name: str | None = None, **given: Any
@@ -76,7 +83,14 @@ def target_round(
     A round that does not exist yet is created from that sheet and the options (group, unit, dates)."""
     from_meta: dict[str, Any] = {META_KEYS[k]: v for k, v in meta.items() if k in META_KEYS and v}
     name = name or from_meta.get("name")
-    columns = (ROUND.c.id, ROUND.c.name, ROUND.c.group_name, ROUND.c.unit, ROUND.c.feedback_date)
+    columns = (
+        ROUND.c.id,
+        ROUND.c.name,
+        ROUND.c.group_name,
+        ROUND.c.unit,
+        ROUND.c.feedback_date,
+        ROUND.c.rectification_end,
+    )
     if not name:
         rounds = conn.execute(sa.select(*columns).order_by(ROUND.c.id)).all()
         if len(rounds) == 1:
@@ -149,12 +163,18 @@ def prepare(
     *,
     today: date,
     tick: Tick | None = None,
+    period_days: int = PERIOD_DAYS,
 ) -> Plan:
-    """Check everything against the file and the database; raise LedgerInvalid listing every problem."""
+    """Check everything against the file and the database; raise LedgerInvalid listing every problem.
+    A 立行立改 item is due at the end of the concentrated period (`RoundTarget.period_end`)."""
     actor = load_actor(conn, actor_name)
     if refused := not_permitted(actor, "ledger_import"):
         raise PermissionDenied(refused)
     rows, problems = parse_rows(table, year_hint=target.feedback_date, today=today, tick=tick)
+    due = target.period_end(period_days)
+    for row in rows:
+        if row.fields.get("deadline_kind") == DeadlineKind.immediate.value and row.fields["deadline"] is None:
+            row.fields["deadline"] = due
     plan = Plan(table, target, actor.name)
     planner = _Planner(plan, Known.load(conn, target.id), problems)
     for row in rows:

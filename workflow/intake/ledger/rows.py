@@ -75,10 +75,15 @@ class _Cells:
         self.bad.append(self.table.problem(self.line, self.cols.get(key), message))
 
 
+SUB_PROBLEM = re.compile(r"^[（(]\s*(\d{1,2})\s*[)）]$")  # （1）: a specific instance of the problem above
+
+
 def parse_rows(
     table: Table, *, year_hint: date, today: date, tick: Tick | None = None
 ) -> tuple[list[Row], list[Problem]]:
-    """Every data row parsed; every bad cell reported (a row with any problem is left out)."""
+    """Every data row parsed; every bad cell reported (a row with any problem is left out). A section
+    row opens the category of the rows below it; a row numbered （1）, （2） is a specific instance of
+    the problem above it (see `_fold`), not a problem of its own."""
     problems = list(table.problems)
     rows: list[Row] = []
     cols = {c.key: j for j, c in table.columns.items() if c.imported}
@@ -86,13 +91,26 @@ def parse_rows(
         return rows, problems  # without a usable header the cells cannot be read
     seen: dict[str, int] = {}
     last_aspect: Aspect | None = None
+    sections = sorted(table.sections)
+    parent: Row | None = None  # the problem the rows numbered （1） … belong to
+    parent_bad = False  # the row above was refused: its instances are not checked on their own
+    children: dict[int, list[Row]] = {}
     merged = {p.row for p in table.problems if p.row is not None and p.row > table.header_row}
     for count, (line, values) in enumerate(table.rows, 1):
         if tick is not None and count % TICK_EVERY == 0:
             tick(TICK_EVERY)
+        while sections and sections[0][0] < line:
+            last_aspect = _section(table, *sections.pop(0), problems) or last_aspect
         if line in merged:
             continue  # its cells are not what the office meant; the merge is reported already
         cells = _Cells(table, cols, line, values)
+        sub = SUB_PROBLEM.match(cell_text(cells.raw("no")))
+        if sub:
+            child = None if parent_bad else _child(cells, parent, seen, year_hint, today)
+            if child is not None:
+                children.setdefault(id(parent), []).append(child)
+            problems.extend(cells.bad)
+            continue
         no = _serial(cells, seen)
         aspect = last_aspect = _aspect(cells, last_aspect)
         fields = _item_fields(cells)
@@ -100,11 +118,76 @@ def parse_rows(
         status, state = _status(cells)
         if cells.bad:
             problems.extend(cells.bad)
+            parent_bad = True
             continue
-        rows.append(Row(line, no, aspect, fields, measures, progress, evidence, state, status))
+        parent_bad = False
+        parent = Row(line, no, aspect, fields, measures, progress, evidence, state, status)
+        rows.append(parent)
     if tick is not None:
         tick(len(table.rows) % TICK_EVERY)
+    for row in rows:
+        _fold(row, children.get(id(row), []))
     return rows, problems
+
+
+def _section(table: Table, line: int, text: str, problems: list[Problem]) -> Aspect | None:
+    """The category a section row opens (its number and title)."""
+    aspect = parse_aspect(text)
+    if len(aspect[0] or "") > 20 or len(aspect[1]) > 500:
+        problems.append(table.problem(line, None, "分类行的编号（最多 20 字）或名称（最多 500 字）过长"))
+        return None
+    return aspect
+
+
+def _child(cells: _Cells, parent: Row | None, seen: dict[str, int], year_hint: date, today: date) -> Row | None:
+    """A row numbered （1） under a problem: parsed like any row, its text the instance's."""
+    no = cell_text(cells.raw("no"))
+    if parent is None:
+        cells.fail("no", f"序号 {no} 是某个问题的具体表现，但上方没有它所属的问题")
+        return None
+    key = f"{parent.no}/{no}"
+    if key in seen:
+        cells.fail("no", f"问题 {parent.no} 下的 {no} 与第 {seen[key]} 行重复")
+        return None
+    seen[key] = cells.line
+    fields = _item_fields(cells)
+    fields["instance"] = "\n".join(filter(None, (cells.text("problem", 20500), fields.get("instance"))))
+    measures, progress, evidence = _parts(cells, year_hint, today)
+    status, state = _status(cells)
+    return None if cells.bad else Row(cells.line, no, None, fields, measures, progress, evidence, state, status)
+
+
+def _joined(parts: list[str]) -> str:
+    """Sentences one after another, with no line break inside the paragraph a report prints."""
+    out = ""
+    for part in (p.strip() for p in parts):
+        if part:
+            out += part if not out or out[-1] in "。；;！!？?" else "；" + part
+    return out
+
+
+def _fold(row: Row, children: list[Row]) -> None:
+    """A problem's specific instances (一/3/(1), 一/3/(2) …) go into the problem itself: their texts
+    into its 典型表现, their measures, progress and evidence after its own; what the problem's row
+    leaves empty (people, deadline, status) comes from its instances (the least advanced status)."""
+    if not children:
+        return
+    lines = [row.fields.get("instance") or ""]
+    lines += [f"{c.no}{_joined(c.fields['instance'].split(chr(10)))}" for c in children]
+    row.fields["instance"] = _joined(lines)
+    for child in children:
+        if child.measures is not None:
+            row.measures = [*(row.measures or []), *child.measures]
+        row.progress += child.progress
+        row.evidence += [e for e in child.evidence if e not in row.evidence]
+        for key in ("leader", "department", "handler", "cooperating", "deadline_kind", "deadline"):
+            if key in child.fields and not row.fields.get(key) and child.fields[key]:
+                row.fields[key] = child.fields[key]
+    if row.state is None:
+        given = [c for c in children if c.state is not None]
+        if given:
+            first = min(given, key=lambda c: list(State).index(c.state))  # type: ignore[arg-type]
+            row.state, row.status = first.state, first.status
 
 
 def _serial(cells: _Cells, seen: dict[str, int]) -> str:
@@ -123,7 +206,7 @@ def _serial(cells: _Cells, seen: dict[str, int]) -> str:
 def _aspect(cells: _Cells, last: Aspect | None) -> Aspect | None:
     """The row's 问题类别; a blank one continues the one above (None: the file has no such column)."""
     if "aspect" not in cells:
-        return None
+        return last  # the category a section row opened, if any
     text = cells.text("aspect", 520)
     if not text:
         if last is None:

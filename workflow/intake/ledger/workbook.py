@@ -14,7 +14,7 @@ from typing import Any
 
 from workflow.errors import InvalidInput
 from workflow.inputs import read_file
-from workflow.intake.ledger import formats
+from workflow.intake.ledger import formats, layout
 from workflow.intake.ledger.formats import HEADER_SCAN_ROWS
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # what it unpacks to is bounded in `formats`
@@ -98,11 +98,16 @@ class Table:
     file_name: str
     sha256: str
     sheet: str
-    header_row: int = 0  # 1-based; 0 when no header was found
+    header_row: int = 0  # 1-based, the (last) header row; 0 when no header was found
+    header_top: int = 0  # 1-based, the first header row (a header may span two rows)
     columns: dict[int, Column] = field(default_factory=dict)  # 0-based column index → column
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cell values)
     problems: list[Problem] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    sections: list[tuple[int, str]] = field(default_factory=list)  # (row number, category text)
+    footers: list[int] = field(default_factory=list)  # row numbers of 填表人/审核人 … rows, skipped
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (column, how it was read) when ambiguous
+    header_names: dict[int, str] = field(default_factory=dict)  # column → its header as written
 
     def index(self, key: str) -> int | None:
         return next((i for i, c in self.columns.items() if c.key == key), None)
@@ -143,18 +148,16 @@ def load(
 # --- finding the ledger in the grid ---------------------------------------------------------------
 
 
-def _find_header(grid: list[list[Any]]) -> tuple[int, dict[int, Column]] | None:
-    """The row (0-based) among the first few that names the most known columns (at least two)."""
-    best: tuple[int, dict[int, Column]] | None = None
-    for i, values in enumerate(grid[:HEADER_SCAN_ROWS]):
-        known = {j: c for j, v in enumerate(values) if (c := BY_VARIANT.get(normalise_header(v))) is not None}
-        if len(known) >= 2 and (best is None or len(known) > len(best[1])):
-            best = (i, known)
-    return best
+def _known(value: Any) -> bool:
+    return normalise_header(value) in BY_VARIANT
 
 
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+def _find_header(grid: list[list[Any]]) -> layout.Header | None:
+    """The header among the first few rows: the row, or pair of rows, naming the most known columns."""
+    return layout.find_header(grid, _known, HEADER_SCAN_ROWS)
+
+
+_empty = layout.empty
 
 
 def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], ignore_unknown: bool) -> None:
@@ -173,17 +176,70 @@ def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], 
             )
         )
         return
-    index, columns = found
-    table.header_row = grid[index][0]
-    _columns(table, grid[index][1], columns, ignore_unknown)
+    table.header_top = grid[found.index][0]
+    table.header_row = grid[found.index + found.depth - 1][0]
+    columns = {j: c for j, v in enumerate(found.values) if (c := BY_VARIANT.get(normalise_header(v))) is not None}
     rows = [(n, values) for n, values in grid if n > table.header_row]
-    _merge(table, rows, merged)
+    ranges = _ranges(merged)
+    _shape(table, rows, ranges, columns, len(found.values))
+    skipped = {*table.footers, *(n for n, _ in table.sections)}
+    rows = [(n, values) for n, values in rows if n not in skipped]
+    _columns(table, found.values, columns, rows, ignore_unknown)
+    _merge(table, rows, ranges, skipped)
     table.rows = [(n, values) for n, values in rows if any(not _empty(v) for v in values)]
 
 
-def _columns(table: Table, header: list[Any], columns: dict[int, Column], ignore_unknown: bool) -> None:
-    """Which column is which: unknown and repeated headers, and missing required ones, are problems."""
+Range = tuple[str, int, int, int, int]  # ref, min_col, min_row, max_col, max_row (1-based)
+
+
+def _ranges(merged: list[str]) -> list[Range]:
+    if not merged:
+        return []
+    from openpyxl.utils.cell import range_boundaries
+
+    out = []
+    for ref in merged:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
+        out.append((ref, min_col, min_row, max_col, max_row))
+    return out
+
+
+def _shape(
+    table: Table, rows: list[tuple[int, list[Any]]], ranges: list[Range], columns: dict[int, Column], width: int
+) -> None:
+    """Section rows (a category merged across the width) and footer rows (填表人：…) among the data."""
+    wide = {
+        top
+        for _ref, left, top, right, bottom in ranges
+        if top == bottom and top > table.header_row and right - left + 1 >= max(2, (width + 1) // 2)
+    }
+    serial = next((j for j, c in columns.items() if c.key == "no"), None)
+    for n, values in rows:
+        if layout.is_footer(values, serial):
+            table.footers.append(n)
+        elif (text := layout.section_text(values, n in wide)) is not None:
+            table.sections.append((n, text))
+
+
+def _columns(
+    table: Table,
+    header: list[Any],
+    columns: dict[int, Column],
+    rows: list[tuple[int, list[Any]]],
+    ignore_unknown: bool,
+) -> None:
+    """Which column is which: unknown and repeated headers, and missing required ones, are problems.
+    Progress and status columns are told apart by content as well as by name (see `layout`)."""
     header_row = table.header_row
+    table.header_names = {j: re.sub(r"\s+", "", str(header[j])) for j in columns}
+    flexible = {
+        j: (c.key, normalise_header(header[j])) for j, c in columns.items() if c.key in ("progress", "status")
+    }
+    if flexible:
+        contents = {j: [values[j] for _, values in rows if j < len(values)] for j in flexible}
+        roles, table.notes = layout.decide_roles(flexible, contents)
+        columns.update({j: BY_KEY[key] for j, key in roles.items()})
     seen_keys: dict[str, int] = {}
     for j, value in enumerate(header):
         col = columns.get(j)
@@ -222,6 +278,17 @@ def _columns(table: Table, header: list[Any], columns: dict[int, Column], ignore
             )
 
 
+def mapping(table: Table) -> list[str]:
+    """How each column was read, for --dry-run: 'F列「整改情况」→ 整改进展：内容为带日期的进展文字…'."""
+    notes = dict(table.notes)
+    out = []
+    for j, col in sorted(table.columns.items()):
+        written = table.header_names.get(j, col.header)
+        target = col.header if col.imported else "（不导入）"
+        out.append(f"{column_letter(j)}列「{written}」→ {target}" + (f"：{notes[j]}" if j in notes else ""))
+    return out
+
+
 def _suggest(name: str) -> str | None:
     import difflib
 
@@ -229,25 +296,22 @@ def _suggest(name: str) -> str | None:
     return BY_VARIANT[close[0]].header if close else None
 
 
-def _merge(table: Table, rows: list[tuple[int, list[Any]]], merged: list[str]) -> None:
-    """Fill down a merged 问题类别 (the usual layout); any other merge in the ledger is a problem."""
-    if not merged:
-        return
-    from openpyxl.utils.cell import range_boundaries
-
+def _merge(table: Table, rows: list[tuple[int, list[Any]]], ranges: list[Range], skipped: set[int]) -> None:
+    """Fill down a merged 问题类别 (the usual layout); merges in the title, the header (over two rows),
+    section and footer rows are layout; any other merge in the ledger is a problem."""
     by_number = {n: values for n, values in rows}
     aspect = table.index("aspect")
-    for ref in merged:
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        assert min_col is not None and min_row is not None and max_col is not None and max_row is not None
-        if max_row < table.header_row:
-            continue  # a title above the header
+    for ref, min_col, min_row, max_col, max_row in ranges:
+        if max_row < table.header_top or (min_row >= table.header_top and max_row <= table.header_row):
+            continue  # a title above the header, or the header's own layout
+        if min_row == max_row and min_row in skipped:
+            continue  # a section or footer row
         cols = range(min_col - 1, max_col)
         if not any(j in table.columns and table.columns[j].imported for j in cols):
             continue  # only ignored or unknown columns
         if min_row <= table.header_row:
             table.problems.append(
-                table.problem(table.header_row, min_col - 1, f"表头中有合并单元格 {ref}：请使用单行表头")
+                table.problem(table.header_row, min_col - 1, f"表头与数据行合并在一起（{ref}）：请取消合并")
             )
         elif min_col == max_col and min_col - 1 == aspect:
             top = by_number.get(min_row)
