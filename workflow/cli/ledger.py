@@ -24,6 +24,26 @@ def _bar(label: str, length: int, show: bool) -> Iterator[Callable[[int], None] 
         yield bar.update
 
 
+def _dry_run_text(table: Any, data: dict[str, Any]) -> str:
+    """What a dry run found: where the header is, how each column is read (and why, when a name could
+    mean progress or status), the section and footer rows, what the import would do."""
+    from workflow.escape import terminal
+
+    rows = f"{table.header_top}" + (f"—{table.header_row}" if table.header_row != table.header_top else "")
+    lines = [f"表头在第 {rows} 行；各列读作：", *(f"  {terminal(c)}" for c in data["columns"])]
+    if data["sections"]:
+        lines.append(
+            f"分类行 {len(data['sections'])} 个：" + "；".join(terminal(s) for s in data["sections"])
+        )
+    if data["footer_rows"]:
+        lines.append(f"表尾行（不导入）：第 {'、'.join(map(str, data['footer_rows']))} 行")
+    lines.append(
+        f"校验通过（未写入）：将新增 {data['create']} 项，更新 {data['update']} 项，"
+        f"{data['unchanged']} 项无变化，新增人员 {data['people']} 名"
+    )
+    return "\n".join(lines)
+
+
 @click.group("ledger")
 def ledger() -> None:
     """The rectification ledger (整改台账) in Excel or CSV: import and export."""
@@ -67,8 +87,10 @@ def ledger_import(
         zhenggai --as 镇整改办 ledger import 整改台账.xlsx
         zhenggai --as 镇整改办 ledger import 台账.csv --encoding gbk --round 县委第三轮巡察
     """
+    from workflow import config
     from workflow.intake.ledger import apply, plan, workbook
 
+    period_days = config.period_days(app.config)
     table = workbook.load(file, encoding=encoding, sheet=sheet, ignore_unknown=ignore_unknown)
     big = len(table.rows) >= PROGRESS_MIN_ROWS
     with app.read() if dry_run else app.write() as conn:
@@ -76,7 +98,9 @@ def ledger_import(
             conn, table.meta, round_name, group_name=group_name, unit=unit, feedback_date=feedback_date
         )
         with _bar("校验台账", len(table.rows), big) as tick:
-            planned = plan.prepare(conn, table, target, app.actor, today=app.today(), tick=tick)
+            planned = plan.prepare(
+                conn, table, target, app.actor, today=app.today(), tick=tick, period_days=period_days
+            )
         if dry_run:
             data: dict[str, Any] = {
                 "round": target.name,
@@ -85,14 +109,14 @@ def ledger_import(
                 "update": len(planned.updates),
                 "unchanged": planned.unchanged,
                 "people": len(planned.people),
+                "columns": workbook.mapping(table),
+                "sections": [text for _line, text in table.sections],
+                "footer_rows": table.footers,
             }
             emit(
                 data,
                 as_json,
-                lambda: (
-                    f"校验通过（未写入）：将新增 {data['create']} 项，更新 {data['update']} 项，"
-                    f"{data['unchanged']} 项无变化，新增人员 {data['people']} 名"
-                ),
+                lambda: _dry_run_text(table, data),
             )
             return
         with _bar("写入数据库", len(planned.creates) + len(planned.updates), big) as tick:

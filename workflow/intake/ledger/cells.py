@@ -36,8 +36,22 @@ STATUS_WORDS: dict[str, State] = {
     ),
     **dict.fromkeys(("待销号审核", "待销号", "待验收", "已提请销号", "申请销号"), State.submitted),
     **dict.fromkeys(
-        ("已完成", "完成", "已整改", "整改完成", "已整改完成", "已办结", "办结", "已销号", "销号")
-        + ("已完成整改", "完成整改", "已整改到位", "整改到位", "是"),  # 是: a 是否完成 column
+        (
+            "已完成",
+            "完成",
+            "已整改",
+            "整改完成",
+            "已整改完成",
+            "已办结",
+            "办结",
+            "已销号",
+            "销号",
+            "已完成整改",
+            "完成整改",
+            "已整改到位",
+            "整改到位",
+            "是",  # a 是否完成 column
+        ),
         State.closed,
     ),
     "否": State.in_progress,  # 是否完成: 否
@@ -158,7 +172,9 @@ _DATED = re.compile(
 # A date inside a line ('经研究，于2023年3月15日召开专题会议'), not one that is a plan ('6月30日前').
 _INSIDE = re.compile(rf"(?P<date>{_DAY})(?!\s*(?:之前|前|以前|底|末))")
 # Where one line holds several dated actions: '…；2023年4月2日完成清理'.
-_NEXT_DATED = re.compile(r"(?<=[。；;])\s*(?=(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})")
+_NEXT_DATED = re.compile(
+    r"(?<=[。；;])\s*(?=(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})"
+)
 _GOES_ON = "，,、：:"  # a line ending so, or the next starting with 并/及/同时 …, is the same sentence
 
 

@@ -142,7 +142,11 @@ def decide_roles(
             continue  # both roles taken: reported as a repeated column
         roles[j] = role
         why = (
-            "内容为完成情况用语" if kinds[j] == "status" else "内容为带日期的进展文字" if kinds[j] else "列中没有内容"
+            "内容为完成情况用语"
+            if kinds[j] == "status"
+            else "内容为带日期的进展文字"
+            if kinds[j]
+            else "列中没有内容"
         )
         notes.append((j, f"{why}，作为「{'完成情况' if role == 'status' else '整改进展'}」"))
     return roles, notes

@@ -139,7 +139,9 @@ def _section(table: Table, line: int, text: str, problems: list[Problem]) -> Asp
     return aspect
 
 
-def _child(cells: _Cells, parent: Row | None, seen: dict[str, int], year_hint: date, today: date) -> Row | None:
+def _child(
+    cells: _Cells, parent: Row | None, seen: dict[str, int], year_hint: date, today: date
+) -> Row | None:
     """A row numbered （1） under a problem: parsed like any row, its text the instance's."""
     no = cell_text(cells.raw("no"))
     if parent is None:
@@ -154,7 +156,9 @@ def _child(cells: _Cells, parent: Row | None, seen: dict[str, int], year_hint: d
     fields["instance"] = "\n".join(filter(None, (cells.text("problem", 20500), fields.get("instance"))))
     measures, progress, evidence = _parts(cells, year_hint, today)
     status, state = _status(cells)
-    return None if cells.bad else Row(cells.line, no, None, fields, measures, progress, evidence, state, status)
+    return (
+        None if cells.bad else Row(cells.line, no, None, fields, measures, progress, evidence, state, status)
+    )
 
 
 def _joined(parts: list[str]) -> str:

@@ -178,7 +178,9 @@ def _locate(table: Table, grid: list[tuple[int, list[Any]]], merged: list[str], 
         return
     table.header_top = grid[found.index][0]
     table.header_row = grid[found.index + found.depth - 1][0]
-    columns = {j: c for j, v in enumerate(found.values) if (c := BY_VARIANT.get(normalise_header(v))) is not None}
+    columns = {
+        j: c for j, v in enumerate(found.values) if (c := BY_VARIANT.get(normalise_header(v))) is not None
+    }
     rows = [(n, values) for n, values in grid if n > table.header_row]
     ranges = _ranges(merged)
     _shape(table, rows, ranges, columns, len(found.values))
@@ -206,7 +208,11 @@ def _ranges(merged: list[str]) -> list[Range]:
 
 
 def _shape(
-    table: Table, rows: list[tuple[int, list[Any]]], ranges: list[Range], columns: dict[int, Column], width: int
+    table: Table,
+    rows: list[tuple[int, list[Any]]],
+    ranges: list[Range],
+    columns: dict[int, Column],
+    width: int,
 ) -> None:
     """Section rows (a category merged across the width) and footer rows (填表人：…) among the data."""
     wide = {
