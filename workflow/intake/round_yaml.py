@@ -7,7 +7,7 @@ file (aspects[0].items[2].deadline), and only a clean file is written, in one tr
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from states.guards import Actor, not_permitted
 from states.lifecycle import Role
 from workflow.audit import chain
 from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
+from workflow.config import PERIOD_DAYS
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
 from workflow.errors import InvalidInput, PermissionDenied
@@ -290,6 +291,8 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
         ids: dict[str, int] = {}
         for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
             kind, day = item.deadline or (None, None)
+            if kind == "immediate" and day is None:  # due when the concentrated period ends
+                day = data.round.rectification_end or data.round.feedback_date + timedelta(days=PERIOD_DAYS)
             record = ItemImported(
                 round_id=round_id,
                 aspect_id=aspect_id,
