@@ -172,3 +172,46 @@ def test_a_yes_no_completion_column(
     rows = [row(1, 是否完成=cells[0]), row(2, 是否完成=cells[1])]
     import_ledger(blank_engine, write_xlsx(tmp_path / "yn.xlsx", rows, header))
     assert tuple(i.state for i in _items(blank_engine).values()) == expected
+
+
+def test_numbering_that_starts_again_under_each_section(blank_engine: sa.Engine, tmp_path: Path) -> None:
+    """一、 1 2, 二、 1: the numbers restart under each category; the items are 一/1, 一/2, 二/1, and a
+    second import of the same file changes nothing."""
+    rows = [
+        ["一、组织建设方面"],
+        [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
+        [2, "问题乙。", "措施乙", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
+        ["二、作风建设方面"],
+        [1, "问题丙。", "措施丙", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
+        ["（1）", "丙的表现。", "", None, None, None, None, "", ""],
+    ]
+    path = write_real(tmp_path / "restart.xlsx", rows)
+    new_round = {**_ROUND, "feedback_date": "2023-01-10"}
+    import_ledger(blank_engine, path, new_round=new_round)
+    assert list(_items(blank_engine)) == ["一/1", "一/2", "二/1"]
+    again = import_ledger(blank_engine, path, new_round=new_round, at="2025-01-11T10:00")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_sub_problems_need_their_problem_and_are_not_repeated_under_it(
+    blank_engine: sa.Engine, tmp_path: Path
+) -> None:
+    from workflow.intake.ledger.plan import LedgerInvalid
+
+    rows = [
+        ["一、组织建设方面"],
+        ["（1）", "没有上级问题的表现。", "", None, None, None, None, "", ""],
+        [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
+        ["（1）", "甲的表现。", "", None, None, None, None, "", ""],
+        ["（1）", "甲的又一表现。", "", None, None, None, None, "", ""],
+    ]
+    with pytest.raises(LedgerInvalid) as caught:
+        import_ledger(
+            blank_engine,
+            write_real(tmp_path / "subs.xlsx", rows),
+            new_round=_ROUND | {"feedback_date": "2023-01-10"},
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "整改台账 第6行 A列（序号）：序号 （1） 是某个问题的具体表现，但上方没有它所属的问题",
+        "整改台账 第9行 A列（序号）：问题 1 下的 （1） 与第 8 行重复",
+    ]

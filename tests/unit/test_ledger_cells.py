@@ -112,7 +112,9 @@ def test_progress_lines_are_dated_entries_and_the_year_follows_the_feedback() ->
         (date(2024, 12, 5), None, "专题讲座"),
     ]
     assert split_progress("已完成复耕", feedback, today) == [(today, None, "已完成复耕")]
+    # No line break inside an entry: the public report prints it within a sentence.
     assert split_progress("召开会议\n完成清理", feedback, today) == [(today, None, "召开会议；完成清理")]
+    assert split_progress("经核查，\n已约谈", feedback, today) == [(today, None, "经核查，已约谈")]
 
 
 def test_progress_dates_anywhere_date_their_entries() -> None:

@@ -175,7 +175,6 @@ _INSIDE = re.compile(rf"(?P<date>{_DAY})(?!\s*(?:之前|前|以前|底|末))")
 _NEXT_DATED = re.compile(
     r"(?<=[。；;])\s*(?=(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})"
 )
-_GOES_ON = "，,、：:"  # a line ending so, or the next starting with 并/及/同时 …, is the same sentence
 
 
 def _day_of(m: re.Match[str], year_hint: date) -> tuple[date, str | None]:
@@ -194,10 +193,12 @@ def _day_of(m: re.Match[str], year_hint: date) -> tuple[date, str | None]:
 
 
 def _continued(body: str, line: str) -> str:
-    """A line that continues an entry, without a line break inside a sentence (reports print it)."""
-    if body[-1] in _GOES_ON or line[0] in "并及和与且同，," or line.startswith("同时"):
+    """A line that continues an entry, joined without a line break (reports print an entry inside a
+    sentence). Offices break lines between statements: one without a closing mark gets a '；'; a line
+    that goes on with the same sentence (after '，' or '、', or starting with 并, 及, 同时 …) joins as is."""
+    if body[-1] in "。；;！!？?，,、：:" or line[0] in "并及和与且，," or line.startswith("同时"):
         return body + line
-    return body + line if body[-1] in "。；;！!？?" else body + "；" + line
+    return body + "；" + line
 
 
 def split_progress(text: str, year_hint: date, today: date) -> list[tuple[date, str | None, str]]:

@@ -111,8 +111,8 @@ def parse_rows(
                 children.setdefault(id(parent), []).append(child)
             problems.extend(cells.bad)
             continue
-        no = _serial(cells, seen)
         aspect = last_aspect = _aspect(cells, last_aspect)
+        no = _serial(cells, seen, aspect)
         fields = _item_fields(cells)
         measures, progress, evidence = _parts(cells, year_hint, today)
         status, state = _status(cells)
@@ -127,6 +127,7 @@ def parse_rows(
         tick(len(table.rows) % TICK_EVERY)
     for row in rows:
         _fold(row, children.get(id(row), []))
+    _restarted(table, rows, problems)
     return rows, problems
 
 
@@ -147,7 +148,7 @@ def _child(
     if parent is None:
         cells.fail("no", f"序号 {no} 是某个问题的具体表现，但上方没有它所属的问题")
         return None
-    key = f"{parent.no}/{no}"
+    key = f"sub/{parent.aspect}/{parent.no}/{no}"
     if key in seen:
         cells.fail("no", f"问题 {parent.no} 下的 {no} 与第 {seen[key]} 行重复")
         return None
@@ -194,16 +195,34 @@ def _fold(row: Row, children: list[Row]) -> None:
             row.state, row.status = first.state, first.status
 
 
-def _serial(cells: _Cells, seen: dict[str, int]) -> str:
+def _restarted(table: Table, rows: list[Row], problems: list[Problem]) -> None:
+    """A ledger that numbers its problems afresh under each category (一、 1 2 3, 二、 1 2) keys them by
+    category and number, '二-1' (the item number is then 二/1, as always)."""
+    aspects: dict[str, set[Aspect | None]] = {}
+    for row in rows:
+        aspects.setdefault(row.no, set()).add(row.aspect)
+    if not any(len(found) > 1 for found in aspects.values()):
+        return
+    for row in rows:
+        if row.aspect is not None and row.aspect[0] is not None:
+            row.no = f"{row.aspect[0]}-{row.no}"
+        elif len(aspects[row.no]) > 1:
+            message = (
+                f"序号 {row.no} 在多个问题类别下重复，而本行的问题类别没有编号（如「一、」）：请加上编号"
+            )
+            problems.append(table.problem(row.line, table.index("no"), message))
+
+
+def _serial(cells: _Cells, seen: dict[str, int], aspect: Aspect | None) -> str:
     no = cells.text("no", 40, one_line=True)
     if not no:
         cells.fail("no", "序号不能为空")
     elif "/" in no:
         cells.fail("no", "序号中不能含有 /")
-    elif no in seen:
-        cells.fail("no", f"序号 {no} 与第 {seen[no]} 行重复")
+    elif (key := f"{aspect[0] if aspect else ''}/{aspect[1] if aspect else ''}/{no}") in seen:
+        cells.fail("no", f"序号 {no} 与第 {seen[key]} 行重复")
     else:
-        seen[no] = cells.line
+        seen[key] = cells.line
     return no
 
 
