@@ -177,7 +177,7 @@ def test_a_yes_no_completion_column(
 def test_numbering_that_starts_again_under_each_section(blank_engine: sa.Engine, tmp_path: Path) -> None:
     """一、 1 2, 二、 1: the numbers restart under each category; the items are 一/1, 一/2, 二/1, and a
     second import of the same file changes nothing."""
-    rows = [
+    rows: list[list[Any]] = [
         ["一、组织建设方面"],
         [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
         [2, "问题乙。", "措施乙", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
@@ -198,7 +198,7 @@ def test_sub_problems_need_their_problem_and_are_not_repeated_under_it(
 ) -> None:
     from workflow.intake.ledger.plan import LedgerInvalid
 
-    rows = [
+    rows: list[list[Any]] = [
         ["一、组织建设方面"],
         ["（1）", "没有上级问题的表现。", "", None, None, None, None, "", ""],
         [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
