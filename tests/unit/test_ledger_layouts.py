@@ -67,6 +67,9 @@ def test_progress_and_status_columns_are_told_apart_by_content_and_the_choice_is
 
 def test_a_section_row_in_a_csv_opens_a_category_and_is_no_data_row(tmp_path: Path) -> None:
     header = ("序号", "问题描述", "完成情况")
-    rows: list[dict[str, Any]] = [{"序号": "一、组织建设方面"}, {"序号": 1, "问题描述": "问题。", "完成情况": "已完成"}]
+    rows: list[dict[str, Any]] = [
+        {"序号": "一、组织建设方面"},
+        {"序号": 1, "问题描述": "问题。", "完成情况": "已完成"},
+    ]
     table = load(write_csv(tmp_path / "s.csv", rows, header))
     assert table.sections == [(2, "一、组织建设方面")] and [n for n, _ in table.rows] == [3]
