@@ -201,3 +201,21 @@ def test_the_help_stays_fast_by_not_loading_the_engine() -> None:
     code = "import sys, cli; print(sorted(m for m in ('openpyxl', 'docx', 'sqlalchemy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_immediate_item_is_due_period_days_after_feedback_and_red_once_past(
+    run: Invoke, tmp_path: Path
+) -> None:
+    """[rectification] period_days sets the concentrated period a 立行立改 item is due at the end of."""
+    (tmp_path / "zhenggai.toml").write_text("[rectification]\nperiod_days = 30\n", encoding="utf-8")
+    path = write_xlsx(tmp_path / "l.xlsx", [row(1, 整改时限="立行立改", 完成情况="正在推进")])
+    dry = run("ledger", "import", str(path), *NEW, "--dry-run", who="办公室")
+    assert "  J列「整改时限」→ 整改时限" in dry.stdout.splitlines()
+    assert run("ledger", "import", str(path), *NEW, who="办公室").exit_code == 0
+    listed = json.loads(run("item", "list", "--json").stdout)
+    assert [(i["deadline"], i["overdue"], i["colour"]) for i in listed] == [
+        ("立行立改（2024-11-13前）", True, "red")  # 2024-10-14 + 30 days, long past on 2025-01-10
+    ]
+    (tmp_path / "zhenggai.toml").write_text("[rectification]\nperiod_days = 0\n", encoding="utf-8")
+    refused = run("ledger", "import", str(path), who="办公室")
+    assert refused.exit_code == 1 and "period_days = 0 有误：应为 1 到 730 之间的整数" in refused.output
