@@ -215,3 +215,29 @@ def test_sub_problems_need_their_problem_and_are_not_repeated_under_it(
         "整改台账 第6行 A列（序号）：序号 （1） 是某个问题的具体表现，但上方没有它所属的问题",
         "整改台账 第9行 A列（序号）：问题 1 下的 （1） 与第 8 行重复",
     ]
+
+
+def test_the_public_report_prints_no_line_break_inside_a_sentence(
+    blank_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Cells broken over lines (problem, instance, progress) print as sentences in the report."""
+    from workflow.reports import public
+    from workflow.reports.settings import Settings
+
+    rows: list[list[Any]] = [
+        ["一、组织建设方面"],
+        [1, "台账不规范。部分台账\n缺页少项", "措施", "王书记", "党政办", "李干事", "2023-06-30",
+         "2023年3月15日召开专题会议，\n部署清理\n2023年4月2日完成清理", "正在整改"],
+        ["（1）", "某村台账\n缺页", "", None, None, None, None, "", ""],
+    ]  # fmt: skip
+    import_ledger(
+        blank_engine,
+        write_real(tmp_path / "breaks.xlsx", rows),
+        new_round={**_ROUND, "feedback_date": "2023-01-10"},
+    )
+    with db.reading(blank_engine) as conn:
+        doc, _data = public.public(conn, date(2025, 1, 10), Settings())
+    paragraphs = [b.text for b in doc.blocks if b.kind == "para"]
+    assert not [p for p in paragraphs if "\n" in p]
+    assert "问题1：台账不规范。部分台账；缺页少项。如，（1）某村台账；缺页。" in paragraphs
+    assert any(p.endswith("一是3月15日，召开专题会议，部署清理；二是4月2日，完成清理。") for p in paragraphs)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from states.lifecycle import State
-from workflow.chinese import chinese_number, cn_date
+from workflow.chinese import chinese_number, cn_date, one_paragraph
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
 from workflow.read.statistics import figures
@@ -66,7 +66,7 @@ def _inner_quotes(text: str) -> str:
 
 
 def _sentence(text: str) -> str:
-    text = text.strip()
+    text = one_paragraph(text)
     return text if not text or text[-1] in "。！？!?；;" else text + "。"
 
 
@@ -75,7 +75,7 @@ def _actions(entries: Sequence[tuple[date, str | None, str]], home_year: int) ->
     parts = []
     for n, (on, when, text) in enumerate(entries, 1):
         written = when or cn_date(on, year=on.year != home_year)
-        parts.append(f"{chinese_number(n)}是{written}，{text.strip().rstrip('。；;')}")
+        parts.append(f"{chinese_number(n)}是{written}，{one_paragraph(text).rstrip('。；;')}")
     return "；".join(parts) + "。" if parts else ""
 
 

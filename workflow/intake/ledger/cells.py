@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from states.lifecycle import EVIDENCE_KINDS, State
+from workflow.chinese import one_paragraph
 from workflow.dates import MAX_YEAR, MIN_YEAR, parse_date, parse_deadline, shown
 
 # 完成情况 as offices write it → the state it means. Only 已完成 and its synonyms count as completed;
@@ -192,15 +193,6 @@ def _day_of(m: re.Match[str], year_hint: date) -> tuple[date, str | None]:
     return parse_date(m.group("date")), None
 
 
-def _continued(body: str, line: str) -> str:
-    """A line that continues an entry, joined without a line break (reports print an entry inside a
-    sentence). Offices break lines between statements: one without a closing mark gets a '；'; a line
-    that goes on with the same sentence (after '，' or '、', or starting with 并, 及, 同时 …) joins as is."""
-    if body[-1] in "。；;！!？?，,、：:" or line[0] in "并及和与且，," or line.startswith("同时"):
-        return body + line
-    return body + "；" + line
-
-
 def split_progress(text: str, year_hint: date, today: date) -> list[tuple[date, str | None, str]]:
     """整改进展 lines → (date, date as written or None, text). A line starting with a date opens an entry
     ('2024-10-15：…', '2024-11-05（11月初）：…', '10月15日，…', '2023年3月15日召开…' — the year is
@@ -220,7 +212,7 @@ def split_progress(text: str, year_hint: date, today: date) -> list[tuple[date, 
             out.append((on, None, line))
         elif out:
             on, when, body = out[-1]
-            out[-1] = (on, when, _continued(body, line))
+            out[-1] = (on, when, one_paragraph(f"{body}\n{line}"))
         else:
             out.append((today, None, line))
     return out

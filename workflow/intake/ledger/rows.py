@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from states.lifecycle import State
+from workflow.chinese import one_paragraph
 from workflow.errors import InvalidInput
 from workflow.inputs import clean_line, clean_text
 from workflow.intake.ledger.cells import (
@@ -162,15 +163,6 @@ def _child(
     )
 
 
-def _joined(parts: list[str]) -> str:
-    """Sentences one after another, with no line break inside the paragraph a report prints."""
-    out = ""
-    for part in (p.strip() for p in parts):
-        if part:
-            out += part if not out or out[-1] in "。；;！!？?" else "；" + part
-    return out
-
-
 def _fold(row: Row, children: list[Row]) -> None:
     """A problem's specific instances (一/3/(1), 一/3/(2) …) go into the problem itself: their texts
     into its 典型表现, their measures, progress and evidence after its own; what the problem's row
@@ -178,8 +170,8 @@ def _fold(row: Row, children: list[Row]) -> None:
     if not children:
         return
     lines = [row.fields.get("instance") or ""]
-    lines += [f"{c.no}{_joined(c.fields['instance'].split(chr(10)))}" for c in children]
-    row.fields["instance"] = _joined(lines)
+    lines += [f"{c.no}{one_paragraph(c.fields['instance'])}" for c in children]
+    row.fields["instance"] = one_paragraph("\n".join(lines))
     for child in children:
         if child.measures is not None:
             row.measures = [*(row.measures or []), *child.measures]
