@@ -102,6 +102,7 @@ def parse_rows(
             tick(TICK_EVERY)
         while sections and sections[0][0] < line:
             last_aspect = _section(table, *sections.pop(0), problems) or last_aspect
+            parent, parent_bad = None, False  # a new category: its instances need a problem of its own
         if line in merged:
             continue  # its cells are not what the office meant; the merge is reported already
         cells = _Cells(table, cols, line, values)
@@ -134,6 +135,11 @@ def parse_rows(
 
 def _section(table: Table, line: int, text: str, problems: list[Problem]) -> Aspect | None:
     """The category a section row opens (its number and title)."""
+    try:
+        text = clean_line(one_paragraph(text), "分类行", 520)
+    except InvalidInput as exc:
+        problems.append(table.problem(line, None, str(exc)))
+        return None
     aspect = parse_aspect(text)
     if len(aspect[0] or "") > 20 or len(aspect[1]) > 500:
         problems.append(table.problem(line, None, "分类行的编号（最多 20 字）或名称（最多 500 字）过长"))
