@@ -245,3 +245,27 @@ def test_the_public_report_prints_no_line_break_inside_a_sentence(
     assert not [p for p in paragraphs if "\n" in p]
     assert "问题1：台账不规范。部分台账；缺页少项。如，（1）某村台账；缺页。" in paragraphs
     assert any(p.endswith("一是3月15日，召开专题会议，部署清理；二是4月2日，完成清理。") for p in paragraphs)
+
+
+@pytest.mark.parametrize(("end", "due"), [("2023-03-31", date(2023, 3, 31)), (None, date(2023, 2, 9))])
+def test_a_yaml_round_dates_its_immediate_items_the_same_way(
+    end: str | None, due: date, blank_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Round YAML: 立行立改 is due on the round's rectification_end, else period_days after feedback."""
+    from workflow import clock
+    from workflow.intake import round_yaml
+
+    path = tmp_path / "round.yaml"
+    path.write_text(
+        "round:\n  name: 测试\n  group: 组\n  unit: 单位\n  feedback_date: 2023-01-10\n"
+        + (f"  rectification_end: {end}\n" if end else "")
+        + "aspects:\n  - number: 一\n    title: 方面\n    items:\n"
+        + "      - number: '1'\n        title: 问题\n        deadline: 立行立改\n",
+        encoding="utf-8",
+    )
+    with db.unit_of_work(blank_engine) as conn:
+        data = round_yaml.load_file(path)
+        round_yaml.import_round(conn, data, "办公室", clock.parse_moment("2025-01-11T10:00"), period_days=30)
+        assert verify.verify(conn).ok
+    item = _items(blank_engine)["一/1"]
+    assert (item.deadline_kind, item.deadline) == ("immediate", due)

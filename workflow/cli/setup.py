@@ -124,11 +124,14 @@ def import_(app: App, file: Path) -> None:
     Example:
         zhenggai --as 镇整改办 import round.yaml
     """
+    from workflow import config
     from workflow.intake import round_yaml
 
     data = round_yaml.load_file(file)
     with app.write() as conn:
-        counts = round_yaml.import_round(conn, data, app.actor, app.now())
+        counts = round_yaml.import_round(
+            conn, data, app.actor, app.now(), period_days=config.period_days(app.config)
+        )
     click.echo(
         f"已导入：{counts['aspects']} 个方面，{counts['items']} 个问题，{counts['measures']} 项措施，"
         f"{counts['people']} 名新人员"

@@ -262,9 +262,17 @@ def _add_item(conn: Connection, record: ItemImported, actor: str, now: datetime)
     return item_id
 
 
-def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now: datetime) -> dict[str, int]:
+def import_round(
+    conn: Connection,
+    data: RoundFile,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    period_days: int = PERIOD_DAYS,
+) -> dict[str, int]:
     """Write a validated round in the caller's transaction. The actor must be office staff, either
-    already in the database or listed with the office role in the file itself (first import)."""
+    already in the database or listed with the office role in the file itself (first import).
+    A 立行立改 item is due at the end of the concentrated period ([rectification] period_days)."""
     existing = _check_import(conn, data, actor_name)
     assert actor_name is not None  # checked above
     # People already known (from an earlier round) are kept as they are.
@@ -292,7 +300,7 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
         for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
             kind, day = item.deadline or (None, None)
             if kind == "immediate" and day is None:  # due when the concentrated period ends
-                day = data.round.rectification_end or data.round.feedback_date + timedelta(days=PERIOD_DAYS)
+                day = data.round.rectification_end or data.round.feedback_date + timedelta(days=period_days)
             record = ItemImported(
                 round_id=round_id,
                 aspect_id=aspect_id,
