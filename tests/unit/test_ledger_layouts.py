@@ -73,3 +73,18 @@ def test_a_section_row_in_a_csv_opens_a_category_and_is_no_data_row(tmp_path: Pa
     ]
     table = load(write_csv(tmp_path / "s.csv", rows, header))
     assert table.sections == [(2, "一、组织建设方面")] and [n for n, _ in table.rows] == [3]
+
+
+def test_a_section_written_as_a_bare_number_and_its_name_and_a_row_with_a_note_is_data(
+    tmp_path: Path,
+) -> None:
+    header = ("序号", "问题描述", "备注", "完成情况")
+    rows: list[dict[str, Any]] = [
+        {"序号": "一", "问题描述": "组织建设方面"},
+        {"序号": 1, "问题描述": "问题。", "完成情况": "已完成"},
+        {"序号": "（二）", "问题描述": "作风建设方面"},
+        {"序号": None, "问题描述": "没有序号的问题。", "备注": "说明：待补"},  # data, reported, not skipped
+    ]
+    table = load(write_csv(tmp_path / "s.csv", rows, header), ignore_unknown=True)
+    assert table.sections == [(2, "一、组织建设方面"), (4, "（二）作风建设方面")]
+    assert [n for n, _ in table.rows] == [3, 5] and table.footers == []

@@ -73,18 +73,29 @@ def find_header(grid: Sequence[Sequence[Any]], known: Any, scan: int) -> Header 
     return best[1] if best else None
 
 
-def is_footer(values: Sequence[Any], serial_col: int | None) -> bool:
-    """A footer row: no 序号 (or a footer in its place), and a cell such as 填表人：… or 联系电话：…"""
-    serial = values[serial_col] if serial_col is not None and serial_col < len(values) else None
-    if not empty(serial) and not FOOTER.match(cell_text(serial)):
-        return False
+def is_footer(values: Sequence[Any], serial_col: int | None, problem_col: int | None = None) -> bool:
+    """A footer row: no 序号 and no problem text (or a footer in their place), and a cell such as
+    填表人：… or 联系电话：…"""
+    for col in (serial_col, problem_col):
+        value = values[col] if col is not None and col < len(values) else None
+        if not empty(value) and not FOOTER.match(cell_text(value)):
+            return False
     return any(isinstance(v, str) and FOOTER.match(v) for v in values)
+
+
+_BARE_NUMBER = re.compile(
+    r"^\s*(?:[（(]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]?)\s*$"
+)
 
 
 def section_text(values: Sequence[Any], wide: bool) -> str | None:
     """The category a section row opens ('一、贯彻落实……方面'), or None for any other row. A row is a
-    section when it is merged across the width, or when its only filled cell is a numbered category."""
+    section when it is merged across the width, or when its only filled cell is a numbered category,
+    or when it holds just a bare number (一) and the category's name beside it."""
     filled = [cell_text(v) for v in values if not empty(v)]
+    if len(filled) == 2 and _BARE_NUMBER.match(filled[0]):
+        number = filled[0].strip().rstrip("、.．")
+        filled = [number + ("" if number.endswith(("）", ")")) else "、") + filled[1]]
     if len(filled) != 1 and not (wide and filled):
         return None
     text = filled[0]

@@ -221,8 +221,9 @@ def _shape(
         if top == bottom and top > table.header_row and right - left + 1 >= max(2, (width + 1) // 2)
     }
     serial = next((j for j, c in columns.items() if c.key == "no"), None)
+    problem = next((j for j, c in columns.items() if c.key == "problem"), None)
     for n, values in rows:
-        if layout.is_footer(values, serial):
+        if layout.is_footer(values, serial, problem):
             table.footers.append(n)
         elif (text := layout.section_text(values, n in wide)) is not None:
             table.sections.append((n, text))
