@@ -101,8 +101,7 @@ def section_text(values: Sequence[Any], wide: bool) -> str | None:
     text = filled[0]
     if FOOTER.match(text):
         return None
-    number, _title = parse_aspect(text)
-    return text if number is not None or wide else None
+    return text if parse_aspect(text)[0] is not None or wide else None
 
 
 # --- progress or status: by name and by content ---------------------------------------------------------
