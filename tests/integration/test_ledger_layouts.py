@@ -154,6 +154,18 @@ def test_an_immediate_item_is_due_at_the_end_of_the_concentrated_period(
     assert colour(State(item.state), item.deadline_kind, item.deadline, date(2026, 1, 10)) is Colour.red
     with db.reading(blank_engine) as conn:
         assert statistics.summary(conn, date(2026, 1, 10))["overdue"] == 1
+    # Imported again under another setting, the item keeps the date it got: nothing changes.
+    again = plan_again(blank_engine, path, period_days=90)
+    assert (again.creates, again.updates, again.unchanged) == ([], [], 4)
+
+
+def plan_again(engine: sa.Engine, path: Path, *, period_days: int) -> Any:
+    from workflow.intake.ledger import plan
+
+    table = workbook.load(path)
+    with db.reading(engine) as conn:
+        target = plan.target_round(conn, table.meta, "测试轮次")
+        return plan.prepare(conn, table, target, "办公室", today=date(2025, 1, 12), period_days=period_days)
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,8 @@ def diff(
     """What importing `row` changes on an existing item, or None (with problems) when it may not."""
     col = table.index
     measures = known.measures.get(item.id, {})
+    if row.fields.get("deadline_kind") == item.deadline_kind == "immediate" and item.deadline is not None:
+        row.fields["deadline"] = item.deadline  # 立行立改 keeps the date it got, whatever the setting now
     if _lifecycle_refusals(table, row, item, problems):
         return None
     changes: dict[str, list[Any]] = {}
