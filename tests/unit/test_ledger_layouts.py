@@ -20,6 +20,7 @@ def test_a_two_row_header_in_a_csv_and_footer_rows_in_separate_cells(tmp_path: P
                 "1,问题。,王书记,党政办,李干事,已完成",
                 ",,,,,",
                 "2,问题二。,王书记,党政办,李干事,正在整改",
+                "合计,共2个问题,,,,已完成1个",
                 "填表人：李干事,,审核人：王书记,,联系电话：0373-1234567,",
                 ",,,,,",
             ]
@@ -36,7 +37,7 @@ def test_a_two_row_header_in_a_csv_and_footer_rows_in_separate_cells(tmp_path: P
         "handler",
         "status",
     ]
-    assert [n for n, _ in table.rows] == [3, 5] and table.footers == [6]
+    assert [n for n, _ in table.rows] == [3, 5] and table.footers == [6, 7]
 
 
 def test_a_title_row_is_not_taken_for_the_top_of_a_two_row_header(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from workflow.intake.ledger.cells import STATUS_WORDS, cell_text, parse_aspect
 FOOTER = re.compile(
     r"^\s*(?:填表人|填报人|制表人|审核人|审核|审签|核稿人|联系电话|联系人|电话|单位负责人|主要负责人|负责人|"
     r"分管领导|签字|签发|盖章|填报单位（盖章）|单位（盖章）|注|备注|说明)\s*[:：]"
+    r"|^\s*(?:合\s*计|小\s*计|总\s*计)"  # a totals row
 )
 # Headers that offices use both for the progress column and for the status column.
 AMBIGUOUS = frozenset(("整改情况", "整改完成情况", "整改落实情况", "落实情况", "完成情况及进展"))
@@ -75,7 +76,10 @@ def find_header(grid: Sequence[Sequence[Any]], known: Any, scan: int) -> Header 
 
 def is_footer(values: Sequence[Any], serial_col: int | None, problem_col: int | None = None) -> bool:
     """A footer row: no 序号 and no problem text (or a footer in their place), and a cell such as
-    填表人：… or 联系电话：…"""
+    填表人：… or 联系电话：…; or a row whose 序号 cell is such a line, or 合计 (totals)."""
+    serial = values[serial_col] if serial_col is not None and serial_col < len(values) else None
+    if isinstance(serial, str) and FOOTER.match(serial):
+        return True
     for col in (serial_col, problem_col):
         value = values[col] if col is not None and col < len(values) else None
         if not empty(value) and not FOOTER.match(cell_text(value)):
