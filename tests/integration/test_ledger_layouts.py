@@ -108,6 +108,12 @@ def test_a_real_layout_ledger_imports(blank_engine: sa.Engine, tmp_path: Path) -
     assert items["一/3"].instance == "（1）某村低保金迟发两个月。（2）某村临时救助未公示。"
     assert items["二/4"].instance == "（1）某项目未经集体研究。"
     with db.reading(blank_engine) as conn:
+        from workflow.audit import chain
+
+        said = {e.item_id: e.data["status"] for e in chain.entries(conn) if e.action == "ledger_baseline"}
+    assert said[items["一/3"].id] == "（1）已整改到位；（2）整改到位"  # every status word, as written
+    assert said[items["二/4"].id] == "已办结；（1）已销号"
+    with db.reading(blank_engine) as conn:
         aspects = conn.execute(sa.select(ASPECT.c.number, ASPECT.c.title).order_by(ASPECT.c.id)).all()
         assert aspects == [("一", "贯彻落实党中央决策部署方面"), ("二", "全面从严治党方面")]
         measures = conn.execute(

@@ -186,11 +186,11 @@ def _fold(row: Row, children: list[Row]) -> None:
         for key in ("leader", "department", "handler", "cooperating", "deadline_kind", "deadline"):
             if key in child.fields and not row.fields.get(key) and child.fields[key]:
                 row.fields[key] = child.fields[key]
-    if row.state is None:
-        given = [c for c in children if c.state is not None]
-        if given:
-            first = min(given, key=lambda c: list(State).index(c.state))  # type: ignore[arg-type]
-            row.state, row.status = first.state, first.status
+    given = [c for c in children if c.state is not None]
+    if row.state is None and given:
+        row.state = min((c.state for c in given), key=list(State).index)  # type: ignore[arg-type]
+    # The status words as the ledger wrote them, the instances' too: the trail keeps them all.
+    row.status = "；".join([*([row.status] if row.status else []), *(f"{c.no}{c.status}" for c in given)])
 
 
 def _restarted(table: Table, rows: list[Row], problems: list[Problem]) -> None:
