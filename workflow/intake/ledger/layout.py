@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from workflow.intake.ledger.cells import STATUS_WORDS, cell_text, parse_aspect
@@ -22,6 +23,7 @@ FOOTER = re.compile(
 # Headers that offices use both for the progress column and for the status column.
 AMBIGUOUS = frozenset(("整改情况", "整改完成情况", "整改落实情况", "落实情况", "完成情况及进展"))
 _DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*月\s*\d{1,2}\s*日")
+CONTENT_SAMPLE = 1000  # cells enough to tell a column's content
 MAX_SUBHEADER_CHARS = 12  # a second header row holds short names, never a ledger's sentences
 
 
@@ -96,7 +98,10 @@ def section_text(values: Sequence[Any], wide: bool) -> str | None:
     """The category a section row opens ('一、贯彻落实……方面'), or None for any other row. A row is a
     section when it is merged across the width, or when its only filled cell is a numbered category,
     or when it holds just a bare number (一) and the category's name beside it."""
-    filled = [cell_text(v) for v in values if not empty(v)]
+    raw = [v for v in values if v is not None and v != ""]
+    if len(raw) > 2 and not wide:
+        return None  # a data row: checked first, for speed on a ledger of 20,000 rows
+    filled = [cell_text(v) for v in raw if not empty(v)]
     if len(filled) == 2 and _BARE_NUMBER.match(filled[0]):
         number = filled[0].strip().rstrip("、.．")
         filled = [number + ("" if number.endswith(("）", ")")) else "、") + filled[1]]
@@ -114,7 +119,7 @@ def section_text(values: Sequence[Any], wide: bool) -> str | None:
 def content_kind(values: Sequence[Any]) -> str | None:
     """'status' when the filled cells are status words (已完成, 是/否 …), 'progress' when they are dated
     or longer text, None when the column is empty or mixed."""
-    texts = [cell_text(v) for v in values if not empty(v)]
+    texts = list(islice((cell_text(v) for v in values if not empty(v)), CONTENT_SAMPLE))
     if not texts:
         return None
     status = sum(1 for t in texts if _status_word(t))
