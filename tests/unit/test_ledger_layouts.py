@@ -89,3 +89,25 @@ def test_a_section_written_as_a_bare_number_and_its_name_and_a_row_with_a_note_i
     table = load(write_csv(tmp_path / "s.csv", rows, header), ignore_unknown=True)
     assert table.sections == [(2, "一、组织建设方面"), (4, "（二）作风建设方面")]
     assert [n for n, _ in table.rows] == [3, 5] and table.footers == []
+
+
+def test_a_section_fills_a_blank_category_column_and_a_filled_one_wins(tmp_path: Path) -> None:
+    from datetime import date
+
+    from workflow.intake.ledger.rows import parse_rows
+
+    header = ("序号", "问题类别", "问题描述")
+    rows: list[dict[str, Any]] = [
+        {"序号": "一、组织建设方面"},
+        {"序号": 1, "问题描述": "问题甲。"},
+        {"序号": 2, "问题类别": "（二）作风建设", "问题描述": "问题乙。"},
+        {"序号": 3, "问题描述": "问题丙。"},
+    ]
+    table = load(write_csv(tmp_path / "s.csv", rows, header))
+    parsed, problems = parse_rows(table, year_hint=date(2024, 10, 14), today=date(2025, 1, 10))
+    assert problems == []
+    assert [(r.no, r.aspect) for r in parsed] == [
+        ("1", ("一", "组织建设方面")),
+        ("2", ("二", "作风建设")),
+        ("3", ("二", "作风建设")),  # blank: the same as above
+    ]
