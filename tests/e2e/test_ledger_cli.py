@@ -216,6 +216,12 @@ def test_an_immediate_item_is_due_period_days_after_feedback_and_red_once_past(
     assert [(i["deadline"], i["overdue"], i["colour"]) for i in listed] == [
         ("立行立改（2024-11-13前）", True, "red")  # 2024-10-14 + 30 days, long past on 2025-01-10
     ]
+    # A column read by its content, not its name, is said on a real import too (stderr).
+    header = ("序号", "问题描述", "整改情况", "完成情况")
+    cells = {"序号": 2, "问题描述": "问题。", "整改情况": "2024年11月5日召开专题会议", "完成情况": "未交办"}
+    both = run("ledger", "import", str(write_csv(tmp_path / "b.csv", [cells], header)), who="办公室")
+    assert both.exit_code == 0, both.output
+    assert "注意：C列「整改情况」→ 整改进展：内容为带日期的进展文字，作为「整改进展」" in both.stderr
     (tmp_path / "zhenggai.toml").write_text("[rectification]\nperiod_days = 0\n", encoding="utf-8")
     refused = run("ledger", "import", str(path), who="办公室")
     assert refused.exit_code == 1 and "period_days = 0 有误：应为 1 到 730 之间的整数" in refused.output

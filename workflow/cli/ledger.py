@@ -130,6 +130,12 @@ def ledger_import(
             f"{summary.unchanged} 项无变化，新增人员 {summary.people} 名（导入批次 {summary.batch_id}）"
         ),
     )
+    if not as_json:  # a column read by its content rather than its name is said, on stderr
+        from workflow.escape import terminal
+
+        ambiguous = [line for line in workbook.mapping(table) if "：" in line.partition("→")[2]]
+        for line in ambiguous:
+            click.echo(f"注意：{terminal(line)}", err=True)
 
 
 @ledger.command("export")
