@@ -222,6 +222,7 @@ def test_sub_problems_need_their_problem_and_are_not_repeated_under_it(
         [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
         ["（1）", "甲的表现。", "", None, None, None, None, "", ""],
         ["（1）", "甲的又一表现。", "", None, None, None, None, "", ""],
+        ["（2）", None, "措施", None, None, None, None, "", ""],
         ["二、作风\x9b31m建设方面"],
         ["（2）", "新类别下没有问题的表现。", "", None, None, None, None, "", ""],
     ]
@@ -234,8 +235,9 @@ def test_sub_problems_need_their_problem_and_are_not_repeated_under_it(
     assert [str(p) for p in caught.value.problems] == [
         "整改台账 第6行 A列（序号）：序号 （1） 是某个问题的具体表现，但上方没有它所属的问题",
         "整改台账 第9行 A列（序号）：问题 1 下的 （1） 与第 8 行重复",
-        "整改台账 第10行：分类行含有控制字符 '\\x9b'",
-        "整改台账 第11行 A列（序号）：序号 （2） 是某个问题的具体表现，但上方没有它所属的问题",
+        "整改台账 第10行 B列（问题描述）：问题 1 的具体表现 （2） 没有内容（填在问题描述或典型表现列）",
+        "整改台账 第11行：分类行含有控制字符 '\\x9b'",
+        "整改台账 第12行 A列（序号）：序号 （2） 是某个问题的具体表现，但上方没有它所属的问题",
     ]
 
 

@@ -111,3 +111,21 @@ def test_a_section_fills_a_blank_category_column_and_a_filled_one_wins(tmp_path:
         ("2", ("二", "作风建设")),
         ("3", ("二", "作风建设")),  # blank: the same as above
     ]
+
+
+def test_an_instance_written_in_the_instance_column_under_its_problem(tmp_path: Path) -> None:
+    from datetime import date
+
+    from workflow.intake.ledger.rows import parse_rows
+
+    header = ("序号", "问题描述", "典型表现", "整改措施")
+    rows: list[dict[str, Any]] = [
+        {"序号": 1, "问题描述": "问题甲。", "典型表现": "总的表现。", "整改措施": "1.整顿"},
+        {"序号": "(1)", "典型表现": "表现一", "整改措施": "2.补课"},
+        {"序号": "（2）", "问题描述": "表现二。", "典型表现": "详情"},
+    ]
+    table = load(write_csv(tmp_path / "i.csv", rows, header))
+    parsed, problems = parse_rows(table, year_hint=date(2024, 10, 14), today=date(2025, 1, 10))
+    assert problems == [] and len(parsed) == 1
+    assert parsed[0].fields["instance"] == "总的表现。(1)表现一；（2）表现二。详情"
+    assert parsed[0].measures == ["整顿", "补课"]

@@ -160,8 +160,10 @@ def _child(
         cells.fail("no", f"问题 {parent.no} 下的 {no} 与第 {seen[key]} 行重复")
         return None
     seen[key] = cells.line
-    fields = _item_fields(cells)
+    fields = _item_fields(cells, instance=True)
     fields["instance"] = "\n".join(filter(None, (cells.text("problem", 20500), fields.get("instance"))))
+    if not fields["instance"]:
+        cells.fail("problem", f"问题 {parent.no} 的具体表现 {no} 没有内容（填在问题描述或典型表现列）")
     measures, progress, evidence = _parts(cells, year_hint, today)
     status, state = _status(cells)
     return (
@@ -239,12 +241,14 @@ def _aspect(cells: _Cells, last: Aspect | None) -> Aspect | None:
     return aspect
 
 
-def _item_fields(cells: _Cells) -> dict[str, Any]:
-    """The item's own columns present in the file: problem, instance, who, deadline."""
+def _item_fields(cells: _Cells, *, instance: bool = False) -> dict[str, Any]:
+    """The item's own columns present in the file: problem, instance, who, deadline. A specific
+    instance's row (`instance`) may leave the problem empty: its text is the instance's."""
     fields: dict[str, Any] = {}
     problem = cells.text("problem", 20500)
     if not problem:
-        cells.fail("problem", "问题描述不能为空")
+        if not instance:
+            cells.fail("problem", "问题描述不能为空")
     else:
         title, description = split_problem(problem)
         if len(title) > 500:
