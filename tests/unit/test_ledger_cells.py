@@ -185,3 +185,10 @@ def test_a_problem_names_sheet_row_and_column() -> None:
     assert str(Problem("台账", 7, "J", "整改时限", "无效的日期")) == "台账 第7行 J列（整改时限）：无效的日期"
     assert str(Problem("a.csv", None, None, None, "找不到表头")) == "a.csv：找不到表头"
     assert [column_letter(i) for i in (0, 25, 26, 27)] == ["A", "Z", "AA", "AB"]
+
+
+def test_the_status_words_of_real_ledgers_and_a_yes_no_column() -> None:
+    closed = ("已完成整改", "已整改到位", "整改到位", "已办结", "已销号", "完成整改", "是")
+    assert {w: parse_status(w) for w in closed} == dict.fromkeys(closed, State.closed)
+    assert parse_status("否") is State.in_progress
+    assert parse_status("已整改到位。2023年5月补发") is State.closed  # the first clause decides
