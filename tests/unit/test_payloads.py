@@ -153,6 +153,13 @@ OLD[p.LedgerBaseline] = lambda x: {
     "evidence_hashes": list(x.evidence_hashes),
 }
 
+# New since (issue 10 §4): people edited and deactivated, an item added by hand (an import's fields),
+# an item's text corrected; each written as its fields, changes as {column: [old, new]}.
+OLD[p.PersonEdited] = lambda x: {"name": x.name, "changes": x.changes}
+OLD[p.PersonDeactivated] = lambda x: {"name": x.name}
+OLD[p.ItemAdded] = OLD[p.ItemImported]
+OLD[p.ItemEdited] = lambda x: {"changes": x.changes}
+
 _TEXT = st.text(max_size=12)
 _VALUE = st.none() | _TEXT | st.integers() | st.dates()
 # Types hypothesis cannot derive on its own: JSON that was [old, new] pairs.
@@ -194,6 +201,7 @@ def test_every_action_the_engine_writes_has_its_payload_classes() -> None:
     written = {*TRIGGERS, *(a.name for a in ACTIONS), "person_add", "person_login", "rule_add"}
     written |= {"accountability_add", "round_import", "import", "round_add", "aspect_add"}
     written |= {"ledger_import", "ledger_baseline", "ledger_batch"}
+    written |= {"person_edit", "person_deactivate", "item_add"}  # "edit" is in ACTIONS
     assert set(p.KINDS) == written
 
 
@@ -227,7 +235,12 @@ def test_every_entry_the_old_code_wrote_rebuilds_to_the_same_bytes_and_hash(entr
 def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_new_baseline() -> None:
     seen = {(e["action"], type(_typed(e["action"], e["payload"]))) for e in _entries()}
     every = {(action, cls) for action, kinds in p.KINDS.items() for cls in kinds}
-    assert every - seen == {("person_login", p.LoginSet), ("ledger_baseline", p.LedgerBaseline)}
+    assert every - seen == {
+        ("person_login", p.LoginSet),
+        ("ledger_baseline", p.LedgerBaseline),
+        *(("person_edit", p.PersonEdited), ("person_deactivate", p.PersonDeactivated)),
+        *(("item_add", p.ItemAdded), ("edit", p.ItemEdited)),
+    }
 
 
 def test_readers_get_typed_values_back() -> None:

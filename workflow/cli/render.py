@@ -223,6 +223,10 @@ def board_text(board: dict[str, Any]) -> str:
         ("rate", "完成率"),
         *((c.value, f"{c.symbol}{c.label}") for c in Colour),
     ]
+    meant = board.get("legend", {})
+    lines.append(
+        "亮灯：" + "　".join(f"{c.symbol}{c.label} {meant[c.value]}" for c in Colour if meant.get(c.value))
+    )
     lines.append(table(board["groups"], columns))
     if board["attention"]:
         lines += ["", f"需要督办（{board['attention_total']} 项）："]

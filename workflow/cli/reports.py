@@ -153,7 +153,12 @@ def board_command(
     with app.read() as conn:
         round_id = resolve_round(conn, round_name).id if round_name else None
         data = board.data(
-            conn, day, round_id=round_id, yellow_days=config.yellow_days, precision=config.rate_precision
+            conn,
+            day,
+            round_id=round_id,
+            yellow_days=config.yellow_days,
+            precision=config.rate_precision,
+            scheme=config.lights,
         )
     if html_file is not None:
         html_file.write_text(board_page.page(data), encoding="utf-8")

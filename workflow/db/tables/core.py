@@ -47,6 +47,9 @@ class Person(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     # PostgreSQL deployments: the database login of this person; the actor of their actions.
     db_login: str | None = Field(default=None, max_length=63, unique=True, index=True)
+    # False once deactivated (`person deactivate`): kept for the history that names them, refused as
+    # an actor and left out of reminders (migration 0008).
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class Round(SQLModel, table=True):

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Colour, Scheme
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.cells import EXPORT_STATUS
 from workflow.intake.ledger.formats import META_SHEET
@@ -77,7 +77,9 @@ def _progress_line(on: date, when: str | None, text: str) -> str:
     return f"{on.isoformat()}{note}：{text}"
 
 
-def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[dict[str, Any]]:
+def rows(
+    conn: Connection, snap: snapshot.Snapshot, yellow_days: int, scheme: Scheme = DEFAULT_SCHEME
+) -> list[dict[str, Any]]:
     """The ledger rows as of the snapshot, keyed by column key (shared by export and its tests)."""
     keys = dict(
         conn.execute(
@@ -93,7 +95,7 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
     out = []
     for i in snap.items:
         number, title = snap.aspects[i.aspect_id]
-        light = i.colour(snap.day, yellow_days)
+        light = i.colour(snap.day, yellow_days, scheme)
         out.append(
             {
                 "no": numbers[i.id],
@@ -120,14 +122,20 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
 
 
 def export(
-    conn: Connection, path: Path, day: date, *, round_name: str | None = None, yellow_days: int = YELLOW_DAYS
+    conn: Connection,
+    path: Path,
+    day: date,
+    *,
+    round_name: str | None = None,
+    yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> int:
     """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
     from openpyxl import Workbook
 
     rnd = resolve_round(conn, round_name)
     snap = snapshot.take(conn, day, rnd.id)
-    data = rows(conn, snap, yellow_days)
+    data = rows(conn, snap, yellow_days, scheme)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
