@@ -36,7 +36,9 @@ class Settings:
     work_summary: tuple[str, ...] = DEFAULT_WORK  # 一、整改工作情况, before the statistics
     next_steps: tuple[str, ...] = DEFAULT_NEXT_STEPS  # 三、下一步整改工作安排
     yellow_days: int = YELLOW_DAYS  # [lights] yellow_days (see workflow.config.yellow_days)
-    lights: Scheme = field(default_factory=lambda: DEFAULT_SCHEME)  # [lights.colours] (see workflow.config.light_scheme)
+    lights: Scheme = field(
+        default_factory=lambda: DEFAULT_SCHEME
+    )  # [lights.colours] (see workflow.config.light_scheme)
 
 
 def load(config: dict[str, Any]) -> Settings:

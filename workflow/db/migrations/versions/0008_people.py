@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("person") as batch_op:
-        batch_op.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
+    # A plain ADD COLUMN on both backends (SQLite allows NOT NULL with a constant default): batch mode
+    # would copy the person table, which items reference, and trip the foreign keys.
+    op.add_column("person", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade() -> None:
