@@ -57,7 +57,8 @@ def _shown(key: str, value: object) -> str:
     if key == "active":
         return "在用" if value else "已停用"
     if key == "roles" and isinstance(value, str):
-        return "、".join(Role(r).label for r in value.split(",") if r)
+        held = value.split(",")
+        return "、".join(r.label for r in Role if r.value in held)  # in the table's order
     return str(value) if value not in (None, "") else "（空）"
 
 
