@@ -31,6 +31,18 @@ def test_states_and_roles_are_typed_in_chinese_or_english(seeded_run: Invoke) ->
     assert (people["李四"]["roles"], people["李四"]["active"]) == ("handler,leader", True)
 
 
+def test_rule_kinds_and_reminder_rules_are_typed_in_chinese_too(seeded_run: Invoke) -> None:
+    made = seeded_run(
+        "rule", "add", "村级财务公开制度", "--kind", "制定", "--on", "2024-10-20", "--json", who=OFFICE
+    )
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["kind"] == "made"
+    text = seeded_run("rule", "add", "议事规则", "--kind", "修订", "--on", "2024-10-20", who=OFFICE).stdout
+    assert text.startswith("已记录修订制度：议事规则")
+    assert seeded_run("remind", "history", "--rule", "黄灯预警").exit_code == 0
+    assert seeded_run("remind", "history", "--rule", "红灯").exit_code == 2
+
+
 def test_an_unknown_state_or_role_is_a_usage_error_naming_the_choices(seeded_run: Invoke) -> None:
     result = seeded_run("item", "list", "--state", "完成")
     assert result.exit_code == 2
