@@ -208,3 +208,12 @@ def test_no_reminder_goes_to_a_deactivated_person_and_a_handlers_goes_to_the_dep
     late = run(rem_engine, settings, "2025-01-01T09:00")
     assert {f.recipient for f in late.firings} == {SECOND, OFFICE}
     assert not {HANDLER, LEADER} & {f["recipient"] for f in firings(rem_engine)}
+
+
+def test_a_new_round_cannot_make_a_deactivated_person_responsible(rem_engine: sa.Engine) -> None:
+    import_items(rem_engine, [item_spec("1", "2024-12-31")], people=TEAM)
+    with db.unit_of_work(rem_engine) as conn:
+        people.deactivate_person(conn, OFFICE, at("2024-10-15T09:00"), name=LEADER)
+    with pytest.raises(InvalidInput) as caught:
+        import_items(rem_engine, [item_spec("1", "2025-06-30")], name="第二轮")
+    assert "aspects[0].items[0].leader: 人员 '徐波' 已停用，不能承担事项" in str(caught.value)
