@@ -109,6 +109,7 @@ ITEM_COLUMNS = (
     "closed_at",
     "created_at",
     "updated_at",
+    "category",
 )
 _DAY_COLUMNS = frozenset({"deadline", "original_deadline"})
 
@@ -143,6 +144,7 @@ class _Replay:
             "ledger_baseline": self.ledger_item,
             "extend": self.extended,
             "reassign": self.reassigned,
+            "categorize": self.categorized,
             "add_measure": self.measure_added,
             "measure_done": self.measure_done,
             "progress": self.progress,
@@ -305,6 +307,14 @@ class _Replay:
             return
         for column, (_old, new) in p.Reassigned.from_dict(data).field_changes().items():
             item[column] = new
+        self.bump(item, row)
+
+    def categorized(self, row: Row) -> None:
+        data = _payload(row)
+        item = self.existing(row)
+        if item is None:
+            return
+        item["category"] = p.Categorized.from_dict(data).category[1]
         self.bump(item, row)
 
     def measure_added(self, row: Row) -> None:

@@ -207,11 +207,19 @@ def _baseline_signoff_text(s: dict[str, Any]) -> str:
 # --- the board ----------------------------------------------------------------------------------------
 
 
+def _board_counts(t: dict[str, Any]) -> str:
+    """已完成 and 未完成 (open), or every category shown when the office marked any (基本完成 …)."""
+    shown = t["categories"]
+    if {c["key"] for c in shown} <= {"completed", "in_progress"}:
+        return f"已完成 {t['completed']}，未完成 {t['open']}"
+    return "，".join(f"{c['label']} {c['n']}" for c in shown)
+
+
 def board_text(board: dict[str, Any]) -> str:
     t = board["totals"]
     lines = [
         f"挂图作战（截至 {board['as_of']}，{'、'.join(board['rounds']) or '无巡察轮次'}）",
-        f"问题 {t['problems']} 个：已完成 {t['completed']}，未完成 {t['open']}，逾期 {t['overdue']}，"
+        f"问题 {t['problems']} 个：{_board_counts(t)}，逾期 {t['overdue']}，"
         f"完成率 {t['completion_rate']}　" + "　".join(f"{c.symbol}{c.label} {t[c.value]}" for c in Colour),
         "",
     ]
