@@ -258,6 +258,7 @@ def _item_rows(
     rows = [
         {
             **{k: v for k, v in c.to_dict().items() if k in ITEM.c},
+            "category": c.category,  # every row names every column: one INSERT for all
             "version": 1,
             "closed_at": now if State(c.state) in DONE_STATES else None,
             "created_at": now,

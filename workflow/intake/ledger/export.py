@@ -38,8 +38,8 @@ COLUMNS = (
     "evidence",
     "status",
     "state",
-    "category",
     "light",
+    "category",
 )
 WIDTHS = {
     "no": 6,
