@@ -132,3 +132,14 @@ def test_headline_counts_done_open_and_overdue_from_the_states_rules() -> None:
     assert (other["completed"], other["rate_counted"], other["completion_rate"]) == (3, 7, "63.6%")
     assert (h["rules_made"], h["rules_revised"], h["accountability"]) == (1, 2, 2)
     assert h["by_state"]["已销号"] == 2 and h["by_state"]["已登记"] == 0
+
+
+def test_the_monthly_reminder_counts_the_categories_the_office_marked() -> None:
+    from workflow.reminders import text
+
+    two = {"completed": 2, "in_progress": 1}
+    assert text._counts(two) == "已完成整改 2 个，正在整改 1 个"  # recorded before categories existed
+    by = {"completed": 2, "basic": 0, "in_progress": 1, "not_done": 0, "ongoing": 0}
+    assert text._counts({**two, "by_category": by}) == "已完成整改 2 个，正在整改 1 个"
+    marked = {**two, "by_category": {**by, "in_progress": 0, "basic": 1}}
+    assert text._counts(marked) == "已完成整改 2 个，基本完成 1 个"
