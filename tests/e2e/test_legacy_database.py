@@ -98,8 +98,11 @@ def _public_figures(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _categorize_option(d: dict[str, Any]) -> dict[str, Any]:
-    """Issue 10: `categorize` is an action of the table, offered or refused beside `reassign` (the same
-    states, and the office may do both)."""
+    """Issue 10: an item shows its completion category (derived from its state: no item of the old
+    database is marked or open with a 长期坚持 deadline), and `categorize` is an action of the table,
+    offered or refused beside `reassign` (the same states, and the office may do both)."""
+    done = d["state"] in ("closed", "revisited")
+    d = _after(d, "evidence", category="completed" if done else "in_progress", category_marked=False)
     if "reassign" in d["available"]:
         i = d["available"].index("reassign") + 1
         d["available"] = [*d["available"][:i], "categorize", *d["available"][i:]]
@@ -181,6 +184,8 @@ CHANGED: dict[str, Callable[[str], str]] = {
         )
     ),
     "item-3.txt": lambda old: old.replace(
+        "（原定 2025-02-14）\n", "（原定 2025-02-14）\n完成类别：已完成\n"
+    ).replace(
         "  不可 reassign：新经办人 没有调整责任的权限（需要角色：整改办）\n",
         "  不可 reassign：新经办人 没有调整责任的权限（需要角色：整改办）\n"
         "  不可 categorize：新经办人 没有认定完成类别的权限（需要角色：整改办、销号审核人）\n",

@@ -29,7 +29,7 @@ from workflow.db.tables.core import ITEM
 from workflow.errors import InvalidInput, PermissionDenied, Refused
 from workflow.intake.ledger import export
 from workflow.items import actions
-from workflow.read import snapshot, statistics
+from workflow.read import items, snapshot, statistics
 from workflow.reminders import digests
 from workflow.reports import board, periodic, public
 from workflow.reports.document import to_markdown
@@ -71,12 +71,15 @@ def test_an_office_marks_open_work_basic_and_every_figure_counts_it_apart(demo_e
     assert "整改完成率为100.00%" in _report(demo_engine, date(2025, 2, 14), counting)
     with db.reading(demo_engine) as conn:
         live = statistics.summary(conn, date(2025, 2, 14), rate=counting)
-        shown = board.data(conn, date(2025, 2, 14), rate=counting)
+        on_board = board.data(conn, date(2025, 2, 14), rate=counting)
         entry = chain.entries(conn, 3)[-1]
+        shown = items.show_item(conn, 3, None, date(2025, 2, 14))
+        assert (shown["category"], shown["category_marked"]) == ("basic", True)
+        assert items.show_item(conn, 1, None, date(2025, 2, 14))["category"] == "completed"
         assert verify.verify(conn, deep=True).ok  # the mark is replayed and agrees with the column
     assert (live["completion_rate"], live["by_category"]["basic"], live["completed"]) == ("100.00%", 1, 2)
-    assert shown["totals"]["completion_rate"] == "100.00%"
-    assert shown["groups"][0]["rate"] == "100.00%" and shown["groups"][0]["by_category"]["basic"] == 1
+    assert on_board["totals"]["completion_rate"] == "100.00%"
+    assert on_board["groups"][0]["rate"] == "100.00%" and on_board["groups"][0]["by_category"]["basic"] == 1
     assert statistics.summary_sentence(live).endswith("已完成整改2个，基本完成1个，整改完成率为100.00%。")
     assert (entry.action, entry.reason, entry.data) == (
         "categorize",

@@ -66,7 +66,7 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
     with app.read() as conn:
         actor = load_actor(conn, app.actor) if app.actor else None
         data = show_item(conn, item_id, actor, app.today(), app.yellow_days)
-    emit(data, as_json, lambda: item_text(data))
+    emit(data, as_json, lambda: item_text(data, app.labels))
 
 
 def _input_help(name: str) -> str:

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from states.categories import LABELS, Category
 from states.colours import Colour
 from states.lifecycle import BY_ACTION
 
@@ -75,7 +76,8 @@ def item_rows(rows: list[dict[str, Any]]) -> str:
     return table([{**r, "light": Colour(r["colour"]).label} for r in rows], ITEM_COLUMNS)
 
 
-def item_text(d: dict[str, Any]) -> str:
+def item_text(d: dict[str, Any], labels: dict[Category, str] = LABELS) -> str:
+    marked = "（整改办认定）" if d["category_marked"] else ""
     lines = [
         f"事项 {d['id']}  {d['number']}  {d['title']}",
         f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）  {_light(d['colour'])}"
@@ -86,6 +88,7 @@ def item_text(d: dict[str, Any]) -> str:
         + (f"  配合单位：{d['cooperating']}" if d["cooperating"] else ""),
         f"完成时限：{d['deadline'] or '—'}"
         + (f"（原定 {d['original_deadline']}）" if d["original_deadline"] else ""),
+        f"完成类别：{labels[Category(d['category'])]}{marked}",
     ]
     if d["description"]:
         lines.append(f"问题描述：{d['description']}")
