@@ -25,6 +25,7 @@ from tests.ledger_fixtures import (
 )
 from workflow import clock, db
 from workflow.audit import chain, verify
+from workflow.cli import render
 from workflow.db.tables.core import ITEM
 from workflow.errors import InvalidInput, PermissionDenied, Refused
 from workflow.intake.ledger import export
@@ -201,3 +202,6 @@ def test_a_report_before_any_data_says_so_plainly(demo_engine: sa.Engine) -> Non
     weekly = to_markdown(doc)
     assert "尚无县委上下联动乡村振兴专项巡察（太山镇）反馈问题的记录，暂无整改进展可以通报。" in weekly
     assert "0个问题" not in weekly
+    with db.reading(demo_engine) as conn:
+        empty = render.board_text(board.data(conn, date(2024, 10, 1)))
+    assert empty.endswith("\n截至该日尚无巡察反馈问题的记录。") and "完成率" not in empty

@@ -220,6 +220,9 @@ def _board_counts(t: dict[str, Any]) -> str:
 
 def board_text(board: dict[str, Any]) -> str:
     t = board["totals"]
+    if t["problems"] == 0:  # before any problem was recorded: no figures, no empty table
+        rounds = "、".join(board["rounds"]) or "无巡察轮次"
+        return f"挂图作战（截至 {board['as_of']}，{rounds}）\n截至该日尚无巡察反馈问题的记录。"
     lines = [
         f"挂图作战（截至 {board['as_of']}，{'、'.join(board['rounds']) or '无巡察轮次'}）",
         f"问题 {t['problems']} 个：{_board_counts(t)}，逾期 {t['overdue']}，"
