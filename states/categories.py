@@ -46,7 +46,7 @@ MARKS: tuple[Category, ...] = (Category.basic, Category.in_progress, Category.no
 # open work, 整改中): the category a new item created from such a row is marked with.
 STATUS_CATEGORIES: dict[str, Category] = {
     **dict.fromkeys(("基本完成", "部分完成", "阶段性完成"), Category.basic),
-    **dict.fromkeys(("未完成", "未整改", "未整改到位"), Category.not_done),
+    **dict.fromkeys(("未完成", "未整改"), Category.not_done),
     **dict.fromkeys(("长期坚持", "持续整改", "持续推进"), Category.ongoing),
 }
 

@@ -143,3 +143,14 @@ def test_the_monthly_reminder_counts_the_categories_the_office_marked() -> None:
     assert text._counts({**two, "by_category": by}) == "已完成整改 2 个，正在整改 1 个"
     marked = {**two, "by_category": {**by, "in_progress": 0, "basic": 1}}
     assert text._counts(marked) == "已完成整改 2 个，基本完成 1 个"
+
+
+def test_every_status_word_that_sets_a_category_is_a_status_word_of_open_work() -> None:
+    from states.categories import STATUS_CATEGORIES, Category, category
+    from states.deadlines import is_open
+    from workflow.intake.ledger.cells import STATUS_WORDS, status_category
+
+    for word, marked in STATUS_CATEGORIES.items():
+        assert is_open(STATUS_WORDS[word]), word  # the word is read as a state first, and it is open work
+        assert category(STATUS_WORDS[word], "date", marked.value) is marked
+    assert status_category(" 基本完成，待验收") is Category.basic and status_category("已完成") is None
