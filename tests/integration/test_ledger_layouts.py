@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from states.categories import DEFAULT_RATE
 from tests.ledger_fixtures import blank_engine, import_ledger
 from workflow import db
 from workflow.audit import verify
@@ -138,7 +139,7 @@ def test_a_real_layout_ledger_imports(blank_engine: sa.Engine, tmp_path: Path) -
             ("一/1", date(2023, 4, 2), "印发新规则"),
             ("一/3", date(2023, 5, 6), "全部补发"),
         ]
-        figures = statistics.summary(conn, date(2023, 6, 1))
+        figures = statistics.summary(conn, date(2023, 6, 1), rate=DEFAULT_RATE)
         assert (figures["aspects"], figures["problems"], figures["completed"]) == (2, 4, 3)
         assert verify.verify(conn).ok
 
@@ -159,7 +160,7 @@ def test_an_immediate_item_is_due_at_the_end_of_the_concentrated_period(
 
     assert colour(State(item.state), item.deadline_kind, item.deadline, date(2026, 1, 10)) is Colour.red
     with db.reading(blank_engine) as conn:
-        assert statistics.summary(conn, date(2026, 1, 10))["overdue"] == 1
+        assert statistics.summary(conn, date(2026, 1, 10), rate=DEFAULT_RATE)["overdue"] == 1
     # Imported again under another setting, the item keeps the date it got: nothing changes.
     again = plan_again(blank_engine, path, period_days=90)
     assert (again.creates, again.updates, again.unchanged) == ([], [], 4)
@@ -200,13 +201,16 @@ def test_numbering_that_starts_again_under_each_section(blank_engine: sa.Engine,
         [1, "问题甲。", "措施甲", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
         [2, "问题乙。", "措施乙", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
         ["二、作风建设方面"],
-        [1, "问题丙。", "措施丙", "王书记", "党政办", "李干事", "2023-06-30", "", "正在整改"],
-        ["（1）", "丙的表现。", "", None, None, None, None, "", ""],
+        [1, "问题丙。", "措施丙", "王书记", "党政办", "李干事", "2023-06-30", "", ""],
+        ["（1）", "丙的表现。", "", None, None, None, None, "", "基本完成"],
     ]
     path = write_real(tmp_path / "restart.xlsx", rows)
     new_round = {**_ROUND, "feedback_date": "2023-01-10"}
     import_ledger(blank_engine, path, new_round=new_round)
-    assert list(_items(blank_engine)) == ["一/1", "一/2", "二/1"]
+    items = _items(blank_engine)
+    assert list(items) == ["一/1", "一/2", "二/1"]
+    # 二/1 leaves its status blank: its instance's 基本完成 gives the state and the category.
+    assert (items["二/1"].state, items["二/1"].category) == ("in_progress", "basic")
     again = import_ledger(blank_engine, path, new_round=new_round, at="2025-01-11T10:00")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 

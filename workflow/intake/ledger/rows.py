@@ -41,7 +41,12 @@ class Row:
     progress: list[tuple[date, str | None, str]]
     evidence: list[tuple[str, str]]
     state: State | None
-    status: str
+    status: str  # the 完成情况 cell as written (with its instances' words, see `_fold`)
+    word: str = ""  # the status text that set `state` (and the completion category); '' = `status`
+
+    @property
+    def said(self) -> str:
+        return self.word or self.status
 
 
 @dataclass
@@ -190,7 +195,8 @@ def _fold(row: Row, children: list[Row]) -> None:
                 row.fields[key] = child.fields[key]
     given = [c for c in children if c.state is not None]
     if row.state is None and given:
-        row.state = min((c.state for c in given), key=list(State).index)  # type: ignore[arg-type]
+        first = min(given, key=lambda c: list(State).index(c.state))  # type: ignore[arg-type]
+        row.state, row.word = first.state, first.status
     # The status words as the ledger wrote them, the instances' too: the trail keeps them all.
     row.status = "；".join([*([row.status] if row.status else []), *(f"{c.no}{c.status}" for c in given)])
 
