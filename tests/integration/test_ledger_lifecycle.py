@@ -72,7 +72,7 @@ def _item(engine: sa.Engine, item_id: int) -> Any:
 
 
 def _reimport(engine: sa.Engine, path: Path, at: str = "2025-02-20T10:00") -> Any:
-    return import_ledger(engine, path, who=OFFICE, at=at, round_name=None)
+    return import_ledger(engine, path, who=OFFICE, at=at, round_name=None, new_round={})
 
 
 # --- re-import: the state and the deadline are the lifecycle's --------------------------------------------

@@ -26,7 +26,10 @@ OUTBOX_UPDATED = (
 READ_ONLY = ("alembic_version", "meta")
 # Tables people's use cases change in place, less the columns no use case ever changes (a row's
 # identity: an item does not move to another round, a measure to another item).
-UPDATED = {"item": ("id", "round_id", "parent_id", "created_at"), "measure": ("id", "item_id", "seq")}
+UPDATED = {
+    "item": ("id", "round_id", "unit_id", "parent_id", "created_at"),
+    "measure": ("id", "item_id", "seq"),
+}
 # A person is added with these columns only: never an id of one's choosing, never a db_login (that
 # is `zhenggai person login`, run by the owner: whoever sets a db_login decides whose name a login
 # writes in).

@@ -29,6 +29,7 @@ from workflow.audit import chain
 from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
+from workflow.items import units
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_email, clean_line, clean_text, read_file
 from workflow.intake import yaml_file
@@ -229,7 +230,8 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
     return existing
 
 
-def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> int:
+def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> tuple[int, int]:
+    """The round and its own unit (the round's `unit`): (round id, unit id)."""
     record = RoundImported(
         id=0,  # until inserted
         name=r.name,
@@ -243,11 +245,12 @@ def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> int:
     values = {k: v for k, v in record.to_dict().items() if k != "id"}
     round_id = int(conn.execute(ROUND.insert().values(created_at=now, **values)).inserted_primary_key[0])  # type: ignore[index]
     chain.append(conn, at=now, actor=actor, action="round_import", payload=replace(record, id=round_id))
-    return round_id
+    return round_id, units.own_unit(conn, round_id, r.unit, actor, now)
 
 
 def _add_item(conn: Connection, record: ItemImported, actor: str, now: datetime) -> int:
     values = {k: v for k, v in record.to_dict().items() if k != "measures"}
+    values["unit_id"] = record.unit_id or record.round_id
     item_id = int(
         conn.execute(
             ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
@@ -278,12 +281,12 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
         )
         conn.execute(PERSON.insert().values(**person.to_dict()))
         chain.append(conn, at=now, actor=actor_name, action="person_add", payload=person)
-    round_id = _add_round(conn, data.round, actor_name, now)
+    round_id, unit_id = _add_round(conn, data.round, actor_name, now)
     counts = {"people": len(new_people), "aspects": 0, "items": 0, "measures": 0}
     for a_pos, aspect in enumerate(data.aspects):
         aspect_id = conn.execute(
             ASPECT.insert().values(
-                round_id=round_id, number=aspect.number, title=aspect.title, position=a_pos
+                round_id=round_id, unit_id=unit_id, number=aspect.number, title=aspect.title, position=a_pos
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         counts["aspects"] += 1
@@ -309,6 +312,7 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
                     ImportedMeasure(seq=n, text=m.text, owner=m.owner, due=m.due)
                     for n, m in enumerate(item.measures, 1)
                 ],
+                unit_id=units.in_payload(unit_id, round_id),
             )
             ids[number] = _add_item(conn, record, actor_name, now)
             counts["items"] += 1
