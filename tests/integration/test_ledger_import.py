@@ -173,7 +173,9 @@ def test_the_seed_items_are_adopted_when_their_exported_ledger_comes_back(
     path = tmp_path / "seed.xlsx"
     with db.reading(demo_engine) as conn:
         export.export(conn, path, clock.local_today(clock.parse_moment("2025-02-14T12:00")))
-    summary = import_ledger(demo_engine, path, who="镇整改办", at="2025-02-15T10:00", round_name=None, new_round={})
+    summary = import_ledger(
+        demo_engine, path, who="镇整改办", at="2025-02-15T10:00", round_name=None, new_round={}
+    )
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 3)
     with db.reading(demo_engine) as conn:
         assert dict(conn.execute(sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id)).all()) == {

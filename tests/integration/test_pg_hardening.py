@@ -263,13 +263,14 @@ REVOKE INSERT ON alembic_version, meta FROM {role};
 
 @pytest.fixture
 def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
-    """The seed round in a database made at revision 0003 (before the hardening), with 0002's grants and
-    a handler's login;
-    then upgraded to the head by `zhenggai db upgrade`, its grants not yet renewed."""
+    """The seed round in a database made at revision 0004 (today's import cannot write a schema before
+    the units of 0007), with 0002's grants and a handler's login; then upgraded to the head by
+    `zhenggai db upgrade`, its grants not yet renewed. (Upgrading from 0003 itself: the next test.)"""
     url = fresh_url(tmp_path)
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        migrate.upgrade(conn, "0003")
+        # 0004, not 0003: today's import writes what the later revisions added (units, 0007).
+        migrate.upgrade(conn, "0004")
     with db.unit_of_work(engine) as conn:
         round_yaml.import_round(
             conn, round_yaml.load_file(example_path("taishan.yaml")), OFFICE, at() - timedelta(days=8)
@@ -287,7 +288,7 @@ def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
     with db.unit_of_work(engine, write=False) as conn:
         before = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
     code, out = d.cli(url, "db", "upgrade")
-    assert code == 0 and "0004" in out, out
+    assert code == 0 and db.SCHEMA_HEAD in out, out
     with db.reading(engine) as conn:
         assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))] == before
         assert verify.verify(conn).ok
@@ -335,7 +336,7 @@ def test_the_hardening_downgrades_to_the_revision_before_it_as_it_was_and_upgrad
     )
     with engine.begin() as conn:
         migrate.upgrade(conn)
-        assert conn.exec_driver_sql(triggers).scalar() == 19
+        assert conn.exec_driver_sql(triggers).scalar() == 20  # 0007: the unit table
         assert conn.exec_driver_sql(actor).one() == (True, ["search_path=pg_catalog, pg_temp"])
     with engine.begin() as conn:
         command.downgrade(migrate.config(conn), "0003")
@@ -343,4 +344,4 @@ def test_the_hardening_downgrades_to_the_revision_before_it_as_it_was_and_upgrad
         assert (migrate.current(conn), conn.exec_driver_sql(triggers).scalar()) == ("0003", 0)
         assert conn.exec_driver_sql(actor).one() == (False, None)
         migrate.upgrade(conn)
-        assert conn.exec_driver_sql(triggers).scalar() == 19
+        assert conn.exec_driver_sql(triggers).scalar() == 20  # 0007: the unit table

@@ -21,10 +21,17 @@ def item() -> None:
 @click.option("--dept", help="Only this responsible department.")
 @click.option("--leader", help="Only this responsible leader.")
 @click.option("--overdue", is_flag=True, help="Only open items past their deadline.")
+@click.option("--unit", help="Only this inspected unit (被巡察单位).")
 @json_option
 @pass_app
 def item_list(
-    app: App, state: str | None, dept: str | None, leader: str | None, overdue: bool, as_json: bool
+    app: App,
+    state: str | None,
+    dept: str | None,
+    leader: str | None,
+    overdue: bool,
+    unit: str | None,
+    as_json: bool,
 ) -> None:
     """List items (the ledger view).
 
@@ -34,6 +41,7 @@ def item_list(
     """
     from workflow.cli.render import item_rows
     from workflow.read.items import list_items
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
         rows = list_items(
@@ -43,6 +51,8 @@ def item_list(
             department=dept,
             leader=leader,
             overdue=overdue,
+            unit=unit,
+            scope=scope_of(conn, app.actor),
             yellow_days=app.yellow_days,
         )
     emit(rows, as_json, lambda: item_rows(rows) if rows else "（没有符合条件的事项）")

@@ -153,15 +153,23 @@ def person() -> None:
 @click.option("--dept", help="Department (部门).")
 @click.option("--title", help="Post (职务).")
 @click.option("--email", help="For reminders.")
+@click.option("--unit", help="The inspected unit (被巡察单位) they work in; omitted: the county level.")
 @pass_app
 def person_add(
-    app: App, name: str, roles: tuple[str, ...], dept: str | None, title: str | None, email: str | None
+    app: App,
+    name: str,
+    roles: tuple[str, ...],
+    dept: str | None,
+    title: str | None,
+    email: str | None,
+    unit: str | None,
 ) -> None:
-    """Add a person (office only).
+    """Add a person (office only). A person of a unit sees and acts on that unit's items only.
 
     \b
     Example:
         zhenggai --as 镇整改办 person add 县委巡察办 --role approver --dept 县委巡察办
+        zhenggai --as 县委巡察办 person add 城关镇整改办 --role office --unit 城关镇
     """
     from workflow.items import people
 
@@ -175,8 +183,9 @@ def person_add(
             department=dept,
             title=title,
             email=email,
+            unit=unit,
         )
-    click.echo(f"已添加：{name}（{', '.join(roles)}）")
+    click.echo(f"已添加：{name}（{', '.join(roles)}）" + (f"，属于{unit}" if unit else ""))
 
 
 @person.command("login")
@@ -216,6 +225,8 @@ def person_list(app: App, as_json: bool) -> None:
     with app.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(PERSON).order_by(PERSON.c.id))]
     cols = [("name", "姓名"), ("roles", "角色"), ("department", "部门"), ("title", "职务")]
+    if any(r["unit"] for r in rows):
+        cols.append(("unit", "被巡察单位"))
     emit(rows, as_json, lambda: render.table(rows, cols))
 
 

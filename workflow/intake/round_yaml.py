@@ -29,11 +29,11 @@ from workflow.audit import chain
 from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
 from workflow.dates import parse_date, parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
-from workflow.items import units
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_email, clean_line, clean_text, read_file
 from workflow.intake import yaml_file
 from workflow.intake.yaml_file import load_yaml as load_yaml  # the demo reads its events with it
+from workflow.items import units
 from workflow.read.people import load_actor
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from states.guards import not_permitted
 from workflow.audit import chain
 from workflow.audit.payloads import LoginSet, PersonAdded
-from workflow.db.tables.core import PERSON
-from workflow.errors import InvalidInput, PermissionDenied
+from workflow.db.tables.core import PERSON, UNIT
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.inputs import clean_email, clean_line, clean_line_optional
 from workflow.read.people import load_actor, parse_roles
 
@@ -46,18 +46,28 @@ def add_person(
     department: str | None = None,
     title: str | None = None,
     email: str | None = None,
+    unit: str | None = None,
     bootstrap: bool = False,
 ) -> None:
-    """Add a person. Only the office may; `bootstrap` lets `init --admin` create the first one."""
+    """Add a person. Only the office may; `bootstrap` lets `init --admin` create the first one. A unit's
+    office adds people of its own unit only (by default, of its unit)."""
     role_set = parse_roles(roles)
     if not role_set:
         raise InvalidInput("至少需要一个角色")
     name = clean_line(name, "姓名", 64, required=True)
+    unit = clean_line_optional(unit, "被巡察单位", 200)
     if bootstrap:
         actor_name = name
     else:
-        if refused := not_permitted(load_actor(conn, actor_name), "person_add"):
+        actor = load_actor(conn, actor_name)
+        if refused := not_permitted(actor, "person_add"):
             raise PermissionDenied(refused)
+        if not actor.sees_every_unit:
+            unit = unit or actor.unit
+            if unit != actor.unit:
+                raise NotFound(f"没有名为「{unit}」的被巡察单位")
+    if unit is not None and conn.execute(sa.select(UNIT.c.id).where(UNIT.c.name == unit)).first() is None:
+        raise NotFound(f"没有名为「{unit}」的被巡察单位（单位随轮次或台账导入）")
     if conn.execute(sa.select(PERSON.c.id).where(PERSON.c.name == name)).first():
         raise InvalidInput(f"人员 {name!r} 已存在")
     person = PersonAdded(
@@ -66,6 +76,7 @@ def add_person(
         department=clean_line_optional(department, "部门", 200),
         title=clean_line_optional(title, "职务", 200),
         email=clean_email(email, "邮箱", 200),
+        unit=unit,
     )
     conn.execute(PERSON.insert().values(**person.to_dict()))
     chain.append(conn, at=now, actor=actor_name or name, action="person_add", payload=person)

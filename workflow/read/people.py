@@ -15,7 +15,7 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.inputs import clean_text
 
 _PERSON = Prepared(
-    lambda: sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
+    lambda: sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department, PERSON.c.unit).where(
         PERSON.c.name == sa.bindparam("p_name")
     )
 )
@@ -41,7 +41,7 @@ def load_actor(conn: Connection, name: str | None) -> Actor:
         raise NotFound(
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
-    return Actor(row[0], parse_roles(row[1]), row[2])
+    return Actor(row[0], parse_roles(row[1]), row[2], row[3])
 
 
 @dataclass(frozen=True)

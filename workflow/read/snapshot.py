@@ -27,7 +27,17 @@ from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
 from workflow import clock
 from workflow.audit.payloads import CHANGING
-from workflow.db.tables.core import ACCOUNTABILITY, ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS, RULE
+from workflow.db.tables.core import (
+    ACCOUNTABILITY,
+    ASPECT,
+    AUDIT,
+    EVIDENCE,
+    ITEM,
+    MEASURE,
+    PROGRESS,
+    RULE,
+    UNIT,
+)
 
 # Fields that later audited actions may have changed; the actions that record [old, new] are those
 # whose payloads say so (workflow.audit.payloads.CHANGING).
@@ -56,6 +66,7 @@ def cutoff(day: date) -> str:
 class ItemAt:
     id: int
     round_id: int
+    unit_id: int
     aspect_id: int
     number: str
     title: str
@@ -87,6 +98,7 @@ class Snapshot:
     round_id: int | None
     items: list[ItemAt]
     aspects: dict[int, tuple[str, str]]  # id → (number, title), for the items present
+    unit_id: int | None = None  # the one unit it covers (None: the whole round, or every round)
 
     @property
     def ids(self) -> set[int]:
@@ -108,8 +120,9 @@ def _latest(cut: str) -> Any:
     )
 
 
-def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
-    """The items that existed at the end of `day`, with their state and fields as they were then."""
+def take(conn: Connection, day: date, round_id: int | None = None, unit_id: int | None = None) -> Snapshot:
+    """The items that existed at the end of `day`, with their state and fields as they were then (of
+    one round, and of one of its units, when given)."""
     cut = cutoff(day)
     latest = _latest(cut)
     cols = [ITEM.c[f.name] for f in fields(ItemAt) if f.name != "state"]  # in ItemAt's order
@@ -124,6 +137,8 @@ def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
     )
     if round_id is not None:
         q = q.where(ITEM.c.round_id == round_id)
+    if unit_id is not None:
+        q = q.where(ITEM.c.unit_id == unit_id)
     states = {s.value: s for s in State}  # a dict lookup is several times cheaper than State(value)
     items = [ItemAt(*r[:-1], states[r[-1]]) for r in conn.execute(q)]  # type: ignore[call-arg]
     items = _roll_back(conn, cut, round_id, items)
@@ -135,7 +150,7 @@ def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
         )
         if a.id in wanted
     }
-    return Snapshot(day, cut, round_id, items, aspects)
+    return Snapshot(day, cut, round_id, items, aspects, unit_id)
 
 
 def field_changes(
@@ -256,7 +271,19 @@ def _records(conn: Connection, table: Any, day_column: str, snap: Snapshot) -> l
     )
     if snap.round_id is not None:
         q = q.where(table.c.round_id == snap.round_id)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    if snap.unit_id is None:
+        return rows
+    return [r for r in rows if unit_of_record(conn, r["item_id"], snap.round_id) == snap.unit_id]
+
+
+def unit_of_record(conn: Connection, item_id: int | None, round_id: int | None) -> int | None:
+    """The unit a rule or an accountability record counts for: its item's; without an item, the
+    round's only unit (None when the round has several: the record is the round's as a whole)."""
+    if item_id is not None:
+        return conn.execute(sa.select(ITEM.c.unit_id).where(ITEM.c.id == item_id)).scalar()
+    units = conn.execute(sa.select(UNIT.c.id).where(UNIT.c.round_id == round_id).limit(2)).scalars().all()
+    return units[0] if len(units) == 1 else None
 
 
 def rules(conn: Connection, snap: Snapshot) -> list[dict[str, Any]]:

@@ -31,12 +31,12 @@ from workflow.audit.payloads import (
     RoundAdded,
 )
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND, UNIT
-from workflow.items import units
 from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 from workflow.errors import Conflict
 from workflow.intake.ledger.changes import TEXT_FIELDS, Change, norm
 from workflow.intake.ledger.plan import Plan
 from workflow.intake.ledger.rows import TICK_EVERY, Row, Tick
+from workflow.items import units
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _unit(conn: Connection, plan: Plan, rid: int, now: datetime) -> int:
     if target.unit_id is None:
         if conn.execute(sa.select(UNIT.c.id).where(UNIT.c.round_id == rid)).first() is None:
             target.unit_id = units.own_unit(conn, rid, str(target.values["unit"]), plan.actor, now)
-        if target.unit and target.unit != target.values["unit"] or target.unit_id is None:
+        if (target.unit and target.unit != target.values["unit"]) or target.unit_id is None:
             target.unit_id = units.unit_named(conn, rid, target.unit, plan.actor, now)
     return target.unit_id
 

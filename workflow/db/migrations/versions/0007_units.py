@@ -113,9 +113,25 @@ def _postgresql() -> None:
         f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NOT {s}.zhenggai_login_is_owner()) "
         f"EXECUTE FUNCTION {s}.zhenggai_audited()"
     )
-    # 0004's check of a new person, with the unit among the fields the entry must match.
-    op.execute(
-        f"""CREATE OR REPLACE FUNCTION {s}.zhenggai_person_added() RETURNS trigger
+    op.execute(_person_added(s, with_unit=True))
+    # A deployment's roles keep working before its grants are renewed (`zhenggai db grants`): the new
+    # table gets what each role has on `round`, the table it hangs from.
+    grants = bind.exec_driver_sql(
+        "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+        "WHERE table_schema = current_schema() AND table_name = 'round' "
+        "AND grantee <> current_user AND privilege_type IN ('SELECT', 'INSERT')"
+    ).all()
+    for grantee, privilege in grants:
+        role = bind.dialect.identifier_preparer.quote_identifier(grantee)
+        op.execute(f"GRANT {privilege} ON {s}.unit TO {role}")
+
+
+def _person_added(s: str, with_unit: bool) -> str:
+    """0004's check of a new person; from this revision on, the unit is among the fields it matches."""
+    unit = (
+        "\n               AND a.payload::jsonb ->> 'unit' IS NOT DISTINCT FROM NEW.unit" if with_unit else ""
+    )
+    return f"""CREATE OR REPLACE FUNCTION {s}.zhenggai_person_added() RETURNS trigger
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         DECLARE
             mapped text := {s}.zhenggai_login_person();
@@ -131,16 +147,46 @@ def _postgresql() -> None:
                AND a.payload::jsonb @> jsonb_build_object('name', NEW.name, 'roles', NEW.roles)
                AND a.payload::jsonb ->> 'department' IS NOT DISTINCT FROM NEW.department
                AND a.payload::jsonb ->> 'title' IS NOT DISTINCT FROM NEW.title
-               AND a.payload::jsonb ->> 'email' IS NOT DISTINCT FROM NEW.email
-               AND a.payload::jsonb ->> 'unit' IS NOT DISTINCT FROM NEW.unit;
+               AND a.payload::jsonb ->> 'email' IS NOT DISTINCT FROM NEW.email{unit};
             IF NOT FOUND THEN
                 RAISE EXCEPTION '添加人员 % 没有同一事务中与之相符的 person_add 审计条目：请用 zhenggai person add', NEW.name
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             RETURN NULL;
         END $$"""
-    )
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0007 is not reversible: rounds of many units cannot fold back into one")
+    """Back to one unit per round: only where every round has exactly its own unit (the round's id)."""
+    bind = op.get_bind()
+    dialect = bind.dialect.name
+    folded = bind.exec_driver_sql(
+        "SELECT count(*) FROM unit u WHERE u.id <> u.round_id OR u.name <> (SELECT r.unit FROM round r WHERE r.id = u.round_id)"
+    ).scalar()
+    if folded:
+        raise RuntimeError("0007 cannot be undone: some round has several inspected units (or a renamed one)")
+    if dialect == "postgresql":
+        name = bind.exec_driver_sql("SELECT current_schema()").scalar_one()
+        s = bind.dialect.identifier_preparer.quote_identifier(name)
+        op.execute(f"DROP TRIGGER IF EXISTS zhenggai_audited ON {s}.unit")
+        op.execute(_person_added(s, with_unit=False))
+    else:
+        op.execute("DROP INDEX ix_item_open_deadline")
+        op.execute("DROP INDEX ix_item_ongoing")
+    for table in ("ledger_key", "item", "aspect"):
+        fk = f"{table}_unit_id_fkey" if dialect == "postgresql" else f"fk_{table}_unit_id"
+        with op.batch_alter_table(table, naming_convention=_CONVENTION) as batch:
+            if table == "item":
+                batch.drop_index("ix_item_unit_id")
+            batch.drop_constraint(fk, type_="foreignkey")
+            batch.drop_constraint(_unique_name(dialect, table, _NEW_UNIQUE[table]), type_="unique")
+            batch.create_unique_constraint(
+                _unique_name(dialect, table, _OLD_UNIQUE[table]), list(_OLD_UNIQUE[table])
+            )
+            batch.drop_column("unit_id")
+    if dialect == "sqlite":
+        op.execute(_OPEN_DEADLINE)
+        op.execute(_ONGOING)
+    op.drop_column("person", "unit")
+    op.drop_index("ix_unit_round_id", table_name="unit")
+    op.drop_table("unit")
