@@ -211,3 +211,24 @@ def test_a_unit_person_sees_their_own_row_of_the_rollup(run: Run) -> None:
         run("report", "rollup", "--round", ROUND, "--as-of", "2025-02-14", "--json", who=TOWN_A).stdout
     )
     assert [r["unit"] for r in data["rows"]] == ["城关镇"] and data["totals"]["problems"] == 3
+
+
+def test_the_board_shows_a_row_per_unit_slowest_first_and_a_unit_its_own_items_only(
+    run: Run, tmp_path: Path
+) -> None:
+    county = json.loads(run("board", "--round", ROUND, "--as-of", "2025-02-14", "--json").stdout)
+    assert [(u["unit"], u["total"], u["completed"], u["overdue"]) for u in county["units"]] == [
+        ("河口镇", 2, 0, 1),
+        ("东坝镇", 1, 0, 0),
+        ("城关镇", 3, 1, 1),
+    ]
+    text = run("board", "--round", ROUND, "--as-of", "2025-02-14").output
+    assert "按被巡察单位（完成率由低到高）：" in text
+    assert text.index("河口镇") < text.index("东坝镇") < text.index("城关镇")
+    page = tmp_path / "board.html"
+    assert run("board", "--round", ROUND, "--as-of", "2025-02-14", "--html", str(page)).exit_code == 0
+    assert '<table id="units">' in page.read_text(encoding="utf-8")
+    own = json.loads(run("board", "--as-of", "2025-02-14", "--json", who=TOWN_A).stdout)
+    assert own["totals"]["problems"] == 3 and "units" not in own
+    assert {a["department"] for a in own["attention"]} <= {"村镇规划建设办公室"}
+    assert max(p["open"] + p["closed"] for p in own["timeline"]) == 3

@@ -223,6 +223,15 @@ def board_text(board: dict[str, Any]) -> str:
         ("rate", "完成率"),
         *((c.value, f"{c.symbol}{c.label}") for c in Colour),
     ]
+    if "units" in board:
+        unit_columns = [
+            ("unit", "被巡察单位"),
+            *columns[2:4],
+            ("open", "正在整改"),
+            ("overdue", "逾期"),
+            *columns[4:],
+        ]
+        lines += ["按被巡察单位（完成率由低到高）：", table(board["units"], unit_columns), ""]
     lines.append(table(board["groups"], columns))
     if board["attention"]:
         lines += ["", f"需要督办（{board['attention_total']} 项）："]

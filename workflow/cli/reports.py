@@ -204,6 +204,7 @@ def board_command(
     """
     from workflow.cli.render import board_text
     from workflow.read.rounds import resolve_round
+    from workflow.read.scope import scope_of
     from workflow.reports import board, board_page, settings
 
     config = settings.load(app.config)
@@ -211,7 +212,12 @@ def board_command(
     with app.read() as conn:
         round_id = resolve_round(conn, round_name).id if round_name else None
         data = board.data(
-            conn, day, round_id=round_id, yellow_days=config.yellow_days, precision=config.rate_precision
+            conn,
+            day,
+            round_id=round_id,
+            yellow_days=config.yellow_days,
+            precision=config.rate_precision,
+            scope=scope_of(conn, app.actor),
         )
     if html_file is not None:
         html_file.write_text(board_page.page(data), encoding="utf-8")

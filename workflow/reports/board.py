@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
+from fractions import Fraction
 from itertools import accumulate
 from typing import Any
 
@@ -18,8 +20,9 @@ from sqlalchemy.engine import Connection
 from states.colours import YELLOW_DAYS, Colour
 from states.lifecycle import OPEN_STATES
 from workflow import clock
-from workflow.db.tables.core import AUDIT, ITEM, ROUND
+from workflow.db.tables.core import AUDIT, ITEM, ROUND, UNIT
 from workflow.read import snapshot
+from workflow.read.scope import EVERYTHING, Scope
 from workflow.read.statistics import figures, format_rate
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
@@ -33,9 +36,19 @@ def data(
     round_id: int | None = None,
     yellow_days: int = YELLOW_DAYS,
     precision: int = 0,
+    scope: Scope = EVERYTHING,
 ) -> dict[str, Any]:
-    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline."""
+    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline;
+    the items in `scope` only, and, when they span several inspected units, a row per unit."""
     snap = snapshot.take(conn, day, round_id)
+    unit_names = dict(conn.execute(sa.select(UNIT.c.id, UNIT.c.name)).all())
+    if scope.unit is not None:
+        mine = {i for i, name in unit_names.items() if name == scope.unit}
+        snap = replace(
+            snap,
+            items=[i for i in snap.items if i.unit_id in mine],
+            unit_id=next(iter(mine)) if len(mine) == 1 else None,
+        )
     lights = {i.id: i.colour(day, yellow_days) for i in snap.items}
     groups: dict[tuple[str, str], Counter[str]] = {}
     departments: dict[str, Counter[str]] = {}
@@ -47,6 +60,13 @@ def data(
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
     head = figures(conn, snap, precision)
+    units: dict[str, Counter[str]] = {}
+    for i in snap.items:
+        c = units.setdefault(unit_names[i.unit_id], Counter())
+        c["total"] += 1
+        c["completed"] += i.completed
+        c["overdue"] += i.overdue(day)
+        c[lights[i.id].value] += 1
     attention = sorted(
         (i for i in snap.items if lights[i.id] in (Colour.red, Colour.yellow) and not i.completed),
         key=lambda i: (lights[i.id] is not Colour.red, i.deadline or date.max, i.number),
@@ -83,8 +103,15 @@ def data(
             for i in attention[:ATTENTION_LIMIT]
         ],
         "attention_total": len(attention),
-        "timeline": timeline(conn, day, round_id),
+        "timeline": timeline(conn, day, round_id, scope),
+        # Several units: a row each, the slowest first (as the county roll-up sorts them).
+        **({"units": _by_unit(units, precision)} if len(units) > 1 else {}),
     }
+
+
+def _by_unit(units: dict[str, Counter[str]], precision: int) -> list[dict[str, Any]]:
+    rows = [{"unit": name, **_counts(c, precision)} for name, c in units.items()]
+    return sorted(rows, key=lambda r: (Fraction(r["completed"], r["total"]), -r["overdue"], r["unit"]))
 
 
 def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
@@ -98,7 +125,9 @@ def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
     }
 
 
-def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[dict[str, Any]]:
+def timeline(
+    conn: Connection, day: date, round_id: int | None = None, scope: Scope = EVERYTHING
+) -> list[dict[str, Any]]:
     """Open, closed and overdue items at the end of each sampled day, replaying the audit trail once.
 
     The state at each sample is the latest entry (highest seq) made by then, as in `snapshot`; an
@@ -118,7 +147,7 @@ def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[d
         )
         .order_by(AUDIT.c.at, AUDIT.c.seq)
     )
-    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline)
+    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline).where(scope.clause())
     if round_id is not None:
         deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
     # The deadline at creation is the first old value of any later change, else today's value.
