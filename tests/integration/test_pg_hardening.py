@@ -263,14 +263,13 @@ REVOKE INSERT ON alembic_version, meta FROM {role};
 
 @pytest.fixture
 def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
-    """The seed round in a database made at revision 0004 (today's import cannot write a schema before
-    the units of 0007), with 0002's grants and a handler's login; then upgraded to the head by
-    `zhenggai db upgrade`, its grants not yet renewed. (Upgrading from 0003 itself: the next test.)"""
+    """The seed round in a database at revision 0003 (before the hardening; written by today's code at
+    the head, then migrated down), with 0002's grants and a handler's login; then upgraded to the head
+    by `zhenggai db upgrade`, its grants not yet renewed."""
     url = fresh_url(tmp_path)
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        # 0004, not 0003: today's import writes what the later revisions added (units, 0007).
-        migrate.upgrade(conn, "0004")
+        migrate.upgrade(conn)  # today's code writes today's schema; taken back to 0003 below
     with db.unit_of_work(engine) as conn:
         round_yaml.import_round(
             conn, round_yaml.load_file(example_path("taishan.yaml")), OFFICE, at() - timedelta(days=8)
@@ -285,6 +284,8 @@ def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
     )
     with db.unit_of_work(engine) as conn:
         people.set_login(conn, OFFICE, at() - timedelta(days=2), name=HANDLER, login=d.logins[HANDLER])
+    with engine.begin() as conn:
+        command.downgrade(migrate.config(conn), "0003")  # the deployment as it stood before the hardening
     with db.unit_of_work(engine, write=False) as conn:
         before = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
     code, out = d.cli(url, "db", "upgrade")
