@@ -138,6 +138,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "item measure-done": ("1",),
     "item progress": ("已推进",),
     "item evidence": ("--kind", "文件", "--ref", "城府〔2025〕1号"),
+    "rule add": ("制度", "--kind", "made", "--on", "2025-01-10", "--item"),
+    "accountability add": ("某人", "--measure", "诫勉谈话", "--on", "2025-01-10", "--item"),
 }
 
 
@@ -145,6 +147,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 def test_an_item_of_another_unit_is_answered_as_one_that_does_not_exist(run: Run, command: str) -> None:
     """城关镇's office asks for 河口镇's item 4: the same words, the same exit code, as for item 999."""
     words, extra = command.split(), COMMANDS[command]
+    if extra[-1:] == ("--item",):  # a record of the round, for an item: the id is the option's
+        words, extra = [*words, *extra], ()
     other = _error(run(*words, "4", *extra, who=TOWN_A))
     missing = _error(run(*words, "999", *extra, who=TOWN_A))
     assert other == missing.replace("999", "4")
@@ -232,3 +236,14 @@ def test_the_board_shows_a_row_per_unit_slowest_first_and_a_unit_its_own_items_o
     assert own["totals"]["problems"] == 3 and "units" not in own
     assert {a["department"] for a in own["attention"]} <= {"村镇规划建设办公室"}
     assert max(p["open"] + p["closed"] for p in own["timeline"]) == 3
+
+
+def test_reminders_about_an_item_go_to_the_county_and_its_own_unit_only(run: Run) -> None:
+    result = run("remind", "run", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    told: dict[str, set[str]] = {}
+    for m in json.loads(result.stdout)["messages"]:
+        for s in m["scopes"]:
+            told.setdefault(s["scope"], set()).add(m["recipient"])
+    assert {COUNTY, TOWN_A} <= told["item:2"]  # 城关镇's escalation: its office and the county's
+    assert COUNTY in told["item:4"] and TOWN_A not in told["item:4"]  # 河口镇's: not 城关镇's office
