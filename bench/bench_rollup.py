@@ -59,7 +59,9 @@ def unit_name(k: int) -> str:
 def _ledger(path: Path, k: int, problems: int) -> Path:
     lines = [HEADER]
     for n in range(1, problems + 1):
-        aspect = ("一、贯彻落实党的路线方针政策不到位", "二、全面从严治党不力", "三、基层党组织建设薄弱")[n % 3]
+        aspect = ("一、贯彻落实党的路线方针政策不到位", "二、全面从严治党不力", "三、基层党组织建设薄弱")[
+            n % 3
+        ]
         lines.append(
             f"{n},{aspect},问题{n}概括。{unit_name(k)}问题{n}的具体描述。,"
             f'"1. 立即整改\n2. 建立长效机制",镇长{k},党政办,经办人{k},2025-0{1 + n % 6}-28,\n'
@@ -103,7 +105,9 @@ def _apply(conn: sa.Connection, when: datetime, item: int, step: str, handler: s
         who = {"assign": OFFICE, "approve": APPROVER}.get(step, handler)
         actions.fire(conn, item, step, who, when, summary="整改完成" if step == "submit" else None)
     elif step == "progress":
-        actions.add_progress(conn, item, handler, when, on=clock.local_today(when), text="召开专题会议研究整改")
+        actions.add_progress(
+            conn, item, handler, when, on=clock.local_today(when), text="召开专题会议研究整改"
+        )
     elif step.startswith("measure"):
         actions.complete_measure(conn, item, int(step.split()[1]), handler, when)
     else:
@@ -154,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="build the database here (or reuse it)")
     args = parser.parse_args(argv)
-    say(f"zhenggai bench_rollup — {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}")
+    say(
+        f"zhenggai bench_rollup — {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -195,7 +201,8 @@ def measure(path: Path, repeats: int) -> None:
         ids = "SELECT id FROM item WHERE unit_id = ?"
         raw.execute("SELECT * FROM item WHERE unit_id = ?", (unit_id,)).fetchall()
         raw.execute(
-            f"SELECT * FROM audit WHERE at < ? AND to_state IS NOT NULL AND item_id IN ({ids})", (cut, unit_id)
+            f"SELECT * FROM audit WHERE at < ? AND to_state IS NOT NULL AND item_id IN ({ids})",
+            (cut, unit_id),
         ).fetchall()
         raw.execute(f"SELECT * FROM progress WHERE item_id IN ({ids})", (unit_id,)).fetchall()
 
@@ -213,7 +220,9 @@ def measure(path: Path, repeats: int) -> None:
     ):
         ours(), base()  # warm the page cache alike
         t_ours, t_base = median_time(ours, repeats), median_time(base, repeats)
-        say(f"  {name}: ours {t_ours * 1000:.0f} ms vs bare read {t_base * 1000:.0f} ms → {t_ours / t_base:.1f}×")
+        say(
+            f"  {name}: ours {t_ours * 1000:.0f} ms vs bare read {t_base * 1000:.0f} ms → {t_ours / t_base:.1f}×"
+        )
     raw.close()
     engine.dispose()
 
