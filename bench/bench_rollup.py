@@ -7,10 +7,11 @@ signed off — each action in its own moment between the feedback and the end of
 Measured, each beside a baseline in the same run, medians of --repeats:
 
 1. The county roll-up as of a past date (`reports.rollup.data`, what `report rollup --as-of` runs),
-   against a bare read of the rows it rebuilds the round from: the round's item rows and the audit
-   entries with a state made by the cut (stdlib sqlite3, fetchall).
+   against a bare read (stdlib sqlite3, fetchall) of the rows it is made of: every item of the round
+   with the state of its latest entry by the cut (one hand-written query), the measure counts, the
+   rules.
 2. One unit's public report (`reports.public.public` + Markdown, what `report public --unit` runs),
-   against a bare read of that unit's item rows, their audit entries by the cut and their progress.
+   against a bare read of that unit's items with their state by the cut, their measures and progress.
 
 Run:  .venv/bin/python bench/bench_rollup.py [--units N] [--problems N] [--repeats N] [--keep DIR]
 SQLite (WAL, synchronous=OFF while building, as a bulk load would be); the database is built in a
@@ -142,13 +143,15 @@ def build(path: Path, units: int, problems: int) -> None:
     engine.dispose()
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
+def interleaved(ours: Callable[[], object], base: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Medians of `repeats` runs of each, alternated, so that a busy machine weighs on both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for fn, out in ((ours, times[0]), (base, times[1])):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,11 +189,24 @@ def measure(path: Path, repeats: int) -> None:
         with db.reading(engine) as conn:
             rollup.data(conn, AS_OF, round_name=ROUND)
 
+    # The rows each rebuilds from, read bare: every item of the round (of the unit) with the state of
+    # its latest entry by the cut, in the one query a hand-written report would run, and the counts
+    # or texts beside them — no replay of later field changes, no figures, no document.
+    latest = (
+        "SELECT i.*, a.to_state FROM item i JOIN (SELECT item_id + 0 AS item_id, max(seq) AS seq FROM audit"
+        " WHERE at < ? AND item_id IS NOT NULL AND to_state IS NOT NULL{} GROUP BY item_id + 0) l"
+        " ON l.item_id = i.id JOIN audit a ON a.seq = l.seq WHERE i.{} = ?"
+    )
+    of_unit = " AND item_id IN (SELECT id FROM item WHERE unit_id = ?)"  # the index, as the engine does
+
     def roll_bare() -> None:
-        raw.execute("SELECT * FROM item WHERE round_id = ?", (round_id,)).fetchall()
+        raw.execute(latest.format("", "round_id"), (cut, round_id)).fetchall()
         raw.execute(
-            "SELECT * FROM audit WHERE at < ? AND item_id IS NOT NULL AND to_state IS NOT NULL", (cut,)
+            "SELECT m.item_id, count(*) FROM measure m JOIN item i ON i.id = m.item_id"
+            " WHERE i.round_id = ? GROUP BY m.item_id",
+            (round_id,),
         ).fetchall()
+        raw.execute("SELECT * FROM rule WHERE round_id = ?", (round_id,)).fetchall()
 
     def report() -> None:
         with db.reading(engine) as conn:
@@ -199,11 +215,8 @@ def measure(path: Path, repeats: int) -> None:
 
     def report_bare() -> None:
         ids = "SELECT id FROM item WHERE unit_id = ?"
-        raw.execute("SELECT * FROM item WHERE unit_id = ?", (unit_id,)).fetchall()
-        raw.execute(
-            f"SELECT * FROM audit WHERE at < ? AND to_state IS NOT NULL AND item_id IN ({ids})",
-            (cut, unit_id),
-        ).fetchall()
+        raw.execute(latest.format(of_unit, "unit_id"), (cut, unit_id, unit_id)).fetchall()
+        raw.execute(f"SELECT * FROM measure WHERE item_id IN ({ids})", (unit_id,)).fetchall()
         raw.execute(f"SELECT * FROM progress WHERE item_id IN ({ids})", (unit_id,)).fetchall()
 
     with db.reading(engine) as conn:
@@ -213,13 +226,13 @@ def measure(path: Path, repeats: int) -> None:
         f"completed {rows['totals']['completed']:,}, overdue {rows['totals']['overdue']:,}; "
         f"slowest unit {unit} ({slowest['completion_rate']})"
     )
-    say(f"medians of {repeats} runs (bare: stdlib sqlite3 fetchall of the same rows)")
+    say(f"medians of {repeats} runs, interleaved (bare: stdlib sqlite3 fetchall of the same rows)")
     for name, ours, base in (
         (f"1. roll-up as of {AS_OF}", roll, roll_bare),
         (f"2. public report of {unit} as of {AS_OF}", report, report_bare),
     ):
         ours(), base()  # warm the page cache alike
-        t_ours, t_base = median_time(ours, repeats), median_time(base, repeats)
+        t_ours, t_base = interleaved(ours, base, repeats)
         say(
             f"  {name}: ours {t_ours * 1000:.0f} ms vs bare read {t_base * 1000:.0f} ms → {t_ours / t_base:.1f}×"
         )

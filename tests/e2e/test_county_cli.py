@@ -210,6 +210,18 @@ def test_the_rollup_puts_the_slowest_unit_first_and_its_rows_add_up(run: Run, tm
     assert values[0] == ["河口镇", 2, 0, 2, "0%", 1, 0] and values[-1] == ["合计", 6, 1, 5, "17%", 2, 1]
 
 
+@pytest.mark.parametrize("day", ["2024-12-01", "2025-02-14"])
+def test_each_units_report_says_what_its_rollup_row_says(run: Run, day: str) -> None:
+    """A unit's report reads only its own items' entries (one unit's report in a county); the roll-up
+    reads the round's: the figures agree."""
+    rows = json.loads(run("report", "rollup", "--round", ROUND, "--as-of", day, "--json").stdout)["rows"]
+    for r in rows:
+        args = ("report", "public", "--round", ROUND, "--unit", r["unit"], "--as-of", day, "--json")
+        own = json.loads(run(*args).stdout)
+        keys = ("problems", "completed", "overdue", "measures", "rules_made", "completion_rate")
+        assert {k: own[k] for k in keys} == {k: r[k] for k in keys}
+
+
 def test_a_unit_person_sees_their_own_row_of_the_rollup(run: Run) -> None:
     data = json.loads(
         run("report", "rollup", "--round", ROUND, "--as-of", "2025-02-14", "--json", who=TOWN_A).stdout

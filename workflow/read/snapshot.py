@@ -105,26 +105,28 @@ class Snapshot:
         return {i.id for i in self.items}
 
 
-def _latest(cut: str) -> Any:
-    """Per item, the seq of its latest entry with a state made before `cut`."""
+def _latest(cut: str, unit_id: int | None = None) -> Any:
+    """Per item, the seq of its latest entry with a state made before `cut` (of one unit's items)."""
     # Grouped by `item_id + 0`, not the bare column: on the bare column SQLite walks ix_audit_item_id
     # and looks up every row of the log (3x slower at 700,000 entries); on the expression it scans the
     # `at` range once and groups in a temporary b-tree. The literal 0 keeps the two expressions
     # textually equal, as PostgreSQL requires.
     item = AUDIT.c.item_id + sa.literal_column("0")
-    return (
-        sa.select(item.label("item_id"), sa.func.max(AUDIT.c.seq).label("seq"))
-        .where(AUDIT.c.at < cut, AUDIT.c.item_id.is_not(None), AUDIT.c.to_state.is_not(None))
-        .group_by(item)
-        .subquery()
+    q = sa.select(item.label("item_id"), sa.func.max(AUDIT.c.seq).label("seq")).where(
+        AUDIT.c.at < cut, AUDIT.c.item_id.is_not(None), AUDIT.c.to_state.is_not(None)
     )
+    if unit_id is not None:
+        # One unit's items are a few hundred of a county's log: found by the item_id index, they
+        # cost a few hundred lookups instead of a scan of the whole `at` range.
+        q = q.where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == unit_id)))
+    return q.group_by(item).subquery()
 
 
 def take(conn: Connection, day: date, round_id: int | None = None, unit_id: int | None = None) -> Snapshot:
     """The items that existed at the end of `day`, with their state and fields as they were then (of
     one round, and of one of its units, when given)."""
     cut = cutoff(day)
-    latest = _latest(cut)
+    latest = _latest(cut, unit_id)
     cols = [ITEM.c[f.name] for f in fields(ItemAt) if f.name != "state"]  # in ItemAt's order
     q = (
         sa.select(*cols, AUDIT.c.to_state)
@@ -141,7 +143,7 @@ def take(conn: Connection, day: date, round_id: int | None = None, unit_id: int 
         q = q.where(ITEM.c.unit_id == unit_id)
     states = {s.value: s for s in State}  # a dict lookup is several times cheaper than State(value)
     items = [ItemAt(*r[:-1], states[r[-1]]) for r in conn.execute(q)]  # type: ignore[call-arg]
-    items = _roll_back(conn, cut, round_id, items)
+    items = _roll_back(conn, cut, round_id, items, unit_id)
     wanted = {i.aspect_id for i in items}
     aspects = {
         a.id: (a.number, a.title)
@@ -154,9 +156,15 @@ def take(conn: Connection, day: date, round_id: int | None = None, unit_id: int 
 
 
 def field_changes(
-    conn: Connection, round_id: int | None, *, at_from: str | None = None, at_to: str | None = None
+    conn: Connection,
+    round_id: int | None,
+    *,
+    at_from: str | None = None,
+    at_to: str | None = None,
+    unit_id: int | None = None,
 ) -> Iterable[tuple[str, int, int, str, Any, Any]]:
-    """(at, seq, item_id, field, old, new) for every audited field change, in log order."""
+    """(at, seq, item_id, field, old, new) for every audited field change, in log order (of a round's
+    items, or of one unit's)."""
     # No ORDER BY seq in SQL: it would make SQLite scan the whole log in seq order instead of
     # using the `at` index; the (few) rows are sorted here.
     q = sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.action, AUDIT.c.payload).where(
@@ -169,7 +177,9 @@ def field_changes(
     # The round is filtered here rather than in SQL: an IN (items of the round) makes SQLite walk the
     # item_id index over the whole log instead of the `at` range.
     wanted = None
-    if round_id is not None:
+    if unit_id is not None:  # a few hundred items: the item_id index finds their entries (see _latest)
+        q = q.where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == unit_id)))
+    elif round_id is not None:
         wanted = set(conn.execute(sa.select(ITEM.c.id).where(ITEM.c.round_id == round_id)).scalars())
     for at, seq, item_id, action, payload in sorted(conn.execute(q), key=lambda r: r.seq):
         if wanted is not None and item_id not in wanted:
@@ -183,10 +193,14 @@ def field_changes(
                 yield at, seq, item_id, key, old, new
 
 
-def _roll_back(conn: Connection, cut: str, round_id: int | None, items: list[ItemAt]) -> list[ItemAt]:
+def _roll_back(
+    conn: Connection, cut: str, round_id: int | None, items: list[ItemAt], unit_id: int | None = None
+) -> list[ItemAt]:
     """Undo the field changes made after the cut: the first later change of a field holds its value then."""
     old: dict[int, dict[str, Any]] = {}
-    for _at, _seq, item_id, key, before, _after in field_changes(conn, round_id, at_from=cut):
+    for _at, _seq, item_id, key, before, _after in field_changes(
+        conn, round_id, at_from=cut, unit_id=unit_id
+    ):
         old.setdefault(item_id, {}).setdefault(key, before)
     if not old:
         return items
@@ -197,6 +211,9 @@ def _roll_back(conn: Connection, cut: str, round_id: int | None, items: list[Ite
 
 
 def _in_round(q: Any, table: Any, snap: Snapshot) -> Any:
+    """The rows of the snapshot's items' round (of its unit, when it has one)."""
+    if snap.unit_id is not None:
+        return q.where(table.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == snap.unit_id)))
     if snap.round_id is None:
         return q
     return q.where(table.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.round_id == snap.round_id)))
@@ -333,5 +350,7 @@ def baselines(conn: Connection, snap: Snapshot) -> dict[int, State]:
         base.c.at < snap.cut,
         ~moved,
     )
+    if snap.unit_id is not None:  # one unit's items, by the index (see _latest)
+        q = q.where(base.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == snap.unit_id)))
     ids = snap.ids
     return {item_id: State(state) for item_id, state in conn.execute(q) if item_id in ids}
