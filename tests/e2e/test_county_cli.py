@@ -132,6 +132,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "item submit": ("--summary", "完成"),
     "item approve": (),
     "item reject": ("--reason", "不行"),
+    "item revisit": (),
+    "item confirm": ("--finding", "未反弹"),
+    "item reopen": ("--reason", "反弹"),
     "item extend": ("--to", "2025-12-31", "--reason", "延期", "--approved-by", COUNTY),
     "item reassign": ("--reason", "调整", "--dept", "党政办"),
     "item measure-add": ("新措施",),
@@ -259,3 +262,18 @@ def test_reminders_about_an_item_go_to_the_county_and_its_own_unit_only(run: Run
             told.setdefault(s["scope"], set()).add(m["recipient"])
     assert {COUNTY, TOWN_A} <= told["item:2"]  # 城关镇's escalation: its office and the county's
     assert COUNTY in told["item:4"] and TOWN_A not in told["item:4"]  # 河口镇's: not 城关镇's office
+
+
+def test_a_units_exported_ledger_is_that_units_and_goes_back_to_it(run: Run, tmp_path: Path) -> None:
+    several = _error(run("ledger", "export", str(tmp_path / "all.xlsx"), "--round", ROUND, who=COUNTY))
+    assert "有多个被巡察单位，请用 --unit 指明" in several
+    path = tmp_path / "hekou.xlsx"
+    out = run("ledger", "export", str(path), "--round", ROUND, "--unit", "河口镇", "--as-of", "2025-02-14")
+    assert out.output.startswith("已导出 2 项")
+    refused = _error(run("ledger", "export", str(path), "--round", ROUND, "--unit", "河口镇", who=TOWN_A))
+    assert "没有名为「河口镇」的被巡察单位" in refused
+    # Its 轮次信息 names the unit: imported again (without --unit), it updates 河口镇's two items.
+    again = run("ledger", "import", str(path), "--round", ROUND, "--dry-run", "--json", who=COUNTY)
+    assert again.exit_code == 0, again.output
+    data = json.loads(again.stdout)
+    assert (data["unit"], data["create"]) == ("河口镇", 0)

@@ -171,8 +171,11 @@ def _import_units(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @as_of_option
 @round_option
+@click.option("--unit", "unit_name", help="The inspected unit (default: the round's only one).")
 @pass_app
-def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | None) -> None:
+def ledger_export(
+    app: App, file: Path, as_of: str | None, round_name: str | None, unit_name: str | None
+) -> None:
     """Export the ledger as of a date to .xlsx: state, colour fill, progress, evidence; print-ready.
 
     \b
@@ -180,6 +183,7 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
         zhenggai ledger export 整改台账.xlsx --as-of 2025-02-14
     """
     from workflow.intake.ledger import export
+    from workflow.read.scope import scope_of
     from workflow.reports import settings
 
     if file.suffix.lower() != ".xlsx":
@@ -187,5 +191,13 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
     config = settings.load(app.config)
     day = date_arg(as_of) or app.today()
     with app.read() as conn:
-        count = export.export(conn, file, day, round_name=round_name, yellow_days=config.yellow_days)
+        count = export.export(
+            conn,
+            file,
+            day,
+            round_name=round_name,
+            unit_name=unit_name,
+            scope=scope_of(conn, app.actor),
+            yellow_days=config.yellow_days,
+        )
     click.echo(f"已导出 {count} 项（截至 {day}）到 {file}")

@@ -93,7 +93,11 @@ def target_round(
         )
     row = conn.execute(sa.select(*columns).where(ROUND.c.name == name)).first()
     if row is not None:
-        return _in_unit(conn, RoundTarget(row.id, dict(row._mapping)), given.get("unit"))
+        # An existing round: the unit named, else the one the ledger's 轮次信息 names (an exported
+        # unit's ledger goes back to its unit), else the round's only one.
+        return _in_unit(
+            conn, RoundTarget(row.id, dict(row._mapping)), given.get("unit"), from_meta.get("unit")
+        )
     values = {
         **(from_meta if from_meta.get("name") in (None, name) else {}),
         **{k: v for k, v in given.items() if v},
@@ -120,12 +124,16 @@ def target_round(
     return RoundTarget(None, {k: values.get(k) for k in ("name", *META_KEYS.values())}, values["unit"])
 
 
-def _in_unit(conn: Connection, target: RoundTarget, unit: str | None) -> RoundTarget:
-    """An existing round's unit the ledger is for: --unit (a new one is added), else the only one."""
+def _in_unit(conn: Connection, target: RoundTarget, unit: str | None, hint: str | None = None) -> RoundTarget:
+    """An existing round's unit the ledger is for: --unit (a new one is added), else the unit its
+    轮次信息 names if the round has it (an exported unit's ledger goes back to its unit), else the
+    round's only one."""
     assert target.id is not None
     units = conn.execute(
         sa.select(UNIT.c.id, UNIT.c.name).where(UNIT.c.round_id == target.id).order_by(UNIT.c.position)
     ).all()
+    if not unit and hint in {u.name for u in units}:
+        unit = hint
     if unit:
         target.unit = clean_line(unit, "被巡察单位", 200, required=True)
         target.unit_id = next((u.id for u in units if u.name == target.unit), None)
