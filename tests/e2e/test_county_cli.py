@@ -277,3 +277,14 @@ def test_a_units_exported_ledger_is_that_units_and_goes_back_to_it(run: Run, tmp
     assert again.exit_code == 0, again.output
     data = json.loads(again.stdout)
     assert (data["unit"], data["create"]) == ("河口镇", 0)
+
+
+def test_the_weekly_bulletin_of_a_unit_and_of_the_county(run: Run) -> None:
+    args = ("report", "weekly", "--round", ROUND, "--as-of", "2025-02-14", "--json")
+    county = json.loads(run(*args, who=COUNTY).stdout)
+    own = json.loads(run(*args, who=TOWN_A).stdout)
+    assert (county["problems"], own["problems"]) == (6, 3)
+    md = run("report", "weekly", "--round", ROUND, "--as-of", "2025-02-14", who=TOWN_A).output
+    assert md.startswith("# 城关镇巡察整改工作周通报")
+    other = _error(run(*args, "--unit", "河口镇", who=TOWN_A))
+    assert other == _error(run(*args, "--unit", "无此镇", who=TOWN_A)).replace("无此镇", "河口镇")

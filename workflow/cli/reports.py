@@ -77,7 +77,15 @@ def _report_command(kind: str, doc: str) -> click.Command:
                     scope=scope_of(conn, app.actor),
                 )
             else:
-                built, data = periodic.periodic(conn, kind, day, config, round_name=round_name)
+                built, data = periodic.periodic(
+                    conn,
+                    kind,
+                    day,
+                    config,
+                    round_name=round_name,
+                    unit_name=extra.get("unit_name"),
+                    scope=scope_of(conn, app.actor),
+                )
         if as_json:
             emit(data, True, str)
             return
@@ -94,12 +102,15 @@ def _report_command(kind: str, doc: str) -> click.Command:
         click.echo(f"已写入 {out}")
 
     command.__doc__ = doc
+    command = click.option(
+        "--unit",
+        "unit_name",
+        metavar="UNIT",
+        help="The inspected unit (public: default the round's only one).",
+    )(command)
     if kind == "public":
         command = click.option(
             "--date", "published", metavar="DATE", help="Date printed under the signature (default: today)."
-        )(command)
-        command = click.option(
-            "--unit", "unit_name", metavar="UNIT", help="The inspected unit (default: the round's only one)."
         )(command)
     return click.command(kind, help=doc)(command)
 
