@@ -19,8 +19,8 @@ from workflow.errors import InvalidInput
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
 from workflow.read.scope import EVERYTHING, Scope
-from workflow.read.units import resolve_unit
 from workflow.read.statistics import figures, format_rate
+from workflow.read.units import resolve_unit
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
 
