@@ -424,6 +424,8 @@ class _Replay:
 
     def unit(self, row: Row) -> None:
         u = p.UnitAdded.from_dict(_payload(row))
+        if self.new_round is not None and u.position == 0 and u.round_id == self.new_round[0]:
+            self.new_round = None  # the round's own unit, with an entry: nothing implied
         self.out.units[u.id] = {
             "round_id": u.round_id,
             "name": u.name,
