@@ -133,39 +133,9 @@ def timeline(
     The state at each sample is the latest entry (highest seq) made by then, as in `snapshot`; an
     open item is overdue once its deadline (as it stood then, extensions included) has passed."""
     cut = snapshot.cutoff(day)
-    # Only entries that open, close or reopen an item move the lines; moves between open states
-    # (assign, start, submit) or between closed ones leave every count as it was.
-    open_values = [s.value for s in OPEN_STATES]
-    was_open, now_open = AUDIT.c.from_state.in_(open_values), AUDIT.c.to_state.in_(open_values)
-    q = (
-        sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.to_state)
-        .where(
-            AUDIT.c.at < cut,
-            AUDIT.c.item_id.is_not(None),
-            AUDIT.c.to_state.is_not(None),
-            sa.or_(AUDIT.c.from_state.is_(None), sa.and_(was_open, ~now_open), sa.and_(~was_open, now_open)),
-        )
-        .order_by(AUDIT.c.at, AUDIT.c.seq)
-    )
-    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline).where(scope.clause())
-    if round_id is not None:
-        deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
-    # The deadline at creation is the first old value of any later change, else today's value.
-    current = {r.id: (r.deadline_kind, r.deadline) for r in conn.execute(deadlines_now)}
-    # The round is filtered in Python, as in snapshot.field_changes, to keep SQLite on the `at` index.
-    moves = [(at, seq, item, ("state", to)) for at, seq, item, to in conn.execute(q) if item in current]
+    moves, deadline = _moves(conn, cut, round_id, scope)
     if not moves:
         return []
-    first: dict[int, dict[str, Any]] = {}
-    for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
-        if key in ("deadline", "deadline_kind"):
-            first.setdefault(item, {}).setdefault(key, old)
-            moves.append((at, seq, item, (key, new)))
-    moves.sort(key=lambda m: (m[0], m[1]))
-    deadline = {
-        i: (first.get(i, {}).get("deadline_kind", kind), first.get(i, {}).get("deadline", dl))
-        for i, (kind, dl) in current.items()
-    }
     start = clock.from_text(moves[0][0]).astimezone(clock.LOCAL).date()
     span = (day - start).days
     step = max(1, math.ceil((span + 1) / MAX_POINTS))
@@ -212,3 +182,47 @@ def timeline(
             }
         )
     return points
+
+
+Move = tuple[str, int, int, tuple[str, Any]]
+
+
+def _moves(
+    conn: Connection, cut: str, round_id: int | None, scope: Scope = EVERYTHING
+) -> tuple[list[Move], dict[int, tuple[str | None, Any]]]:
+    """What moves the timeline, in trail order: state changes between open and closed, and deadline
+    changes; with each item's deadline as it stood at creation. Of the items in `scope` only."""
+    # Only entries that open, close or reopen an item move the lines; moves between open states
+    # (assign, start, submit) or between closed ones leave every count as it was.
+    open_values = [s.value for s in OPEN_STATES]
+    was_open, now_open = AUDIT.c.from_state.in_(open_values), AUDIT.c.to_state.in_(open_values)
+    q = (
+        sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.to_state)
+        .where(
+            AUDIT.c.at < cut,
+            AUDIT.c.item_id.is_not(None),
+            AUDIT.c.to_state.is_not(None),
+            sa.or_(AUDIT.c.from_state.is_(None), sa.and_(was_open, ~now_open), sa.and_(~was_open, now_open)),
+        )
+        .order_by(AUDIT.c.at, AUDIT.c.seq)
+    )
+    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline).where(scope.clause())
+    if round_id is not None:
+        deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
+    # The deadline at creation is the first old value of any later change, else today's value.
+    current = {r.id: (r.deadline_kind, r.deadline) for r in conn.execute(deadlines_now)}
+    # The round is filtered in Python, as in snapshot.field_changes, to keep SQLite on the `at` index.
+    moves = [(at, seq, item, ("state", to)) for at, seq, item, to in conn.execute(q) if item in current]
+    if not moves:
+        return [], {}
+    first: dict[int, dict[str, Any]] = {}
+    for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
+        if key in ("deadline", "deadline_kind") and item in current:
+            first.setdefault(item, {}).setdefault(key, old)
+            moves.append((at, seq, item, (key, new)))
+    moves.sort(key=lambda m: (m[0], m[1]))
+    deadline = {
+        i: (first.get(i, {}).get("deadline_kind", kind), first.get(i, {}).get("deadline", dl))
+        for i, (kind, dl) in current.items()
+    }
+    return moves, deadline
