@@ -288,3 +288,13 @@ def test_the_weekly_bulletin_of_a_unit_and_of_the_county(run: Run) -> None:
     assert md.startswith("# 城关镇巡察整改工作周通报")
     other = _error(run(*args, "--unit", "河口镇", who=TOWN_A))
     assert other == _error(run(*args, "--unit", "无此镇", who=TOWN_A)).replace("无此镇", "河口镇")
+
+
+def test_rules_are_listed_to_the_unit_they_count_for(run: Run) -> None:
+    def titles(who: str) -> list[str]:
+        result = run("rule", "list", "--json", who=who)
+        assert result.exit_code == 0, result.output
+        return [r["title"] for r in json.loads(result.stdout)]
+
+    assert titles(TOWN_A) == titles(COUNTY) == ["城关镇公务接待管理办法"]
+    assert titles(TOWN_B_HANDLER) == []
