@@ -42,6 +42,27 @@ def _slowest_first(row: dict[str, Any]) -> tuple[Any, ...]:
     return (share, -row["overdue"], row["position"])
 
 
+def _records(
+    conn: Connection, snap: snapshot.Snapshot
+) -> tuple[dict[int | None, list[str]], dict[int | None, list[str]]]:
+    """The kinds of the rules and the measures of the accountability records by then, by the unit they
+    count for: their item's; without an item, the round's only unit (None: the round as a whole)."""
+    every = units_of(conn, snap.round_id) if snap.round_id is not None else []
+    sole = every[0].id if len(every) == 1 else None
+    unit_of_item = {i.id: i.unit_id for i in snap.items}
+
+    def unit_of(record: dict[str, Any]) -> int | None:
+        return sole if record["item_id"] is None else unit_of_item.get(record["item_id"])
+
+    rules: dict[int | None, list[str]] = {}
+    for r in snapshot.rules(conn, snap):
+        rules.setdefault(unit_of(r), []).append(r["kind"])
+    acc: dict[int | None, list[str]] = {}
+    for a in snapshot.accountability(conn, snap):
+        acc.setdefault(unit_of(a), []).append(a["measure"])
+    return rules, acc
+
+
 def data(
     conn: Connection,
     day: date,
@@ -56,22 +77,8 @@ def data(
     mine = {u.id for u in units}
     snap = snapshot.take(conn, day, rnd.id)
     items = [i for i in snap.items if i.unit_id in mine]
-    unit_of_item = {i.id: i.unit_id for i in snap.items}
     measures = snapshot.measure_counts(conn, snap)
-    every = units_of(conn, rnd.id)
-    sole = every[0].id if len(every) == 1 else None
-
-    def unit_of(record: dict[str, Any]) -> int | None:
-        if record["item_id"] is None:
-            return sole
-        return unit_of_item.get(record["item_id"])
-
-    rules: dict[int | None, list[str]] = {}
-    for r in snapshot.rules(conn, snap):
-        rules.setdefault(unit_of(r), []).append(r["kind"])
-    acc: dict[int | None, list[str]] = {}
-    for a in snapshot.accountability(conn, snap):
-        acc.setdefault(unit_of(a), []).append(a["measure"])
+    rules, acc = _records(conn, snap)
     by_unit: dict[int, list[snapshot.ItemAt]] = {}
     for i in items:
         by_unit.setdefault(i.unit_id, []).append(i)

@@ -30,9 +30,10 @@ from workflow.audit.payloads import (
     LedgerSource,
     RoundAdded,
 )
-from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND, UNIT
+from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
 from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 from workflow.errors import Conflict
+from workflow.intake.ledger import by_unit
 from workflow.intake.ledger.changes import TEXT_FIELDS, Change, norm
 from workflow.intake.ledger.plan import Plan
 from workflow.intake.ledger.rows import TICK_EVERY, Row, Tick
@@ -55,7 +56,7 @@ class Summary:
 def apply(conn: Connection, plan: Plan, now: datetime, *, tick: Tick | None = None) -> Summary:
     """Write the plan in the caller's transaction: rows, keys, audit entries."""
     rid = _round(conn, plan, now)
-    uid = _unit(conn, plan, rid, now)
+    uid = by_unit.target_unit(conn, plan, rid, now)
     _people(conn, plan, now)
     positions = dict(
         conn.execute(
@@ -118,17 +119,6 @@ def _round(conn: Connection, plan: Plan, now: datetime) -> int:
         added = RoundAdded(id=target.id, source="ledger", **target.values)
         chain.append(conn, at=now, actor=plan.actor, action="round_add", payload=added)
     return target.id
-
-
-def _unit(conn: Connection, plan: Plan, rid: int, now: datetime) -> int:
-    """The unit's id: the new round's own, or the one named (added, audited, when new)."""
-    target = plan.round
-    if target.unit_id is None:
-        if conn.execute(sa.select(UNIT.c.id).where(UNIT.c.round_id == rid)).first() is None:
-            target.unit_id = units.own_unit(conn, rid, str(target.values["unit"]), plan.actor, now)
-        if (target.unit and target.unit != target.values["unit"]) or target.unit_id is None:
-            target.unit_id = units.unit_named(conn, rid, target.unit, plan.actor, now)
-    return target.unit_id
 
 
 def _people(conn: Connection, plan: Plan, now: datetime) -> None:
