@@ -298,3 +298,12 @@ def test_rules_are_listed_to_the_unit_they_count_for(run: Run) -> None:
 
     assert titles(TOWN_A) == titles(COUNTY) == ["城关镇公务接待管理办法"]
     assert titles(TOWN_B_HANDLER) == []
+
+
+def test_a_unit_person_lists_their_units_people_and_the_countys(run: Run) -> None:
+    def names(who: str) -> set[str]:
+        return {p["name"] for p in json.loads(run("person", "list", "--json", who=who).stdout)}
+
+    assert {COUNTY, AUDITOR, TOWN_A, TOWN_B_HANDLER} <= names(COUNTY)
+    assert {COUNTY, AUDITOR, TOWN_A, "城关经办人"} <= names(TOWN_A)
+    assert TOWN_B_HANDLER not in names(TOWN_A) and "东坝经办人" not in names(TOWN_A)

@@ -217,13 +217,12 @@ def person_list(app: App, as_json: bool) -> None:
     Example:
         zhenggai person list --json
     """
-    import sqlalchemy as sa
-
     from workflow.cli import render
-    from workflow.db.tables.core import PERSON
+    from workflow.read.people import list_people
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(PERSON).order_by(PERSON.c.id))]
+        rows = list_people(conn, scope_of(conn, app.actor).unit)
     cols = [("name", "姓名"), ("roles", "角色"), ("department", "部门"), ("title", "职务")]
     if any(r["unit"] for r in rows):
         cols.append(("unit", "被巡察单位"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -42,6 +43,15 @@ def load_actor(conn: Connection, name: str | None) -> Actor:
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
     return Actor(row[0], parse_roles(row[1]), row[2], row[3])
+
+
+def list_people(conn: Connection, unit: str | None = None) -> list[dict[str, Any]]:
+    """Every person; for a reader confined to `unit`, the people of that unit and of the county level
+    (those they work with), not those of other units."""
+    q = sa.select(PERSON).order_by(PERSON.c.id)
+    if unit is not None:
+        q = q.where(sa.or_(PERSON.c.unit.is_(None), PERSON.c.unit == unit))
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 @dataclass(frozen=True)
