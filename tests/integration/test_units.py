@@ -15,6 +15,7 @@ from tests.ledger_fixtures import row, write_xlsx
 from workflow import clock, db
 from workflow.audit import verify
 from workflow.demo import example_path
+from workflow.errors import ZhenggaiError
 from workflow.intake import round_yaml
 from workflow.intake.ledger import apply, plan, workbook
 
@@ -63,3 +64,27 @@ def test_a_rounds_own_unit_whose_id_is_taken_is_added_with_an_entry(
         monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     verdict = verify.verify_engine(seeded, workers=workers)
     assert verdict.ok and verdict.deep, verdict.problem
+
+
+def test_a_yaml_round_names_the_unit_of_its_people(engine: sa.Engine) -> None:
+    data = round_yaml.load_file(example_path("taishan.yaml"))
+    people = [
+        p.model_copy(update={"unit": data.round.unit}) if p.name == "规划办经办人" else p for p in data.people
+    ]
+    with db.unit_of_work(engine) as conn:
+        round_yaml.import_round(
+            conn, data.model_copy(update={"people": people}), OFFICE, clock.parse_moment("2024-10-14T16:00")
+        )
+    with db.reading(engine) as conn:
+        units = dict(conn.execute(sa.text("SELECT name, unit FROM person")).all())
+    assert units["规划办经办人"] == data.round.unit and units[OFFICE] is None
+    assert verify.verify_engine(engine).ok
+    wrong = [p.model_copy(update={"unit": "无此镇"}) for p in data.people]
+    renamed = data.model_copy(
+        update={"people": wrong, "round": data.round.model_copy(update={"name": "另一轮"})}
+    )
+    with (
+        pytest.raises(ZhenggaiError, match="people\\[0\\].unit: 没有名为「无此镇」的被巡察单位"),
+        db.unit_of_work(engine) as conn,
+    ):
+        round_yaml.import_round(conn, renamed, OFFICE, clock.parse_moment("2024-10-15T16:00"))

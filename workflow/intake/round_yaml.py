@@ -28,7 +28,7 @@ from states.lifecycle import Role
 from workflow.audit import chain
 from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
 from workflow.dates import parse_date, parse_deadline
-from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
+from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND, UNIT
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_email, clean_line, clean_text, read_file
 from workflow.intake import yaml_file
@@ -105,6 +105,8 @@ class PersonIn(_Strict):
     department: OptionalLine = Field(default=None, max_length=200)
     title: OptionalLine = Field(default=None, max_length=200)
     email: Annotated[OptionalLine, AfterValidator(_email)] = Field(default=None, max_length=200)
+    # The inspected unit they work in (this round's, or one already in the database); none: the county.
+    unit: OptionalLine = Field(default=None, max_length=200)
 
 
 class MeasureIn(_Strict):
@@ -218,6 +220,10 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
         roles = load_actor(conn, actor_name).roles
     if refused := not_permitted(Actor(actor_name, roles), "round_import"):
         raise PermissionDenied(refused)
+    units = {data.round.unit, *conn.execute(sa.select(UNIT.c.name)).scalars()}
+    for n, p in enumerate(data.people):
+        if p.unit is not None and p.unit not in units:
+            errors.append(f"people[{n}].unit: 没有名为「{p.unit}」的被巡察单位（本轮次的是「{data.round.unit}」）")
     known = existing | set(in_file)
     for a, aspect in enumerate(data.aspects):
         for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
@@ -278,6 +284,7 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
             department=p.department,
             title=p.title,
             email=p.email,
+            unit=p.unit,
         )
         conn.execute(PERSON.insert().values(**person.to_dict()))
         chain.append(conn, at=now, actor=actor_name, action="person_add", payload=person)
