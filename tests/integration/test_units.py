@@ -5,6 +5,7 @@ rebuilds every row: deep verify agrees, in one process and in parallel."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_a_yaml_round_names_the_unit_of_its_people(engine: sa.Engine) -> None:
         update={"people": wrong, "round": data.round.model_copy(update={"name": "另一轮"})}
     )
     with (
-        pytest.raises(ZhenggaiError, match="people\\[0\\].unit: 没有名为「无此镇」的被巡察单位"),
+        pytest.raises(ZhenggaiError, match=re.escape("people[0].unit: 没有名为「无此镇」的被巡察单位")),
         db.unit_of_work(engine) as conn,
     ):
         round_yaml.import_round(conn, renamed, OFFICE, clock.parse_moment("2024-10-15T16:00"))
