@@ -223,7 +223,9 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
     units = {data.round.unit, *conn.execute(sa.select(UNIT.c.name)).scalars()}
     for n, p in enumerate(data.people):
         if p.unit is not None and p.unit not in units:
-            errors.append(f"people[{n}].unit: 没有名为「{p.unit}」的被巡察单位（本轮次的是「{data.round.unit}」）")
+            errors.append(
+                f"people[{n}].unit: 没有名为「{p.unit}」的被巡察单位（本轮次的是「{data.round.unit}」）"
+            )
     known = existing | set(in_file)
     for a, aspect in enumerate(data.aspects):
         for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
