@@ -77,9 +77,9 @@ def test_a_yaml_round_names_the_unit_of_its_people(engine: sa.Engine) -> None:
             conn, data.model_copy(update={"people": people}), OFFICE, clock.parse_moment("2024-10-14T16:00")
         )
     with db.reading(engine) as conn:
-        units: dict[str, str | None] = dict(
-            conn.execute(sa.text("SELECT name, unit FROM person")).tuples().all()
-        )
+        units: dict[str, str | None] = {
+            r[0]: r[1] for r in conn.execute(sa.text("SELECT name, unit FROM person"))
+        }
     assert units["规划办经办人"] == data.round.unit and units[OFFICE] is None
     assert verify.verify_engine(engine).ok
     wrong = [p.model_copy(update={"unit": "无此镇"}) for p in data.people]
