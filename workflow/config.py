@@ -12,10 +12,13 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflow.errors import InvalidInput
 from workflow.inputs import read_file
+
+if TYPE_CHECKING:
+    from states.colours import Scheme
 
 DEFAULT_FILE = "zhenggai.toml"
 MAX_FILE_BYTES = 1024 * 1024
@@ -62,9 +65,9 @@ def yellow_days(config: dict[str, Any]) -> int:
     from states.colours import YELLOW_DAYS
 
     lights = section(config, "lights")
-    unknown = sorted(set(lights) - {"yellow_days"})
+    unknown = sorted(set(lights) - {"yellow_days", "colours"})
     if unknown:
-        raise InvalidInput(f"配置 [lights] 中有未知项：{'、'.join(unknown)}（可用：yellow_days）")
+        raise InvalidInput(f"配置 [lights] 中有未知项：{'、'.join(unknown)}（可用：yellow_days、colours）")
     found: dict[str, object] = {}
     if "yellow_days" in lights:
         found["[lights] yellow_days"] = lights["yellow_days"]
@@ -83,6 +86,40 @@ def yellow_days(config: dict[str, Any]) -> int:
         shown = "、".join(f"{name} = {value}" for name, value in given.items())
         raise InvalidInput(f"黄灯天数设置不一致：{shown}；请只在 [lights] yellow_days 中设置一处")
     return next(iter(given.values()), YELLOW_DAYS)
+
+
+def light_scheme(config: dict[str, Any]) -> Scheme:
+    """[lights.colours]: which colour each meaning of a light shows, for `item list`/`item show`, the
+    board, the ledger export and the reminders. Keys are meanings (done, ongoing, overdue, submitted,
+    near, on_track, or their Chinese: 已完成, 长期坚持, 逾期, 已报结待验收 / 已报结, 临近时限, 按期推进);
+    values colours (green/yellow/red/blue or 绿/黄/红/蓝, 绿灯 …). Unset meanings keep their default.
+
+        [lights.colours]
+        submitted = "蓝"   # 已报结待验收亮蓝灯
+    """
+    from states.colours import COLOUR_NAMES, DEFAULT_SCHEME, MEANING_LABELS, Meaning
+
+    table = section(config, "lights").get("colours", {})
+    if not isinstance(table, dict):
+        raise InvalidInput("配置项 [lights.colours] 应是一个表（table）")
+    names = {
+        **{m.value: m for m in Meaning},
+        **{v: k for k, v in MEANING_LABELS.items()},
+        "已报结": Meaning.submitted,
+    }
+    scheme = dict(DEFAULT_SCHEME)
+    for key, value in table.items():
+        meaning = names.get(str(key).strip())
+        if meaning is None:
+            shown = "、".join(f"{m.value}（{m.label}）" for m in Meaning)
+            raise InvalidInput(f"配置 [lights.colours] 中有未知的含义 {key!r}（可用：{shown}）")
+        found = COLOUR_NAMES.get(value.strip()) if isinstance(value, str) else None
+        if found is None:
+            raise InvalidInput(
+                f"配置 [lights.colours] {key} = {value!r} 不是可用的颜色（green、yellow、red、blue，或 绿、黄、红、蓝）"
+            )
+        scheme[meaning] = found
+    return scheme
 
 
 def rate_precision(config: dict[str, Any]) -> int:

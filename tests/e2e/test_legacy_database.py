@@ -77,43 +77,83 @@ def _baseline(state: str, seq: int, digest: str, *, batch: int, row: int, no: st
     }
 
 
-# What today's code reads differently, on purpose (issue 9 §1): every other output is byte for byte.
+def _then(*changes: Callable[[str], str]) -> Callable[[str], str]:
+    def changed(old: str) -> str:
+        for change in changes:
+            old = change(old)
+        return old
+
+    return changed
+
+
+_NOT_CLOSED = "只有「已登记、已交办、整改中、待销号审核」时才能修改事项内容"
+
+
+def _editable(old: str) -> str:
+    """Issue 10 §4: `edit` (the item's text) is one more action the office may take on an open item."""
+    data = json.loads(old)
+    if data["state"] in ("closed", "revisited"):
+        data["blocked"]["edit"] = f"事项当前为「{data['state_label']}」，{_NOT_CLOSED}"
+    else:
+        data["available"].append("edit")
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+# What the board says each colour means, under the default scheme (issue 10 §4).
+_LEGEND = {"green": "已完成、按期推进", "yellow": "已报结待验收、临近时限", "red": "逾期", "blue": "长期坚持"}
+
+
+# What today's code reads differently, on purpose (issue 9 §1, issue 10 §4): every other output is
+# byte for byte.
 CHANGED: dict[str, Callable[[str], str]] = {
     "signoff-1.json": _with(basis="signoff"),
     "signoff-2.json": _with(basis="signoff"),
-    **{f"item-{n}.json": _with(baseline=None) for n in (1, 2, 3)},
-    "item-4.json": _with(
-        baseline=_baseline(
-            "in_progress",
-            72,
-            "3f7b454e6529e427ee60f1c030b2b781b9c28e4d91b71ccdbf0c09ccb6cbb38e",
-            batch=1,
-            row=3,
-            no="4",
-            at="2025-02-28 10:00",
-        )
+    **{f"item-{n}.json": _then(_with(baseline=None), _editable) for n in (1, 2, 3)},
+    "item-3.txt": lambda old: old.replace(
+        "\n历史：", "\n  不可 edit：新经办人 没有修改事项内容的权限（需要角色：整改办）\n历史：", 1
     ),
-    "item-5.json": _with(
-        baseline=_baseline(
-            "closed",
-            73,
-            "7bdc35e23faf34bd2e6eea0207ebf4a5ae2f01f637cbdec09b16453587011ea7",
-            batch=1,
-            row=4,
-            no="1",
-            at="2025-02-28 10:00",
-        )
+    **{f"board-{day}.json": _with(legend=_LEGEND) for day in ("2025-02-20", "2025-03-10")},
+    "item-4.json": _then(
+        _editable,
+        _with(
+            baseline=_baseline(
+                "in_progress",
+                72,
+                "3f7b454e6529e427ee60f1c030b2b781b9c28e4d91b71ccdbf0c09ccb6cbb38e",
+                batch=1,
+                row=3,
+                no="4",
+                at="2025-02-28 10:00",
+            )
+        ),
     ),
-    "item-6.json": _with(
-        baseline=_baseline(
-            "in_progress",
-            84,
-            "1675f9f2e8421e8bd3c58c4f40ead24af6f49095f1d3482b487c7ce36d5db74f",
-            batch=3,
-            row=2,
-            no="1",
-            at="2025-03-06 10:00",
-        )
+    "item-5.json": _then(
+        _editable,
+        _with(
+            baseline=_baseline(
+                "closed",
+                73,
+                "7bdc35e23faf34bd2e6eea0207ebf4a5ae2f01f637cbdec09b16453587011ea7",
+                batch=1,
+                row=4,
+                no="1",
+                at="2025-02-28 10:00",
+            )
+        ),
+    ),
+    "item-6.json": _then(
+        _editable,
+        _with(
+            baseline=_baseline(
+                "in_progress",
+                84,
+                "1675f9f2e8421e8bd3c58c4f40ead24af6f49095f1d3482b487c7ce36d5db74f",
+                batch=3,
+                row=2,
+                no="1",
+                at="2025-03-06 10:00",
+            )
+        ),
     ),
     # Issue 10: a board over several inspected units (here the two rounds' own) has a row per unit.
     "board-2025-03-10.json": _with(

@@ -155,6 +155,13 @@ OLD[p.LedgerBaseline] = lambda x: {
     "evidence_hashes": list(x.evidence_hashes),
 }
 
+# New since (issue 10 §4): people edited and deactivated, an item added by hand (an import's fields),
+# an item's text corrected; each written as its fields, changes as {column: [old, new]}.
+OLD[p.PersonEdited] = lambda x: {"name": x.name, "changes": x.changes}
+OLD[p.PersonDeactivated] = lambda x: {"name": x.name}
+OLD[p.ItemAdded] = OLD[p.ItemImported]
+OLD[p.ItemEdited] = lambda x: {"changes": x.changes}
+
 _TEXT = st.text(max_size=12)
 _VALUE = st.none() | _TEXT | st.integers() | st.dates()
 # Types hypothesis cannot derive on its own: JSON that was [old, new] pairs.
@@ -211,6 +218,7 @@ def test_every_action_the_engine_writes_has_its_payload_classes() -> None:
     written = {*TRIGGERS, *(a.name for a in ACTIONS), "person_add", "person_login", "rule_add"}
     written |= {"accountability_add", "round_import", "import", "round_add", "aspect_add"}
     written |= {"ledger_import", "ledger_baseline", "ledger_batch", "unit_add"}
+    written |= {"person_edit", "person_deactivate", "item_add"}  # "edit" is in ACTIONS
     assert set(p.KINDS) == written
 
 
@@ -248,6 +256,8 @@ def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_
         ("person_login", p.LoginSet),
         ("ledger_baseline", p.LedgerBaseline),
         ("unit_add", p.UnitAdded),
+        *(("person_edit", p.PersonEdited), ("person_deactivate", p.PersonDeactivated)),
+        *(("item_add", p.ItemAdded), ("edit", p.ItemEdited)),
     }
 
 

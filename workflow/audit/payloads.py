@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from workflow.audit.encoding import DAY, PAIR, FieldChanges, Payload, canonical_json, list_of
 
@@ -181,6 +181,22 @@ class LoginSet(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PersonEdited(Payload):
+    """What `person edit` changed on a person; `changes` maps column → [old, new], only those changed
+    (roles as the sorted comma-separated text the column holds; `active` when reactivated)."""
+
+    name: str
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonDeactivated(Payload):
+    """A person deactivated: the history keeps their name; they may no longer act or be reminded."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RuleAdded(Payload):
     id: int
     round_id: int
@@ -249,6 +265,23 @@ class ItemImported(Payload):
     deadline: date | None = field(metadata=DAY)
     measures: list[ImportedMeasure] = field(metadata=list_of(ImportedMeasure))
     unit_id: int | None = field(default=None, metadata=LATER)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemAdded(ItemImported):
+    """A single new problem added by hand (`item add`), in 已登记, with the same fields as an import."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemEdited(FieldChanges):
+    """What `item edit` changed of an item's descriptive text; `changes` maps field → [old, new], of
+    `FIELDS` only: the state, the deadline and the people change through their own actions."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("title", "description", "instance")
+    changes: dict[str, list[str]] = field(default_factory=dict)
+
+    def field_changes(self) -> dict[str, Any]:
+        return self.changes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -375,6 +408,10 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
     "person_add": (PersonAdded, LedgerPersonAdded),
     "person_login": (LoginSet,),
     "unit_add": (UnitAdded,),
+    "person_edit": (PersonEdited,),
+    "person_deactivate": (PersonDeactivated,),
+    "item_add": (ItemAdded,),
+    "edit": (ItemEdited,),
     "rule_add": (RuleAdded,),
     "accountability_add": (AccountabilityAdded,),
     "round_import": (RoundImported,),
@@ -389,4 +426,5 @@ CHANGING: dict[str, type[FieldChanges]] = {
     "extend": Extended,
     "reassign": Reassigned,
     "ledger_import": LedgerItemUpdated,
+    "edit": ItemEdited,
 }

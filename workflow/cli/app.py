@@ -19,6 +19,8 @@ from workflow.inputs import MAX_INT, os_reason
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from states.colours import Scheme
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -80,6 +82,13 @@ class App:
         from workflow import config
 
         return config.yellow_days(self.config)
+
+    @property
+    def light_scheme(self) -> Scheme:
+        """Which colour each meaning of a light shows ([lights.colours]), for every colour a command shows."""
+        from workflow import config
+
+        return config.light_scheme(self.config)
 
     @property
     def rate_precision(self) -> int:
@@ -210,6 +219,28 @@ class DbInt(click.ParamType):
 
 ID = DbInt()
 COUNT = DbInt(minimum=1)
+COUNT_OR_ZERO = DbInt(minimum=0)
+
+
+class LifecycleName(click.ParamType):
+    """A state or a role as a person types it: the value (in_progress, handler) or the Chinese
+    (整改中, 责任人), converted to the value by the one table (states.lifecycle.STATE_NAMES /
+    ROLE_NAMES); anything else is a usage error naming the choices."""
+
+    def __init__(self, kind: str) -> None:
+        self.name = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from states.lifecycle import parse_role, parse_state
+
+        try:
+            return (parse_state if self.name == "state" else parse_role)(str(value)).value
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+STATE = LifecycleName("state")
+ROLE = LifecycleName("role")
 
 
 def json_option(f: F) -> F:

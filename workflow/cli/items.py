@@ -8,20 +8,36 @@ from pathlib import Path
 import click
 
 from states.lifecycle import BY_INPUT, EVIDENCE_KINDS, INPUTS, TRANSITIONS, State, Transition, needed_by
-from workflow.cli.app import ID, App, date_arg, emit, json_option, pass_app
+from workflow.cli.app import COUNT_OR_ZERO, ID, STATE, App, date_arg, emit, json_option, pass_app
+from workflow.cli.item_changes import item_add, item_edit
 
 
 @click.group()
 def item() -> None:
-    """Rectification items: list, show, and every action on them."""
+    """Rectification items: list, show, add, edit, and every action on them."""
+
+
+item.add_command(item_add)
+item.add_command(item_edit)
 
 
 @item.command("list")
-@click.option("--state", type=click.Choice([s.value for s in State]), help="Only items in this state.")
+@click.option(
+    "--state",
+    type=STATE,
+    help="Only items in this state: " + ", ".join(f"{s.value}/{s.label}" for s in State),
+)
 @click.option("--dept", help="Only this responsible department.")
 @click.option("--leader", help="Only this responsible leader.")
 @click.option("--overdue", is_flag=True, help="Only open items past their deadline.")
 @click.option("--unit", help="Only this inspected unit (被巡察单位).")
+@click.option(
+    "--due-within",
+    type=COUNT_OR_ZERO,
+    metavar="DAYS",
+    help="Only open items due from today to DAYS days ahead.",
+)
+@click.option("--category", help="Only this problem category (方面): its number, e.g. 一, or its title.")
 @json_option
 @pass_app
 def item_list(
@@ -31,13 +47,16 @@ def item_list(
     leader: str | None,
     overdue: bool,
     unit: str | None,
+    due_within: int | None,
+    category: str | None,
     as_json: bool,
 ) -> None:
     """List items (the ledger view).
 
     \b
     Example:
-        zhenggai item list --state in_progress --dept 村镇规划建设办公室
+        zhenggai item list --state 整改中 --dept 村镇规划建设办公室
+        zhenggai item list --due-within 7
     """
     from workflow.cli.render import item_rows
     from workflow.read.items import list_items
@@ -53,7 +72,10 @@ def item_list(
             overdue=overdue,
             unit=unit,
             scope=scope_of(conn, app.actor),
+            due_within=due_within,
+            category=category,
             yellow_days=app.yellow_days,
+            scheme=app.light_scheme,
         )
     emit(rows, as_json, lambda: item_rows(rows) if rows else "（没有符合条件的事项）")
 
@@ -75,7 +97,7 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
 
     with app.read() as conn:
         actor = load_actor(conn, app.actor) if app.actor else None
-        data = show_item(conn, item_id, actor, app.today(), app.yellow_days)
+        data = show_item(conn, item_id, actor, app.today(), app.yellow_days, app.light_scheme)
     emit(data, as_json, lambda: item_text(data))
 
 

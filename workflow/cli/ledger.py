@@ -199,5 +199,6 @@ def ledger_export(
             unit_name=unit_name,
             scope=scope_of(conn, app.actor),
             yellow_days=config.yellow_days,
+            scheme=config.lights,
         )
     click.echo(f"已导出 {count} 项（截至 {day}）到 {file}")

@@ -232,6 +232,10 @@ def board_text(board: dict[str, Any]) -> str:
             *columns[4:],
         ]
         lines += ["按被巡察单位（完成率由低到高）：", table(board["units"], unit_columns), ""]
+    meant = board.get("legend", {})
+    lines.append(
+        "亮灯：" + "　".join(f"{c.symbol}{c.label} {meant[c.value]}" for c in Colour if meant.get(c.value))
+    )
     lines.append(table(board["groups"], columns))
     if board["attention"]:
         lines += ["", f"需要督办（{board['attention_total']} 项）："]

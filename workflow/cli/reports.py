@@ -229,6 +229,7 @@ def board_command(
             yellow_days=config.yellow_days,
             precision=config.rate_precision,
             scope=scope_of(conn, app.actor),
+            scheme=config.lights,
         )
     if html_file is not None:
         html_file.write_text(board_page.page(data), encoding="utf-8")

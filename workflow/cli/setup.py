@@ -1,4 +1,4 @@
-"""Set-up commands: init, the database schema and grants, importing a round, people, the demo, the graph."""
+"""Set-up commands: init, the database schema and grants, importing a round, the demo, the graph."""
 
 from __future__ import annotations
 
@@ -133,100 +133,6 @@ def import_(app: App, file: Path) -> None:
         f"已导入：{counts['aspects']} 个方面，{counts['items']} 个问题，{counts['measures']} 项措施，"
         f"{counts['people']} 名新人员"
     )
-
-
-@click.group()
-def person() -> None:
-    """People and their roles (office, leader, handler, approver, auditor)."""
-
-
-@person.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(["office", "leader", "handler", "approver", "auditor"]),
-    help="Repeatable.",
-)
-@click.option("--dept", help="Department (部门).")
-@click.option("--title", help="Post (职务).")
-@click.option("--email", help="For reminders.")
-@click.option("--unit", help="The inspected unit (被巡察单位) they work in; omitted: the county level.")
-@pass_app
-def person_add(
-    app: App,
-    name: str,
-    roles: tuple[str, ...],
-    dept: str | None,
-    title: str | None,
-    email: str | None,
-    unit: str | None,
-) -> None:
-    """Add a person (office only). A person of a unit sees and acts on that unit's items only.
-
-    \b
-    Example:
-        zhenggai --as 镇整改办 person add 县委巡察办 --role approver --dept 县委巡察办
-        zhenggai --as 县委巡察办 person add 城关镇整改办 --role office --unit 城关镇
-    """
-    from workflow.items import people
-
-    with app.write() as conn:
-        people.add_person(
-            conn,
-            app.actor,
-            app.now(),
-            name=name,
-            roles=",".join(roles),
-            department=dept,
-            title=title,
-            email=email,
-            unit=unit,
-        )
-    click.echo(f"已添加：{name}（{', '.join(roles)}）" + (f"，属于{unit}" if unit else ""))
-
-
-@person.command("login")
-@click.argument("name")
-@click.argument("login")
-@pass_app
-def person_login(app: App, name: str, login: str) -> None:
-    """Map a person to their PostgreSQL login (run by the database owner). From then on, whoever
-    connects with that login acts as that person, whatever --as says.
-
-    \b
-    Example:
-        zhenggai person login 徐波 xubo
-    """
-    from workflow.items import people
-
-    with app.write() as conn:
-        people.set_login(conn, app.actor, app.now(), name=name, login=login)
-    click.echo(f"已设置：{name} 使用数据库登录 {login}")
-
-
-@person.command("list")
-@json_option
-@pass_app
-def person_list(app: App, as_json: bool) -> None:
-    """List people.
-
-    \b
-    Example:
-        zhenggai person list --json
-    """
-    from workflow.cli import render
-    from workflow.read.people import list_people
-    from workflow.read.scope import scope_of
-
-    with app.read() as conn:
-        rows = list_people(conn, scope_of(conn, app.actor).unit)
-    cols = [("name", "姓名"), ("roles", "角色"), ("department", "部门"), ("title", "职务")]
-    if any(r["unit"] for r in rows):
-        cols.append(("unit", "被巡察单位"))
-    emit(rows, as_json, lambda: render.table(rows, cols))
 
 
 @click.command()

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour, colour
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, colour, meaning
 from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
 from workflow import clock
@@ -87,8 +87,11 @@ class ItemAt:
     def overdue(self, day: date) -> bool:
         return is_overdue(self.state, self.deadline_kind, self.deadline, day)
 
-    def colour(self, day: date, yellow_days: int = YELLOW_DAYS) -> Colour:
-        return colour(self.state, self.deadline_kind, self.deadline, day, yellow_days)
+    def colour(self, day: date, yellow_days: int = YELLOW_DAYS, scheme: Scheme = DEFAULT_SCHEME) -> Colour:
+        return colour(self.state, self.deadline_kind, self.deadline, day, yellow_days, scheme)
+
+    def meaning(self, day: date, yellow_days: int = YELLOW_DAYS) -> Meaning:
+        return meaning(self.state, self.deadline_kind, self.deadline, day, yellow_days)
 
 
 @dataclass(frozen=True)

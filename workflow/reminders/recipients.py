@@ -19,8 +19,13 @@ class People:
     office: list[str]
     leaders: list[str]
     by_department: dict[str, list[str]]  # handler-role people of each department
+    inactive: frozenset[str] = frozenset()  # deactivated people: named on items, never reminded
     unit_of: dict[str, str | None] = field(default_factory=dict)  # person → their unit (None: county)
     unit_names: dict[int, str] = field(default_factory=dict)  # unit id → name
+
+    def reachable(self, name: str | None) -> bool:
+        """Someone a reminder may go to: named, and not deactivated."""
+        return bool(name) and name not in self.inactive
 
     def within(self, names: list[str], unit_id: int) -> list[str]:
         """Of `names`, those who may see an item of the unit (workflow/read/scope.py): a person of
@@ -40,15 +45,19 @@ def load_people(conn: Connection) -> People:
     office: list[str] = []
     leaders: list[str] = []
     by_department: dict[str, list[str]] = defaultdict(list)
+    inactive: set[str] = set()
     unit_of: dict[str, str | None] = {}
     rows = conn.execute(
-        sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department, PERSON.c.email, PERSON.c.unit).order_by(
-            PERSON.c.id
-        )
+        sa.select(
+            PERSON.c.name, PERSON.c.roles, PERSON.c.department, PERSON.c.email, PERSON.c.active, PERSON.c.unit
+        ).order_by(PERSON.c.id)
     )
     for row in rows:
+        emails[row.name] = row.email or None  # known (escalate_to may name them), if not reachable
+        if not row.active:
+            inactive.add(row.name)
+            continue
         roles = set(row.roles.split(","))
-        emails[row.name] = row.email or None
         unit_of[row.name] = None if Role.auditor.value in roles else row.unit
         if Role.office.value in roles:
             office.append(row.name)
@@ -57,7 +66,7 @@ def load_people(conn: Connection) -> People:
         if Role.handler.value in roles and row.department:
             by_department[row.department].append(row.name)
     unit_names = dict(conn.execute(sa.select(UNIT.c.id, UNIT.c.name)).all())
-    return People(emails, office, leaders, dict(by_department), unit_of, unit_names)
+    return People(emails, office, leaders, dict(by_department), frozenset(inactive), unit_of, unit_names)
 
 
 def unique(names: Iterable[str | None]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from states.colours import YELLOW_DAYS
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme
 from workflow import config as config_file
 from workflow.errors import InvalidInput
 from workflow.reminders.catalogue import DEFAULT_WEBHOOK_RULES, RULES, Section
@@ -234,6 +234,7 @@ class Settings(_Reminders, _Channels):
 
     yellow_days: int = YELLOW_DAYS
     rate_precision: int = 0
+    lights: Scheme = Field(default_factory=lambda: DEFAULT_SCHEME)  # [lights.colours], for each message
 
     def is_workday(self, day: date) -> bool:
         if day in self.workdays:
@@ -264,7 +265,11 @@ def load(config: dict[str, Any]) -> Settings:
     except ValidationError as exc:
         raise InvalidInput("\n".join(messages(exc, TABLES))) from None
     settings = Settings.model_construct(
-        **dict(parsed.reminders), **dict(parsed.channels), yellow_days=yellow, rate_precision=precision
+        **dict(parsed.reminders),
+        **dict(parsed.channels),
+        yellow_days=yellow,
+        rate_precision=precision,
+        lights=config_file.light_scheme(config),
     )
     _check_ladder(settings, config)
     return settings

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour
+from states.colours import ATTENTION, DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, legend
 from states.lifecycle import OPEN_STATES
 from workflow import clock
 from workflow.db.tables.core import AUDIT, ITEM, ROUND, UNIT
@@ -36,10 +36,12 @@ def data(
     round_id: int | None = None,
     yellow_days: int = YELLOW_DAYS,
     precision: int = 0,
+    scheme: Scheme = DEFAULT_SCHEME,
     scope: Scope = EVERYTHING,
 ) -> dict[str, Any]:
-    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline;
-    the items in `scope` only, and, when they span several inspected units, a row per unit."""
+    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the
+    timeline, and what each colour means under the office's scheme ([lights.colours]); the items in
+    `scope` only, and, when they span several inspected units, a row per unit."""
     snap = snapshot.take(conn, day, round_id)
     unit_names = dict(conn.execute(sa.select(UNIT.c.id, UNIT.c.name)).all())
     if scope.unit is not None:
@@ -49,7 +51,8 @@ def data(
             items=[i for i in snap.items if i.unit_id in mine],
             unit_id=next(iter(mine)) if len(mine) == 1 else None,
         )
-    lights = {i.id: i.colour(day, yellow_days) for i in snap.items}
+    meanings = {i.id: i.meaning(day, yellow_days) for i in snap.items}
+    lights = {i.id: scheme[meanings[i.id]] for i in snap.items}
     groups: dict[tuple[str, str], Counter[str]] = {}
     departments: dict[str, Counter[str]] = {}
     for i in snap.items:
@@ -68,8 +71,8 @@ def data(
         c["overdue"] += i.overdue(day)
         c[lights[i.id].value] += 1
     attention = sorted(
-        (i for i in snap.items if lights[i.id] in (Colour.red, Colour.yellow) and not i.completed),
-        key=lambda i: (lights[i.id] is not Colour.red, i.deadline or date.max, i.number),
+        (i for i in snap.items if meanings[i.id] in ATTENTION and not i.completed),
+        key=lambda i: (meanings[i.id] is not Meaning.overdue, i.deadline or date.max, i.number),
     )
     names = sa.select(ROUND.c.name).order_by(ROUND.c.id)
     rounds = conn.execute(names if round_id is None else names.where(ROUND.c.id == round_id)).scalars().all()
@@ -104,6 +107,7 @@ def data(
         ],
         "attention_total": len(attention),
         "timeline": timeline(conn, day, round_id, scope),
+        "legend": {c.value: "、".join(m.label for m in ms) for c, ms in legend(scheme).items()},
         # Several units: a row each, the slowest first (as the county roll-up sorts them).
         **({"units": _by_unit(units, precision)} if len(units) > 1 else {}),
     }

@@ -21,7 +21,7 @@ def _asset(name: str) -> str:
 def page(board: dict[str, Any]) -> str:
     """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request."""
     e = html.escape
-    dl, lights, group_rows, attention_html = _totals(board), _lights(), _groups(board), _attention(board)
+    dl, lights, group_rows, attention_html = _totals(board), _lights(board), _groups(board), _attention(board)
     payload = json_for_html(board)
     rounds = "、".join(board["rounds"]) or "无巡察轮次"
     return f"""<!doctype html>
@@ -37,6 +37,7 @@ def page(board: dict[str, Any]) -> str:
 <h1>巡察整改挂图作战</h1>
 <div class="sub">{e(rounds)} · 截至 {board["as_of"]}</div>
 <dl class="totals" id="totals">{dl}</dl>
+<div class="legend" id="lights-legend">{_legend(board)}</div>
 <h2>整改进度（据审计记录逐日还原）</h2>
 <div class="legend"><span style="color:#2f6fca">■ 未完成</span><span style="color:#2e9d57">■ 已完成</span><span style="color:#d33c3c">■ 逾期</span></div>
 <svg id="timeline" width="900" height="300" role="img" aria-label="未完成、已完成、逾期事项随时间变化"></svg>
@@ -70,8 +71,22 @@ def _totals(board: dict[str, Any]) -> str:
     )
 
 
-def _lights() -> str:
-    return "".join(f'<th><span class="dot {c.value}"></span>{c.label}</th>' for c in Colour)
+def _lights(board: dict[str, Any]) -> str:
+    meant = board.get("legend", {})
+    return "".join(
+        f'<th title="{html.escape(meant.get(c.value, ""))}"><span class="dot {c.value}"></span>{c.label}</th>'
+        for c in Colour
+    )
+
+
+def _legend(board: dict[str, Any]) -> str:
+    """What each colour means under the office's scheme ([lights.colours]); unused colours left out."""
+    meant = board.get("legend", {})
+    return "".join(
+        f'<span data-colour="{c.value}"><span class="dot {c.value}"></span>{c.label}：{html.escape(meant[c.value])}</span>'
+        for c in Colour
+        if meant.get(c.value)
+    )
 
 
 def _groups(board: dict[str, Any]) -> str:
@@ -101,7 +116,7 @@ def _units(board: dict[str, Any]) -> str:
     )
     return (
         '<h2>各被巡察单位（完成率由低到高）</h2><table id="units"><thead><tr><th>被巡察单位</th><th>问题</th>'
-        f"<th>已完成</th><th>逾期</th><th>完成率</th>{_lights()}</tr></thead><tbody>{rows}</tbody></table>\n"
+        f"<th>已完成</th><th>逾期</th><th>完成率</th>{_lights(board)}</tr></thead><tbody>{rows}</tbody></table>\n"
     )
 
 

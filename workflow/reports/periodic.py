@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import Colour
+from states.colours import Meaning
 from states.lifecycle import State
 from workflow import clock
 from workflow.chinese import cn_date
@@ -23,6 +23,10 @@ from workflow.read.statistics import figures, format_rate
 from workflow.read.units import resolve_unit
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
+
+# Near its deadline, or reported done and awaiting acceptance: what the monthly report presses on
+# (whatever colour an office lights them, [lights.colours]).
+_PRESSING = (Meaning.near, Meaning.submitted)
 
 
 def period(kind: str, day: date) -> tuple[date, date]:
@@ -73,7 +77,7 @@ def periodic(
     word = "本周" if kind == "weekly" else "本月"
     newly_done = stats["completed"] - sum(i.completed for i in before.items)
     notes = snapshot.progress(conn, snap, since=start)
-    yellow = [i for i in snap.items if i.colour(end, config.yellow_days) is Colour.yellow and not i.completed]
+    yellow = [i for i in snap.items if i.meaning(end, config.yellow_days) in _PRESSING and not i.completed]
     late = sorted((i for i in snap.items if i.overdue(end)), key=lambda i: (i.deadline, i.number))
     doc = Document()
     if kind == "weekly":

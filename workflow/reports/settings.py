@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from states.colours import YELLOW_DAYS
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme
 from workflow import config as config_module
 from workflow.errors import InvalidInput
 
@@ -36,12 +36,15 @@ class Settings:
     work_summary: tuple[str, ...] = DEFAULT_WORK  # 一、整改工作情况, before the statistics
     next_steps: tuple[str, ...] = DEFAULT_NEXT_STEPS  # 三、下一步整改工作安排
     yellow_days: int = YELLOW_DAYS  # [lights] yellow_days (see workflow.config.yellow_days)
+    lights: Scheme = field(
+        default_factory=lambda: DEFAULT_SCHEME
+    )  # [lights.colours] (see workflow.config.light_scheme)
 
 
 def load(config: dict[str, Any]) -> Settings:
     """Validate the [report] section: unknown keys and wrong types are errors that name the key."""
     raw = config_module.section(config, "report")
-    known = {f.name: f for f in fields(Settings)}
+    known = {f.name: f for f in fields(Settings) if f.name != "lights"}
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise InvalidInput(f"配置 [report] 中有未知的键：{'、'.join(unknown)}（可用：{'、'.join(known)}）")
@@ -63,6 +66,8 @@ def load(config: dict[str, Any]) -> Settings:
         values[key] = value
     # The two settings every output shares are read where they are defined, once.
     values.update(
-        yellow_days=config_module.yellow_days(config), rate_precision=config_module.rate_precision(config)
+        yellow_days=config_module.yellow_days(config),
+        rate_precision=config_module.rate_precision(config),
+        lights=config_module.light_scheme(config),
     )
     return Settings(**values)

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Colour, Scheme
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.cells import EXPORT_STATUS
 from workflow.intake.ledger.formats import META_SHEET
@@ -80,7 +80,9 @@ def _progress_line(on: date, when: str | None, text: str) -> str:
     return f"{on.isoformat()}{note}：{text}"
 
 
-def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[dict[str, Any]]:
+def rows(
+    conn: Connection, snap: snapshot.Snapshot, yellow_days: int, scheme: Scheme = DEFAULT_SCHEME
+) -> list[dict[str, Any]]:
     """The ledger rows as of the snapshot, keyed by column key (shared by export and its tests)."""
     keys = dict(
         conn.execute(
@@ -96,7 +98,7 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
     out = []
     for i in snap.items:
         number, title = snap.aspects[i.aspect_id]
-        light = i.colour(snap.day, yellow_days)
+        light = i.colour(snap.day, yellow_days, scheme)
         out.append(
             {
                 "no": numbers[i.id],
@@ -131,6 +133,7 @@ def export(
     unit_name: str | None = None,
     scope: Scope = EVERYTHING,
     yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> int:
     """Write one unit's ledger (the round's only one, or `unit_name`, within `scope`) as of `day` to
     `path` (.xlsx); returns the number of items."""
@@ -140,7 +143,7 @@ def export(
     unit = resolve_unit(conn, rnd, unit_name, scope)
     rnd = SimpleNamespace(**{**rnd._mapping, "unit": unit.name})  # the sheet of this unit
     snap = snapshot.take(conn, day, rnd.id, unit.id)
-    data = rows(conn, snap, yellow_days)
+    data = rows(conn, snap, yellow_days, scheme)
     book = Workbook()
     sheet = book.active
     assert sheet is not None

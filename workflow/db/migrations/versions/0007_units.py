@@ -12,7 +12,7 @@ checks them before it ends. On PostgreSQL the new table gets 0004's "no change w
 trigger, and a person's unit joins what `person_add` must match.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008 (written beside 0008 from 0004; chained after it when both met on main)
 Create Date: 2026-12-01 14:20:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
