@@ -156,13 +156,23 @@ CHANGED: dict[str, Callable[[str], str]] = {
         ),
     ),
     # Issue 10: a board over several inspected units (here the two rounds' own) has a row per unit.
-    "board-2025-03-10.json": _with(
-        units=[
-            {"unit": "太山镇财政所", "total": 1, "completed": 0, "open": 1, "overdue": 0, "rate": "0%"}
-            | {"green": 1, "yellow": 0, "red": 0, "blue": 0},
-            {"unit": "中共太山镇委员会", "total": 5, "completed": 4, "open": 1, "overdue": 0, "rate": "80%"}
-            | {"green": 4, "yellow": 1, "red": 0, "blue": 0},
-        ]
+    "board-2025-03-10.json": _then(
+        _with(legend=_LEGEND),
+        _with(
+            units=[
+                {"unit": "太山镇财政所", "total": 1, "completed": 0, "open": 1, "overdue": 0, "rate": "0%"}
+                | {"green": 1, "yellow": 0, "red": 0, "blue": 0},
+                {
+                    "unit": "中共太山镇委员会",
+                    "total": 5,
+                    "completed": 4,
+                    "open": 1,
+                    "overdue": 0,
+                    "rate": "80%",
+                }
+                | {"green": 4, "yellow": 1, "red": 0, "blue": 0},
+            ]
+        ),
     ),
     "public-2025-03-10.md": lambda old: old.replace(
         "整改情况：已完成。一是2025年2月27日，开展组织生活专项检查。",
