@@ -307,3 +307,31 @@ def test_a_unit_person_lists_their_units_people_and_the_countys(run: Run) -> Non
     assert {COUNTY, AUDITOR, TOWN_A, TOWN_B_HANDLER} <= names(COUNTY)
     assert {COUNTY, AUDITOR, TOWN_A, "城关经办人"} <= names(TOWN_A)
     assert TOWN_B_HANDLER not in names(TOWN_A) and "东坝经办人" not in names(TOWN_A)
+
+
+def test_people_are_managed_within_their_unit(run: Run) -> None:
+    # 城关镇's office manages 城关镇's people; another town's person is, to them, nobody.
+    edited = run("person", "edit", "城关经办人", "--title", "经办人", who=TOWN_A)
+    assert edited.exit_code == 0, edited.output
+    other = _error(run("person", "edit", TOWN_B_HANDLER, "--title", "经办人", who=TOWN_A))
+    assert other == _error(run("person", "edit", "无此人", "--title", "经办人", who=TOWN_A)).replace(
+        "无此人", TOWN_B_HANDLER
+    )
+    assert "不能改变人员所属的被巡察单位" in _error(
+        run("person", "edit", "城关经办人", "--unit", "", who=TOWN_A)
+    )
+    moved = run("person", "edit", "东坝经办人", "--unit", "河口镇", who=COUNTY)
+    assert moved.exit_code == 0 and "被巡察单位 东坝镇 → 河口镇" in moved.output, moved.output
+    assert json.loads(run("audit", "verify", "--json").stdout)["ok"] is True
+
+
+def test_a_problem_added_by_hand_goes_into_a_unit(run: Run) -> None:
+    args = ("item", "add", "--aspect", "一", "新增问题", "--round", ROUND)
+    own = run(*args, who=TOWN_A)  # 城关镇's office: into 城关镇, after its 一/1 … 一/3
+    assert own.exit_code == 0 and own.output.startswith("已新增事项 7（一/4）"), own.output
+    county = run(*args, "--unit", "河口镇", who=COUNTY)
+    assert county.exit_code == 0 and "（一/3）" in county.output, county.output
+    assert _ids(run, TOWN_A)[-1] == 7 and 8 in _ids(run, COUNTY, "--unit", "河口镇")
+    other = _error(run(*args, "--unit", "河口镇", who=TOWN_A))
+    assert "没有名为「河口镇」的被巡察单位" in other
+    assert json.loads(run("audit", "verify", "--json").stdout)["ok"] is True
