@@ -68,10 +68,15 @@ def test_a_database_the_old_code_made_upgrades_with_rows_and_chain_intact(tmp_pa
         assert _counts(conn) == before_counts
         after = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
         assert [r[:11] for r in after] == before_audit and {r[11] for r in after} == {None}
-        columns = ", ".join(c.name for c in metadata().tables["item"].columns if c.name != "unit_id")
+        # Every old column as it was; 0006 adds item.category, empty (derived from the state) for all;
+        # 0007 item.unit_id.
+        columns = ", ".join(
+            c.name for c in metadata().tables["item"].columns if c.name not in ("unit_id", "category")
+        )
         assert [
             tuple(r) for r in conn.execute(sa.text(f"SELECT {columns} FROM item ORDER BY id"))
         ] == before_items
+        assert {r[0] for r in conn.execute(sa.text("SELECT category FROM item"))} == {None}
         # Each old round became one unit, with the round's id, holding every item of the round.
         units = conn.execute(sa.text("SELECT id, round_id, name FROM unit ORDER BY id")).all()
         rounds = conn.execute(sa.text("SELECT id, id, unit FROM round ORDER BY id")).all()

@@ -200,5 +200,6 @@ def ledger_export(
             scope=scope_of(conn, app.actor),
             yellow_days=config.yellow_days,
             scheme=config.lights,
+            labels=config.labels,
         )
     click.echo(f"已导出 {count} 项（截至 {day}）到 {file}")

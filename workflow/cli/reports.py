@@ -26,17 +26,15 @@ def summary(app: App, precision: int | None, as_json: bool) -> None:
     Example:
         zhenggai --now 2025-02-14 summary
     """
+    from dataclasses import replace
+
     from workflow.read import statistics
     from workflow.read.scope import scope_of
 
+    rate = app.rate if precision is None else replace(app.rate, precision=precision)
     with app.read() as conn:
-        data = statistics.summary(
-            conn,
-            app.today(),
-            precision=app.rate_precision if precision is None else precision,
-            scope=scope_of(conn, app.actor),
-        )
-    emit(data, as_json, lambda: statistics.summary_sentence(data))
+        data = statistics.summary(conn, app.today(), rate=rate, scope=scope_of(conn, app.actor))
+    emit(data, as_json, lambda: statistics.summary_sentence(data, app.labels))
 
 
 @click.group("report")
@@ -171,9 +169,7 @@ def rollup_command(
 
     day = date_arg(as_of) or app.today()
     with app.read() as conn:
-        data = rollup.data(
-            conn, day, round_name=round_name, precision=app.rate_precision, scope=scope_of(conn, app.actor)
-        )
+        data = rollup.data(conn, day, round_name=round_name, rate=app.rate, scope=scope_of(conn, app.actor))
     if as_json:
         emit(data, True, str)
         return
@@ -227,7 +223,8 @@ def board_command(
             day,
             round_id=round_id,
             yellow_days=config.yellow_days,
-            precision=config.rate_precision,
+            rate=config.rate,
+            labels=config.labels,
             scope=scope_of(conn, app.actor),
             scheme=config.lights,
         )

@@ -17,13 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.categories import DEFAULT_RATE, LABELS, Category, Rate
 from states.colours import ATTENTION, DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, legend
 from states.lifecycle import OPEN_STATES
 from workflow import clock
 from workflow.db.tables.core import AUDIT, ITEM, ROUND, UNIT
 from workflow.read import snapshot
 from workflow.read.scope import EVERYTHING, Scope
-from workflow.read.statistics import figures, format_rate
+from workflow.read.statistics import figures, format_rate, shown_categories
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
 ATTENTION_LIMIT = 50
@@ -35,7 +36,8 @@ def data(
     *,
     round_id: int | None = None,
     yellow_days: int = YELLOW_DAYS,
-    precision: int = 0,
+    rate: Rate = DEFAULT_RATE,
+    labels: dict[Category, str] = LABELS,
     scheme: Scheme = DEFAULT_SCHEME,
     scope: Scope = EVERYTHING,
 ) -> dict[str, Any]:
@@ -59,15 +61,15 @@ def data(
         key = (i.department or "（未指定）", i.leader or "（未指定）")
         for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
             counter["total"] += 1
-            counter["completed"] += i.completed
+            counter[i.completion.value] += 1  # the category 已完成 is the key "completed"
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
-    head = figures(conn, snap, precision)
+    head = figures(conn, snap, rate)
     units: dict[str, Counter[str]] = {}
     for i in snap.items:
         c = units.setdefault(unit_names[i.unit_id], Counter())
         c["total"] += 1
-        c["completed"] += i.completed
+        c[i.completion.value] += 1
         c["overdue"] += i.overdue(day)
         c[lights[i.id].value] += 1
     attention = sorted(
@@ -85,13 +87,16 @@ def data(
             "open": head["in_progress"],
             "overdue": head["overdue"],
             "completion_rate": head["completion_rate"],
+            "by_category": head["by_category"],
+            # The categories a sentence names (statistics.shown_categories), with their wording.
+            "categories": [{"key": c.value, "label": labels[c], "n": n} for c, n in shown_categories(head)],
             **{c.value: sum(light is c for light in lights.values()) for c in Colour},
         },
         "groups": [
-            {"department": d, "leader": leader, **_counts(c, precision)}
+            {"department": d, "leader": leader, **_counts(c, rate)}
             for (d, leader), c in sorted(groups.items())
         ],
-        "departments": [{"department": d, **_counts(c, precision)} for d, c in sorted(departments.items())],
+        "departments": [{"department": d, **_counts(c, rate)} for d, c in sorted(departments.items())],
         "attention": [
             {
                 "id": i.id,
@@ -109,22 +114,24 @@ def data(
         "timeline": timeline(conn, day, round_id, scope),
         "legend": {c.value: "、".join(m.label for m in ms) for c, ms in legend(scheme).items()},
         # Several units: a row each, the slowest first (as the county roll-up sorts them).
-        **({"units": _by_unit(units, precision)} if len(units) > 1 else {}),
+        **({"units": _by_unit(units, rate)} if len(units) > 1 else {}),
     }
 
 
-def _by_unit(units: dict[str, Counter[str]], precision: int) -> list[dict[str, Any]]:
-    rows = [{"unit": name, **_counts(c, precision)} for name, c in units.items()]
+def _by_unit(units: dict[str, Counter[str]], rate: Rate) -> list[dict[str, Any]]:
+    rows = [{"unit": name, **_counts(c, rate)} for name, c in units.items()]
     return sorted(rows, key=lambda r: (Fraction(r["completed"], r["total"]), -r["overdue"], r["unit"]))
 
 
-def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
+def _counts(c: Counter[str], rate: Rate) -> dict[str, Any]:
+    by_category = {k: c[k.value] for k in Category}
     return {
         "total": c["total"],
         "completed": c["completed"],
         "open": c["total"] - c["completed"],
         "overdue": c["overdue"],
-        "rate": format_rate(c["completed"], c["total"], precision),
+        "by_category": {k.value: n for k, n in by_category.items()},
+        "rate": format_rate(rate.counted(by_category), c["total"], rate.precision),
         **{colour.value: c[colour.value] for colour in Colour},
     }
 

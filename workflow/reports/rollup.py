@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from states.categories import DEFAULT_RATE, Rate
 from workflow.chinese import cn_date
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
@@ -68,7 +69,7 @@ def data(
     day: date,
     *,
     round_name: str | None = None,
-    precision: int = 0,
+    rate: Rate = DEFAULT_RATE,
     scope: Scope = EVERYTHING,
 ) -> dict[str, Any]:
     """The roll-up as of `day`: the rows (slowest first) and the totals."""
@@ -87,11 +88,11 @@ def data(
         mine_items = by_unit.get(u.id, [])
         figures = headline(
             day,
-            ((i.state, i.deadline_kind, i.deadline, i.aspect_id, 1) for i in mine_items),
+            ((i.state, i.deadline_kind, i.deadline, i.aspect_id, i.category, 1) for i in mine_items),
             measures=sum(measures.get(i.id, 0) for i in mine_items),
             rules=rules.get(u.id, []),
             accountability=acc.get(u.id, []),
-            precision=precision,
+            rate=rate,
         )
         rows.append({"unit": u.name, "unit_id": u.id, "position": u.position, **figures})
     rows.sort(key=_slowest_first)
@@ -102,17 +103,17 @@ def data(
             measures=0,
             rules=rules.get(None, []),
             accountability=acc.get(None, []),
-            precision=precision,
+            rate=rate,
         )
         rows.append({"unit": UNASSIGNED, "unit_id": None, "position": len(units), **extra})
     counted = mine | ({None} if scope.unit is None else set())
     totals = headline(
         day,
-        ((i.state, i.deadline_kind, i.deadline, i.aspect_id, 1) for i in items),
+        ((i.state, i.deadline_kind, i.deadline, i.aspect_id, i.category, 1) for i in items),
         measures=sum(measures.get(i.id, 0) for i in items),
         rules=[k for unit_id, kinds in rules.items() if unit_id in counted for k in kinds],
         accountability=[m for unit_id, ms in acc.items() if unit_id in counted for m in ms],
-        precision=precision,
+        rate=rate,
     )
     sums = Counter({k: sum(r[k] for r in rows) for k in _SUMMED})
     assert all(sums[k] == totals[k] for k in _SUMMED), "the rows must add up to the totals"

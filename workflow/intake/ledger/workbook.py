@@ -50,6 +50,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("unit", "被巡察单位", ("被巡察党组织", "巡察单位", "被巡察对象"), imported=False),
     Column("state", "状态", (), imported=False),
     Column("light", "亮灯", ("预警",), imported=False),
+    Column("category", "完成类别", (), imported=False),  # 完成情况 carries it back in (cells.status_category)
     Column("remark", "备注", (), imported=False),
 )
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
