@@ -211,6 +211,8 @@ ACTIONS: tuple[Action, ...] = (
         ("extension_ok",),
     ),
     Action("reassign", "调整责任", _NOT_CLOSED, (Role.office,), needs=("reason",)),
+    # 基本完成 / 未完成 / 长期坚持 / 正在整改 (states.categories): the office's judgement of open work.
+    Action("categorize", "认定完成类别", _NOT_CLOSED, (Role.office, Role.approver)),
     Action("add_measure", "增加整改措施", _WORKING, (Role.office, Role.leader)),
     Action(
         "measure_done",

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from states.categories import LABELS, Category, Rate
 from workflow.errors import InvalidInput
 from workflow.inputs import read_file
 
@@ -129,3 +130,40 @@ def rate_precision(config: dict[str, Any]) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
         raise InvalidInput("配置 [report] rate_precision 应为 0 到 4 之间的整数")
     return value
+
+
+def category_labels(config: dict[str, Any]) -> dict[Category, str]:
+    """[categories]: the wording of each completion category (completed = "已完成", basic = "基本完成",
+    in_progress = "正在整改", not_done = "未完成", ongoing = "长期坚持"), in every output."""
+    raw = section(config, "categories")
+    unknown = sorted(set(raw) - {c.value for c in Category})
+    if unknown:
+        known = "、".join(c.value for c in Category)
+        raise InvalidInput(f"配置 [categories] 中有未知项：{'、'.join(unknown)}（可用：{known}）")
+    labels = dict(LABELS)
+    for key, value in raw.items():
+        if not isinstance(value, str) or not value.strip() or len(value) > 20 or not value.isprintable():
+            raise InvalidInput(f"配置 [categories] {key} 应为 1 到 20 个字的一行文字")
+        labels[Category(key)] = value.strip()
+    if len(set(labels.values())) < len(labels):
+        raise InvalidInput("配置 [categories] 中各完成类别的说法不能相同")
+    return labels
+
+
+def rate(config: dict[str, Any]) -> Rate:
+    """The completion rate: [report] rate_counts (which categories count as done; default only
+    已完成, so 基本完成 is not done) and [report] rate_precision. One setting for summary, the
+    reports, the board, the ledger export and the reminders."""
+    labels = category_labels(config)
+    by_word = {**{c.value: c for c in Category}, **{w: c for c, w in labels.items()}}
+    by_word.update({w: c for c, w in LABELS.items()})
+    value = section(config, "report").get("rate_counts", [Category.completed.value])
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidInput('配置 [report] rate_counts 应为完成类别的列表，如 ["已完成"]')
+    wrong = [v for v in value if v not in by_word]
+    if wrong:
+        known = "、".join(labels[c] for c in Category)
+        raise InvalidInput(
+            f"配置 [report] rate_counts 中有未知的完成类别：{'、'.join(wrong)}（可用：{known}）"
+        )
+    return Rate(frozenset(by_word[v] for v in value), rate_precision(config))

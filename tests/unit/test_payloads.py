@@ -125,6 +125,9 @@ OLD: dict[type[p.Payload], Callable[[Any], dict[str, Any]]] = {
         "progress": [list(e) for e in x.progress],
         "evidence": [list(e) for e in x.evidence],
         "status": x.status,
+        # New since issue 10: the completion category the status word set, only when it set one, so
+        # every entry written before keeps its bytes and its hash.
+        **({"category": x.category} if x.category is not None else {}),
     },
     p.LedgerItemUpdated: lambda x: {
         **_source(x),
@@ -144,6 +147,9 @@ OLD: dict[type[p.Payload], Callable[[Any], dict[str, Any]]] = {
         "state_changes": x.state_changes,
     },
 }
+
+# New since issue 10: the completion category an office set, [old, new] (None: derived).
+OLD[p.Categorized] = lambda x: {"category": [x.category[0], x.category[1]]}
 
 # New since (issue 9): the creation record of an item that starts past 已登记, with who vouched for it
 # and the hashes of the evidence rows it wrote.
@@ -232,15 +238,13 @@ def test_every_entry_the_old_code_wrote_rebuilds_to_the_same_bytes_and_hash(entr
     assert entry_hash([*hashed, body, entry["prev_hash"]]) == entry["hash"]
 
 
-def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_new_baseline() -> None:
+def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_newer_kinds() -> None:
     seen = {(e["action"], type(_typed(e["action"], e["payload"]))) for e in _entries()}
     every = {(action, cls) for action, kinds in p.KINDS.items() for cls in kinds}
-    assert every - seen == {
-        ("person_login", p.LoginSet),
-        ("ledger_baseline", p.LedgerBaseline),
-        *(("person_edit", p.PersonEdited), ("person_deactivate", p.PersonDeactivated)),
-        *(("item_add", p.ItemAdded), ("edit", p.ItemEdited)),
-    }
+    new = {("ledger_baseline", p.LedgerBaseline), ("categorize", p.Categorized)}
+    managed = {("person_edit", p.PersonEdited), ("person_deactivate", p.PersonDeactivated)}
+    managed |= {("item_add", p.ItemAdded), ("edit", p.ItemEdited)}
+    assert every - seen == {("person_login", p.LoginSet), *new, *managed}
 
 
 def test_readers_get_typed_values_back() -> None:

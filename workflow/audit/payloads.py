@@ -84,6 +84,17 @@ class Reassigned(FieldChanges):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Categorized(FieldChanges):
+    """The completion category an office set (`item categorize`): [old mark, new mark], None for
+    "derived from the state" (states.categories)."""
+
+    category: tuple[str | None, str] = field(metadata={"read": tuple})
+
+    def field_changes(self) -> dict[str, Any]:
+        return {"category": list(self.category)}
+
+
+@dataclass(frozen=True, kw_only=True)
 class MeasureAdded(Payload):
     seq: int
     text: str
@@ -319,6 +330,9 @@ class LedgerItemCreated(LedgerSource):
     progress: list[Progress]
     evidence: list[Cited]
     status: str | None
+    # The completion category the status word set (基本完成 → basic, states.categories); absent from
+    # entries that set none, and from every entry written before categories existed.
+    category: str | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -381,6 +395,7 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
     "confirm": (Confirmed,),
     "extend": (Extended,),
     "reassign": (Reassigned,),
+    "categorize": (Categorized,),
     "add_measure": (MeasureAdded, LedgerMeasureAdded),
     "measure_done": (MeasureDone,),
     "progress": (ProgressRecorded,),
@@ -404,6 +419,7 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
 CHANGING: dict[str, type[FieldChanges]] = {
     "extend": Extended,
     "reassign": Reassigned,
+    "categorize": Categorized,
     "ledger_import": LedgerItemUpdated,
     "edit": ItemEdited,
 }

@@ -109,6 +109,7 @@ ITEM_COLUMNS = (
     "closed_at",
     "created_at",
     "updated_at",
+    "category",
 )
 _DAY_COLUMNS = frozenset({"deadline", "original_deadline"})
 
@@ -145,6 +146,7 @@ class _Replay:
             "ledger_baseline": self.ledger_item,
             "extend": self.extended,
             "reassign": self.reassigned,
+            "categorize": self.categorized,
             "add_measure": self.measure_added,
             "measure_done": self.measure_done,
             "progress": self.progress,
@@ -318,6 +320,14 @@ class _Replay:
         for column, (_old, new) in p.ItemEdited.from_dict(_payload(row)).changes.items():
             if column in p.ItemEdited.FIELDS:  # an entry naming another column changes nothing
                 item[column] = new
+        self.bump(item, row)
+
+    def categorized(self, row: Row) -> None:
+        data = _payload(row)
+        item = self.existing(row)
+        if item is None:
+            return
+        item["category"] = p.Categorized.from_dict(data).category[1]
         self.bump(item, row)
 
     def measure_added(self, row: Row) -> None:

@@ -19,6 +19,7 @@ from workflow.inputs import MAX_INT, os_reason
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from states.categories import Category, Rate
     from states.colours import Scheme
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,11 +92,18 @@ class App:
         return config.light_scheme(self.config)
 
     @property
-    def rate_precision(self) -> int:
-        """Decimals of the completion rate ([report] rate_precision)."""
+    def rate(self) -> Rate:
+        """The completion rate: which categories count as done, and its decimals ([report])."""
         from workflow import config
 
-        return config.rate_precision(self.config)
+        return config.rate(self.config)
+
+    @property
+    def labels(self) -> dict[Category, str]:
+        """The wording of the completion categories ([categories])."""
+        from workflow import config
+
+        return config.category_labels(self.config)
 
     @property
     def engine(self) -> Engine:

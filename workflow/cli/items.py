@@ -93,7 +93,7 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
     with app.read() as conn:
         actor = load_actor(conn, app.actor) if app.actor else None
         data = show_item(conn, item_id, actor, app.today(), app.yellow_days, app.light_scheme)
-    emit(data, as_json, lambda: item_text(data))
+    emit(data, as_json, lambda: item_text(data, app.labels))
 
 
 def _input_help(name: str) -> str:
@@ -208,6 +208,45 @@ def item_reassign(
                 department=dept,
                 handler=handler,
                 cooperating=cooperating,
+            )
+        )
+
+
+@item.command("categorize")
+@click.argument("item_id", type=ID)
+@click.argument("category", metavar="CATEGORY")
+@click.option("--reason", help="Why (kept on the audit entry).")
+@click.option("--expect-version", type=ID)
+@pass_app
+def item_categorize(
+    app: App, item_id: int, category: str, reason: str | None, expect_version: int | None
+) -> None:
+    """Set the completion category of open work (认定完成类别): 基本完成, 正在整改, 未完成 or 长期坚持
+    (or the wording set in [categories]); 已完成 comes only with the sign-off.
+
+    \b
+    Example:
+        zhenggai --as 县委巡察办 item categorize 3 基本完成 --reason 阶段性目标已完成，持续推进
+    """
+    from states.categories import Category
+    from workflow.items import actions
+
+    words = {**{c.value: c for c in Category}, **{w: c for c, w in app.labels.items()}}
+    words.update({c.label: c for c in Category})
+    chosen = words.get(category.strip())
+    if chosen is None:
+        known = "、".join(app.labels[c] for c in Category)
+        raise click.BadParameter(f"未知的完成类别（可用：{known}）", param_hint="CATEGORY")
+    with app.write() as conn:
+        _echo_outcome(
+            actions.categorize(
+                conn,
+                item_id,
+                app.actor,
+                app.now(),
+                category=chosen,
+                reason=reason,
+                expect_version=expect_version,
             )
         )
 

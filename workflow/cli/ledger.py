@@ -129,6 +129,12 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
     day = date_arg(as_of) or app.today()
     with app.read() as conn:
         count = export.export(
-            conn, file, day, round_name=round_name, yellow_days=config.yellow_days, scheme=config.lights
+            conn,
+            file,
+            day,
+            round_name=round_name,
+            yellow_days=config.yellow_days,
+            scheme=config.lights,
+            labels=config.labels,
         )
     click.echo(f"已导出 {count} 项（截至 {day}）到 {file}")

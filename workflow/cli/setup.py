@@ -165,6 +165,7 @@ def demo(app: App, directory: Path) -> None:
     Example:
         zhenggai demo --dir /tmp/taishan
     """
+    from states.categories import Rate
     from workflow import db
     from workflow import demo as seed
     from workflow.audit import verify
@@ -177,7 +178,7 @@ def demo(app: App, directory: Path) -> None:
     engine = db.make_engine(url)
     with db.reading(engine) as conn:
         rows = list_items(conn, seed.AS_OF)
-        data = statistics.summary(conn, seed.AS_OF)
+        data = statistics.summary(conn, seed.AS_OF, rate=Rate())
         verdict = verify.verify(conn)
     engine.dispose()
     click.echo(f"整改台账（截至 {seed.AS_OF}）：")

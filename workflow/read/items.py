@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.categories import category
 from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme, colour
 from states.deadlines import is_overdue
 from states.guards import Actor
@@ -119,6 +120,9 @@ def show_item(
         measures=_measures(conn, item_id),
         progress=_progress(conn, item_id),
         evidence=_evidence(conn, item_id),
+        # The completion category (states.categories) and whether the office set it.
+        category=category(State(row.state), row.deadline_kind, row.category).value,
+        category_marked=row.category is not None,
     )
     if actor is not None:
         opts = options(row, actor)

@@ -15,12 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.categories import DEFAULT_RATE, LABELS, Category, Rate
 from states.colours import ATTENTION, DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, legend
 from states.lifecycle import OPEN_STATES
 from workflow import clock
 from workflow.db.tables.core import AUDIT, ITEM, ROUND
 from workflow.read import snapshot
-from workflow.read.statistics import figures, format_rate
+from workflow.read.statistics import figures, format_rate, shown_categories
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
 ATTENTION_LIMIT = 50
@@ -32,7 +33,8 @@ def data(
     *,
     round_id: int | None = None,
     yellow_days: int = YELLOW_DAYS,
-    precision: int = 0,
+    rate: Rate = DEFAULT_RATE,
+    labels: dict[Category, str] = LABELS,
     scheme: Scheme = DEFAULT_SCHEME,
 ) -> dict[str, Any]:
     """Everything the board shows, as of `day`: totals, groups, the items needing attention, the
@@ -46,10 +48,10 @@ def data(
         key = (i.department or "（未指定）", i.leader or "（未指定）")
         for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
             counter["total"] += 1
-            counter["completed"] += i.completed
+            counter[i.completion.value] += 1  # the category 已完成 is the key "completed"
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
-    head = figures(conn, snap, precision)
+    head = figures(conn, snap, rate)
     attention = sorted(
         (i for i in snap.items if meanings[i.id] in ATTENTION and not i.completed),
         key=lambda i: (meanings[i.id] is not Meaning.overdue, i.deadline or date.max, i.number),
@@ -65,13 +67,16 @@ def data(
             "open": head["in_progress"],
             "overdue": head["overdue"],
             "completion_rate": head["completion_rate"],
+            "by_category": head["by_category"],
+            # The categories a sentence names (statistics.shown_categories), with their wording.
+            "categories": [{"key": c.value, "label": labels[c], "n": n} for c, n in shown_categories(head)],
             **{c.value: sum(light is c for light in lights.values()) for c in Colour},
         },
         "groups": [
-            {"department": d, "leader": leader, **_counts(c, precision)}
+            {"department": d, "leader": leader, **_counts(c, rate)}
             for (d, leader), c in sorted(groups.items())
         ],
-        "departments": [{"department": d, **_counts(c, precision)} for d, c in sorted(departments.items())],
+        "departments": [{"department": d, **_counts(c, rate)} for d, c in sorted(departments.items())],
         "attention": [
             {
                 "id": i.id,
@@ -91,13 +96,15 @@ def data(
     }
 
 
-def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
+def _counts(c: Counter[str], rate: Rate) -> dict[str, Any]:
+    by_category = {k: c[k.value] for k in Category}
     return {
         "total": c["total"],
         "completed": c["completed"],
         "open": c["total"] - c["completed"],
         "overdue": c["overdue"],
-        "rate": format_rate(c["completed"], c["total"], precision),
+        "by_category": {k.value: n for k, n in by_category.items()},
+        "rate": format_rate(rate.counted(by_category), c["total"], rate.precision),
         **{colour.value: c[colour.value] for colour in Colour},
     }
 

@@ -66,8 +66,12 @@ def _totals(board: dict[str, Any]) -> str:
         *((c.value, c.label) for c in Colour),
     ]
     e = html.escape
+    # The categories the office marked (基本完成, 未完成, 长期坚持), when there are any.
+    marked = [c for c in t["categories"] if c["key"] not in ("completed", "in_progress")]
     return "".join(
         f'<div><dt>{label}</dt><dd data-key="{key}">{e(str(t[key]))}</dd></div>' for key, label in totals
+    ) + "".join(
+        f'<div><dt>{e(c["label"])}</dt><dd data-key="category-{c["key"]}">{c["n"]}</dd></div>' for c in marked
     )
 
 

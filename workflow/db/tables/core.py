@@ -104,6 +104,9 @@ class Item(SQLModel, table=True):
     closed_at: datetime | None = moment_field(nullable=True)
     created_at: datetime = moment_field()
     updated_at: datetime = moment_field()
+    # The completion category the office set (states.categories.MARKS: basic, in_progress, not_done,
+    # ongoing), audited; NULL: derived from the state and deadline (states.categories.category).
+    category: str | None = Field(default=None, max_length=20)
 
 
 class Measure(SQLModel, table=True):
