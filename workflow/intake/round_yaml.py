@@ -205,14 +205,28 @@ def _check_consistency(data: RoundFile) -> None:
         raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
 
 
+def _inactive(conn: Connection, data: RoundFile, existing: set[str]) -> set[str]:
+    """The deactivated among the people already in the database whom the file makes responsible
+    (asked only when there are such people: a first import reads no more than it did)."""
+    named = {
+        who
+        for a, aspect in enumerate(data.aspects)
+        for _number, _loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items")
+        for who in (item.leader, item.handler)
+        if who in existing
+    }
+    if not named:
+        return set()
+    query = sa.select(PERSON.c.name).where(PERSON.c.name.in_(named), PERSON.c.active.is_(False))
+    return set(conn.execute(query).scalars())
+
+
 def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> set[str]:
     """Refuse what the file cannot do to this database; return the names of the people already in it."""
     if not actor_name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
     in_file = {p.name: p for p in data.people}
-    rows = conn.execute(sa.select(PERSON.c.name, PERSON.c.active)).all()
-    existing = {name for name, _active in rows}
-    inactive = {name for name, active in rows if not active}
+    existing = {name for (name,) in conn.execute(sa.select(PERSON.c.name))}
     errors: list[str] = []
     if conn.execute(sa.select(ROUND.c.id).where(ROUND.c.name == data.round.name)).first():
         errors.append(f"round.name: 巡察轮次 {data.round.name!r} 已经导入过")
@@ -229,6 +243,7 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
                 f"people[{n}].unit: 没有名为「{p.unit}」的被巡察单位（本轮次的是「{data.round.unit}」）"
             )
     known = existing | set(in_file)
+    inactive = _inactive(conn, data, existing)
     for a, aspect in enumerate(data.aspects):
         for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
             for key in ("leader", "handler"):
