@@ -163,3 +163,27 @@ def test_parallel_verify_agrees_with_the_single_pass(
     parallel = verify.verify_engine(engine, workers=3)
     assert parallel == verify_file(copy)
     assert parallel.bad_seq == bad_seq
+
+
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
+def test_parallel_verify_checks_the_link_between_two_ranges(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry 14 ends the first of three ranges (40 entries, 14 a range). Forged with its own hash
+    recomputed, each range still checks out alone: only the link from range 1 into range 2 (entry 15's
+    prev_hash) shows it, and the parallel verify must check that link as the single pass does."""
+    with sqlite3.connect(copy) as conn:
+        row = list(
+            conn.execute(
+                "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
+                "prev_hash, recorded_at FROM audit WHERE seq = 14"
+            ).fetchone()
+        )
+    row[2] = "冒名者"
+    forged = chain.entry_hash(row[:10], row[10])
+    tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 14")
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    engine = db.make_engine(db.sqlite_url(copy))
+    parallel = verify.verify_engine(engine, workers=3, deep=False)
+    assert (parallel.ok, parallel.bad_seq, parallel.count) == (False, 15, 14)
+    assert parallel.problem == "条目 #15 的前序哈希与 #14 不符（插入或改动）"
