@@ -208,7 +208,7 @@ def test_no_one_signed_off_an_item_they_handled_or_submitted(loaded: Load, load_
     two-role people did try (their refusals are in the workers' logs)."""
     with db.reading(load_engine) as conn:
         trail = chain.entries(conn)
-        handlers = dict(conn.exec_driver_sql("SELECT id, handler FROM item").all())
+        handlers: dict[int, str | None] = dict(conn.exec_driver_sql("SELECT id, handler FROM item").all())
     handler: dict[int, str | None] = {}
     submitter: dict[int, str | None] = {}
     signed = 0
