@@ -443,8 +443,43 @@ def test_a_far_impossible_or_unreadable_date_exits_1_in_chinese(
 ) -> None:
     write_csv(tmp_path / "台账.csv", [row(1)])
     args, who = DATE_OPTIONS[option]
-    refused(run, database[1], args(text), who=who)
+    stderr = refused(run, database[1], args(text), who=who)
+    assert date_reason(option, text) in stderr, stderr[:300]
     assert not (tmp_path / "台账.xlsx").exists()
+
+
+def date_reason(option: str, text: str) -> str:
+    """The rule a bad date breaks, with the value: out of 2000-2099, no such day, or not a date at all.
+    --now takes a moment, and words it as a time."""
+    far = text[:4] in ("0001", "1899", "2100", "9999")
+    if option.endswith("--now") or option == "--now of a write":
+        return (
+            f"时间超出范围：'{text}'（应在 2000—2099 年之间）"
+            if far
+            else f"无效的时间：'{text}'（应为 YYYY-MM-DD"
+        )
+    if far:
+        return f"日期超出范围：{text}（应在 2000—2099 年之间）"
+    if text in ("明天", "2024-1-1-1"):
+        return f"无效的日期：'{text}'（应为 2024-12-31 或 2024年12月31日）"
+    return f"不存在的日期：'{text}'"
+
+
+def test_a_good_date_in_every_date_option_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The positive control of the date options, one after another in a database seeded the same way."""
+    url = fresh_url(tmp_path)
+    engine = db.make_engine(url)
+    seed(engine)
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", url)
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    write_csv(tmp_path / "台账.csv", [row(1)])
+    runner = CliRunner()
+    for option, (args, who) in DATE_OPTIONS.items():
+        good = "2025-01-10T23:00" if "--now" in option else "2025-01-09"  # writes go on in time order
+        result = runner.invoke(cli, ["--as", who, *args(good)], catch_exceptions=False)
+        assert result.exit_code == 0, (option, result.output)
 
 
 def test_progress_dated_after_today_is_refused(run: Invoke, database: tuple[str, sa.Engine]) -> None:
