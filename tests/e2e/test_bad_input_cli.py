@@ -532,7 +532,13 @@ NUMBER_OPTIONS: dict[str, Args] = {
 def test_a_number_no_database_can_hold_exits_1_in_chinese(
     run: Invoke, database: tuple[str, sa.Engine], option: str, number: str
 ) -> None:
-    refused(run, database[1], NUMBER_OPTIONS[option](number))
+    stderr = refused(run, database[1], NUMBER_OPTIONS[option](number))
+    bound = "最小 " if number.startswith("-") else "最大 9223372036854775807"
+    shown = number if len(number) <= 30 else number[:30] + "…"
+    if option == "outbox show REF":  # a number or a message's key: looked up as either, found as neither
+        assert f"没有编号或键为 '{number[:30]}" in stderr, stderr[:300]
+    else:
+        assert f"超出范围：{shown}（{bound}" in stderr, stderr[:300]
 
 
 @pytest.mark.parametrize(
