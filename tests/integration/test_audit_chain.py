@@ -133,9 +133,9 @@ def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> No
 
 def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
     now = clock.parse_moment("2024-10-21T09:00")
-    with pytest.raises(RuntimeError), db.unit_of_work(engine) as conn:
+    with pytest.raises(RuntimeError, match="rolled back"), db.unit_of_work(engine) as conn:
         chain.append(conn, at=now, actor=OFFICE, action="note")
-        raise RuntimeError
+        raise RuntimeError("rolled back")
     with db.unit_of_work(engine) as conn:
         assert chain.append(conn, at=now, actor=OFFICE, action="note").seq == 1
 
