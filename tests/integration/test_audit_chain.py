@@ -187,3 +187,30 @@ def test_parallel_verify_checks_the_link_between_two_ranges(
     parallel = verify.verify_engine(engine, workers=3, deep=False)
     assert (parallel.ok, parallel.bad_seq, parallel.count) == (False, 15, 14)
     assert parallel.problem == "条目 #15 的前序哈希与 #14 不符（插入或改动）"
+
+
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_backwards(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Entry 15 (the first of the second range when three workers share 40 entries) moved to a moment
+    before entry 14, its own hash recomputed: its link and hash check out, only the order of time does
+    not — inside one scan, and across the ranges of a parallel verify."""
+    with sqlite3.connect(copy) as conn:
+        before = conn.execute("SELECT at FROM audit WHERE seq = 14").fetchone()[0]
+        row = list(
+            conn.execute(
+                "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
+                "prev_hash, recorded_at FROM audit WHERE seq = 15"
+            ).fetchone()
+        )
+    row[1] = "2024-01-01T00:00:00.000000Z"
+    forged = chain.entry_hash(row[:10], row[10])
+    tamper(copy, f"UPDATE audit SET at = '{row[1]}', hash = '{forged}' WHERE seq = 15")
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    verdict = verify.verify_engine(db.make_engine(db.sqlite_url(copy)), workers=workers, deep=False)
+    assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 15, 14)
+    assert verdict.problem == (
+        f"条目 #15 的时间 {clock.show(row[1])} 早于 #14 的 {clock.show(before)}（时间倒流：倒填时间或被改动）"
+    )
