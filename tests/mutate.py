@@ -46,6 +46,7 @@ TARGETS: dict[str, Target] = {
         (
             "tests/unit/test_guards.py",
             "tests/unit/test_lifecycle_table.py",
+            "tests/unit/test_lifecycle_by_hand.py",
             "tests/unit/test_lifecycle_wiring.py",
             "tests/unit/test_values.py",
             "tests/integration/test_lifecycle_db.py",
