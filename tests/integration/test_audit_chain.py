@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import OFFICE
 from workflow import clock, db
 from workflow.audit import chain, verify
 from workflow.demo import build
+from workflow.errors import Refused
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +216,43 @@ def test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_ba
     assert verdict.problem == (
         f"条目 #15 的时间 {clock.show(row[1])} 早于 #14 的 {clock.show(before)}（时间倒流：倒填时间或被改动）"
     )
+
+
+def test_the_chain_refuses_entries_out_of_time_with_the_moments_named() -> None:
+    """check_time: at most AHEAD (5 minutes) ahead of the machine's clock, never before the head."""
+    recorded = clock.parse_moment("2025-01-10T10:00")
+    chain.check_time(recorded + chain.AHEAD, recorded, 3, None)  # the bound itself is allowed
+    with pytest.raises(Refused, match="不能预先记录将来的事") as ahead:
+        chain.check_time(recorded + chain.AHEAD + timedelta(microseconds=1), recorded, 3, None)
+    assert str(ahead.value) == (
+        f"操作时间 {clock.show(recorded + chain.AHEAD + timedelta(microseconds=1))} 晚于当前时间 "
+        f"{clock.show(recorded)}：不能预先记录将来的事"
+    )
+    head_at = clock.to_text(recorded)
+    chain.check_time(recorded, recorded, 3, head_at)  # the same moment as the head is allowed
+    earlier = recorded - timedelta(seconds=1)
+    with pytest.raises(Refused, match="审计日志只能按时间顺序追加") as behind:
+        chain.check_time(earlier, recorded, 3, head_at)
+    assert str(behind.value).startswith(
+        f"操作时间 {clock.show(earlier)} 早于审计日志中最近的一条（#3，{clock.show(head_at)}）："
+    )
+
+
+@pytest.mark.sqlite_only  # reads the demo file
+def test_entries_of_an_item_and_the_last_few(copy: Path) -> None:
+    engine = db.make_engine(db.sqlite_url(copy))
+    with db.reading(engine) as conn:
+        every = chain.entries(conn)
+        mine = chain.entries(conn, 1)
+        last = chain.entries(conn, limit=3)
+        last_of_mine = chain.entries(conn, 1, limit=2)
+        beyond = verify.upto(conn, 41)
+        cut = verify.verify(conn, (40, every[-1].hash))
+        wrong = verify.verify(conn, (39, "0" * 64))
+    assert [e.seq for e in every] == list(range(1, 41))
+    assert mine and all(e.item_id == 1 for e in mine) and len(mine) < len(every)
+    assert [e.seq for e in last] == [38, 39, 40]
+    assert [e.seq for e in last_of_mine] == [e.seq for e in mine[-2:]]
+    assert (beyond.ok, beyond.bad_seq, beyond.problem) == (False, 41, "条目 #41 不存在")
+    assert cut.ok and cut.head_seq == 40
+    assert (wrong.ok, wrong.bad_seq, wrong.problem) == (False, 39, "条目 #39 的哈希与已知链头不符")
