@@ -53,13 +53,14 @@ TARGETS: dict[str, Target] = {
         ),
         0.90,
     ),
-    "chain": Target(
-        ("workflow/audit/chain.py", "workflow/audit/verify.py"),
-        (
-            "tests/integration/test_audit_chain.py",
-            "tests/integration/test_deep_verify.py",
-            "tests/unit/test_payloads.py",
-        ),
+    "audit-chain": Target(
+        ("workflow/audit/chain.py",),
+        ("tests/integration/test_audit_chain.py", "tests/unit/test_payloads.py"),
+        0.90,
+    ),
+    "audit-verify": Target(
+        ("workflow/audit/verify.py",),
+        ("tests/integration/test_audit_chain.py", "tests/integration/test_deep_verify.py"),
         0.90,
     ),
     "items": Target(
