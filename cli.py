@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import audit, items, ledger, reminders, reports, round_records, setup
+from workflow.cli import audit, items, ledger, people, reminders, reports, round_records, setup
 from workflow.cli.app import App, Group
 
 
@@ -57,7 +57,7 @@ for _command in (
     setup.init,
     setup.db_group,
     setup.import_,
-    setup.person,
+    people.person,
     setup.demo,
     setup.graph,
     items.item,
