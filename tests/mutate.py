@@ -49,6 +49,8 @@ TARGETS: dict[str, Target] = {
             "tests/unit/test_lifecycle_by_hand.py",
             "tests/unit/test_lifecycle_wiring.py",
             "tests/unit/test_values.py",
+            "tests/unit/test_names_and_lights.py",
+            "tests/integration/test_categories.py",
             "tests/integration/test_lifecycle_db.py",
         ),
         0.90,
