@@ -256,3 +256,19 @@ def test_entries_of_an_item_and_the_last_few(copy: Path) -> None:
     assert (beyond.ok, beyond.bad_seq, beyond.problem) == (False, 41, "条目 #41 不存在")
     assert cut.ok and cut.head_seq == 40
     assert (wrong.ok, wrong.bad_seq, wrong.problem) == (False, 39, "条目 #39 的哈希与已知链头不符")
+
+
+def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(engine: sa.Engine) -> None:
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        first = chain.append(
+            conn, at=now, actor=OFFICE, action="note", item_id=7, from_state="a", to_state="b", reason="r"
+        )
+        second = chain.append(conn, at=now, actor=OFFICE, action="note")  # the head cached in the transaction
+    with db.reading(engine) as conn:
+        assert [first, second] == [chain.entry(conn, 1), chain.entry(conn, 2)]
+        assert chain.entry(conn, 3) is None
+    assert first.recorded_at is not None and first.at == clock.to_text(now)
+    earlier = now - timedelta(seconds=1)
+    with pytest.raises(Refused, match=r"早于审计日志中最近的一条（#2，"), db.unit_of_work(engine) as conn:
+        chain.append(conn, at=earlier, actor=OFFICE, action="note")
