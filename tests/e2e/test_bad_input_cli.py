@@ -188,6 +188,15 @@ FIELDS: dict[str, tuple[str, int]] = {
     "accountability add --post": ("单位及职务", 200),
     "accountability add --reason": ("问责事由", 5000),
     "--as": ("人员姓名", 64),
+    "person edit --dept": ("部门", 200),
+    "person edit --email": ("邮箱", 200),
+    "person deactivate --reason": ("理由", 2000),
+    "item add TITLE": ("问题标题", 500),
+    "item add --aspect": ("方面", 500),
+    "item add --department": ("责任部门", 200),
+    "item add --measure": ("整改措施", 5000),
+    "item edit --title": ("问题标题", 500),
+    "item edit --description": ("问题描述", 20000),
 }
 # Options whose value must be one of a known set, or a name SQL can quote: the rule is that one.
 LOOKUPS: dict[str, str] = {
@@ -195,6 +204,7 @@ LOOKUPS: dict[str, str] = {
     "person login LOGIN": "无效的数据库登录名 '{v}'（小写字母、数字和下划线，最多 63 个字符）",
     "db grants --role": "无效的名称：'{v}'（小写字母、数字和下划线）",
     "--round of a read command": "没有名为「{v}」的巡察轮次",
+    "item list --category": "没有编号或标题为 '{v}' 的问题类别（方面）",
 }
 
 
@@ -260,6 +270,16 @@ GOOD: dict[str, tuple[str, list[list[str]]]] = {
     "db grants --role": ("zhenggai_app", []),
     "--as": (OFFICE, []),
     "--round of a read command": ("县委上下联动乡村振兴专项巡察（太山镇）", []),
+    "person edit --dept": ("新部门", []),
+    "person edit --email": ("xu@example.cn", []),
+    "person deactivate --reason": ("调离", []),
+    "item add TITLE": ("新问题", []),
+    "item add --aspect": ("一", []),
+    "item add --department": ("财政所", []),
+    "item add --measure": ("新措施", []),
+    "item edit --title": ("新标题", []),
+    "item edit --description": ("新的描述", []),
+    "item list --category": ("一", []),
 }
 SUBMIT_READY = [
     ["item", "measure-done", "1", "1"],
