@@ -155,3 +155,15 @@ def test_the_diagram_by_hand() -> None:
         "    revisited --> closed: confirm 回头看确认 [has_finding]\n"
         "    revisited --> in_progress: reopen 问题反弹重新整改 [has_reason]\n"
     )
+
+
+def test_a_state_typed_wrong_is_refused_with_every_choice_in_both_languages() -> None:
+    from states.lifecycle import parse_state
+
+    assert parse_state(" 整改中 ") is State.in_progress and parse_state("closed") is State.closed
+    with pytest.raises(ValueError, match=r"^未知状态 '完成'") as caught:
+        parse_state("完成")
+    assert str(caught.value) == (
+        "未知状态 '完成'（可用：reported（已登记）、assigned（已交办）、in_progress（整改中）、"
+        "submitted（待销号审核）、closed（已销号）、revisited（回头看））"
+    )
