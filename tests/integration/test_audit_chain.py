@@ -233,8 +233,9 @@ def test_the_chain_refuses_entries_out_of_time_with_the_moments_named() -> None:
     earlier = recorded - timedelta(seconds=1)
     with pytest.raises(Refused, match="审计日志只能按时间顺序追加") as behind:
         chain.check_time(earlier, recorded, 3, head_at)
-    assert str(behind.value).startswith(
+    assert str(behind.value) == (
         f"操作时间 {clock.show(earlier)} 早于审计日志中最近的一条（#3，{clock.show(head_at)}）："
+        "审计日志只能按时间顺序追加；补录以前的事，请从最早的一件起按时间顺序录入"
     )
 
 
