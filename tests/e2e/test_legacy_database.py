@@ -330,7 +330,7 @@ def test_todays_code_imports_the_old_ledgers_new_items_as_baselines_and_refuses_
         (5, "ledger_baseline", None, "closed", "镇整改办"),
     ]
     moment, actor, *args = shlex.split(scenario.STEPS[FIRST_LEDGER + 2])
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(SystemExit, match="导入不能修改已交办事项的完成时限") as refused:
         scenario.run(url, moment, actor, args, work)
     message = str(refused.value)
     assert (
