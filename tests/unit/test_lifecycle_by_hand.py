@@ -120,7 +120,10 @@ def test_a_needed_input_is_its_own_guard() -> None:
 def test_deadline_boundaries() -> None:
     today = date(2025, 1, 31)
     assert days_left("date", date(2025, 2, 3), today) == 3
-    assert days_left("immediate", date(2025, 2, 3), today) is None
+    # 立行立改 is due at the end of the concentrated period once it has that date (issue 10 §1)
+    assert days_left("immediate", date(2025, 2, 3), today) == 3
+    assert days_left("immediate", None, today) is None
+    assert days_left("ongoing", date(2025, 2, 3), today) is None
     assert days_left("date", None, today) is None
     assert (is_open(State.submitted), is_open(State.closed), is_open(State.revisited)) == (True, False, False)
     assert is_overdue(State.in_progress, "date", date(2025, 1, 30), today)
@@ -133,6 +136,7 @@ def test_deadline_boundaries() -> None:
     assert colour(State.in_progress, "date", date(2025, 2, 10), today) == Colour.yellow
     assert colour(State.submitted, "date", date(2025, 6, 1), today) == Colour.yellow
     assert colour(State.in_progress, "ongoing", None, today) == Colour.blue
+    assert colour(State.in_progress, "immediate", date(2022, 3, 11), today) == Colour.red
     assert colour(State.closed, "date", date(2025, 1, 1), today) == Colour.green
 
 
