@@ -244,6 +244,7 @@ class Operation:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("person_add", "添加人员", (Role.office,)),
     Operation("person_login", "设置登录", (Role.office,)),
+    Operation("password_reset", "重置口令", (Role.office,)),
     Operation("round_import", "导入", (Role.office,)),
     Operation("ledger_import", "导入台账", (Role.office,)),
     Operation("rule_add", "记录建章立制", (Role.office,)),

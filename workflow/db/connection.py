@@ -22,7 +22,7 @@ from workflow.errors import NotInitialised
 
 # The migration revision this code works with; tests/integration/test_migrations.py checks that it
 # is the head of workflow/migrations (kept as a constant so that commands need not import Alembic).
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0009"
 # The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
 CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"

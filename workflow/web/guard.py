@@ -1,0 +1,132 @@
+"""Who is asking and may they: the session cookie, the CSRF token of every form, the client's address
+and scheme (believed from X-Forwarded-* only from a trusted proxy), the security headers of every
+response, and the engine's errors as HTTP statuses."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+from starlette.responses import RedirectResponse
+
+from states.guards import Actor
+from workflow.accounts import passwords, sessions
+from workflow.errors import Conflict, InvalidInput, NotFound, NotInitialised, PermissionDenied, ZhenggaiError
+from workflow.read.people import load_actor
+from workflow.web.state import Web
+
+COOKIE = "zg_session"
+PRE_COOKIE = "zg_pre"  # the CSRF token of the login form, before there is a session
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    for key, value in HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def web(request: Request) -> Web:
+    w: Web = request.app.state.web
+    return w
+
+
+def address(request: Request) -> str:
+    """The client's address; behind a trusted proxy, the last address its X-Forwarded-For names."""
+    peer = request.client.host if request.client else "unknown"
+    if peer in web(request).settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:64]
+    return peer
+
+
+def over_tls(request: Request) -> bool:
+    s = web(request).settings
+    if s.secure_cookies is not None:
+        return s.secure_cookies
+    peer = request.client.host if request.client else ""
+    if peer in s.trusted_proxies:
+        return request.headers.get("x-forwarded-proto", "").lower() == "https"
+    return request.url.scheme == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name, value, httponly=True, samesite="lax", secure=over_tls(request), path="/", max_age=None
+    )
+
+
+class LoginNeeded(Exception):
+    """No live session: pages send the browser to the login page."""
+
+
+class ChangePassword(Exception):
+    """The password was reset by the office: nothing but changing it until it is changed."""
+
+
+@dataclass(frozen=True)
+class Me:
+    """The logged-in person: the actor of every action of the request."""
+
+    actor: Actor
+    csrf: str
+    session: str
+
+    @property
+    def name(self) -> str:
+        return self.actor.name
+
+
+def me(request: Request) -> Me:
+    """The page's person, or LoginNeeded. Also enforces a forced password change."""
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        raise LoginNeeded()
+    w = web(request)
+    with w.write() as conn:
+        found = sessions.find(conn, raw, w.now(), w.settings.idle_minutes)
+        if found is None:
+            raise LoginNeeded()
+        actor = load_actor(conn, found.person)
+        forced = passwords.must_change(conn, found.person)
+    if forced and request.url.path not in ("/password", "/logout"):
+        raise ChangePassword()
+    request.state.me = Me(actor, found.csrf, raw)
+    return request.state.me
+
+
+def check_csrf(request: Request, who: Me, token: str) -> None:
+    if not token or not secrets.compare_digest(token, who.csrf):
+        raise PermissionDenied("表单已失效或来源不明（CSRF 校验失败）：请刷新页面后重试")
+
+
+STATUS: list[tuple[type[ZhenggaiError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (PermissionDenied, 403),
+    (InvalidInput, 422),
+    (NotInitialised, 503),
+    (ZhenggaiError, 422),  # Refused and the rest: the action is understood and refused
+]
+
+
+def status_of(exc: ZhenggaiError) -> int:
+    return next(code for kind, code in STATUS if isinstance(exc, kind))
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)  # POST-redirect-GET
