@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from states.colours import Colour
-from states.lifecycle import BY_TRIGGER, EVIDENCE_KINDS, INPUTS, State
+from states.lifecycle import BY_ACTION, BY_TRIGGER, EVIDENCE_KINDS, INPUTS, State, rule
 from workflow.dates import parse_date
 from workflow.errors import Conflict
 from workflow.items import actions, store
@@ -22,6 +22,7 @@ from workflow.web.guard import Me
 from workflow.web.view import render
 
 router = APIRouter()
+LABELS = {name: rule(name).label for name in (*BY_TRIGGER, *BY_ACTION)}
 Who = Annotated[Me, Depends(guard.me)]
 Text = Annotated[str, Form(max_length=20000)]
 
@@ -116,7 +117,7 @@ def item_page(request: Request, who: Who, item_id: int) -> Response:
         people = [p["name"] for p in _people(conn)]
     return render(
         request, "item.html", who, item=data, triggers=BY_TRIGGER, inputs=INPUTS,
-        kinds=EVIDENCE_KINDS, images=uploads.IMAGES, people=people,
+        kinds=EVIDENCE_KINDS, images=uploads.IMAGES, people=people, labels=LABELS,
     )  # fmt: skip
 
 
