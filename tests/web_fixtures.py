@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 import uvicorn
+from fastapi import FastAPI
 
 from tests import backends
 from tests.conftest import OFFICE, Clock
@@ -61,6 +62,7 @@ def seed(db_url: str) -> sa.Engine:
 class Running:
     server: uvicorn.Server
     thread: threading.Thread
+    app: FastAPI
 
 
 def start(
@@ -78,7 +80,7 @@ def start(
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    return f"http://127.0.0.1:{port}", Running(server, thread)
+    return f"http://127.0.0.1:{port}", Running(server, thread, app)
 
 
 def stop(running: Running) -> None:
@@ -96,7 +98,7 @@ def serve(folder: Path, config: Path | None = None, max_upload: int | None = Non
         yield Server(url, db_url, tick, engine)
     finally:
         stop(running)
-        app_engine = running.server.config.app.state.web.engine
+        app_engine = running.app.state.web.engine
         app_engine.dispose()
         engine.dispose()
 
