@@ -4,15 +4,18 @@ every seed person with the password PASSWORD, and a clock the test sets (the ser
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
@@ -35,9 +38,16 @@ class Server:
     db_url: str
     tick: Clock
     engine: sa.Engine
+    clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=60)
+        c = httpx.Client(base_url=self.url, follow_redirects=False, timeout=60)
+        self.clients.append(c)
+        return c
+
+    def close_clients(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
 
 
 def _free_port() -> int:
@@ -94,13 +104,27 @@ def serve(folder: Path, config: Path | None = None, max_upload: int | None = Non
     engine = seed(db_url)
     tick = Clock("2024-10-21T09:00")
     url, running = start(db_url, tick, config, max_upload)
+    server = Server(url, db_url, tick, engine)
     try:
-        yield Server(url, db_url, tick, engine)
+        yield server
     finally:
+        server.close_clients()
         stop(running)
         app_engine = running.app.state.web.engine
         app_engine.dispose()
         engine.dispose()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def launch(p: Any) -> Any:
+    """Debian's Chromium (no browser download is possible here); a missing one fails in CI."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Chromium at /usr/bin/chromium")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    return p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

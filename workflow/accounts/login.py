@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 from workflow.accounts import passwords
 from workflow.accounts.settings import WebSettings
 from workflow.db.tables.web import LOGIN
-from workflow.errors import PermissionDenied
 
 WRONG = "用户名或口令不正确"
 
@@ -44,17 +43,19 @@ def record(conn: Connection, name: str, address: str, now: datetime, ok: bool, n
     conn.execute(LOGIN.insert().values(at=now, name=name[:64], address=address[:64], ok=ok, note=note))
 
 
-def attempt(
-    conn: Connection, name: str, password: str, address: str, now: datetime, s: WebSettings
-) -> str | None:
-    """The person's name when the password is right; None when wrong. Raises when throttled. Logs the
-    attempt in the caller's transaction (which must commit even when the login fails)."""
+def attempt(conn: Connection, name: str, password: str, address: str, now: datetime, s: WebSettings) -> str:
+    """ "ok", "wrong" or "throttled" (the password not even checked). Logs the attempt in the caller's
+    transaction, which must commit whatever the outcome (the caller raises after it)."""
     if throttled(conn, name, address, now, s):
         record(conn, name, address, now, False, "throttled")
-        raise PermissionDenied(f"登录失败次数过多，请 {s.pause_minutes} 分钟后再试")
+        return "throttled"
     ok = passwords.matches(conn, name, password)
     record(conn, name, address, now, ok, "" if ok else "wrong")
-    return name if ok else None
+    return "ok" if ok else "wrong"
+
+
+def paused(s: WebSettings) -> str:
+    return f"登录失败次数过多，请 {s.pause_minutes} 分钟后再试"
 
 
 def recent(conn: Connection, limit: int = 200) -> list[dict[str, object]]:

@@ -45,13 +45,13 @@ def login_post(
     w = guard.web(request)
     where = guard.address(request)
     name = name.strip()
-    try:
-        with w.write() as conn:  # the attempt is logged even when it fails: commit either way
-            person = login.attempt(conn, name, password, where, w.now(), w.settings)
-    except PermissionDenied as exc:
-        return _login_page(request, 429, str(exc))
-    if person is None:
+    with w.write() as conn:  # the attempt is logged whatever its outcome
+        outcome = login.attempt(conn, name, password, where, w.now(), w.settings)
+    if outcome == "throttled":
+        return _login_page(request, 429, login.paused(w.settings))
+    if outcome == "wrong":
         return _login_page(request, 401, login.WRONG)
+    person = name
     with w.write() as conn:
         old = request.cookies.get(guard.COOKIE)
         if old:
