@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from states.guards import Actor
-from states.lifecycle import BY_TRIGGER
+from states.lifecycle import BY_TRIGGER, State
 from workflow.accounts import sessions
 from workflow.errors import InvalidInput, NotFound, PermissionDenied, ZhenggaiError
 from workflow.items import actions
@@ -45,7 +45,7 @@ class ActionBody(BaseModel):
 
 
 class Outcome(BaseModel):
-    item_id: int
+    item_id: guard.Id
     number: str
     from_state: str
     to_state: str
@@ -98,23 +98,36 @@ Who = Annotated[Actor, Depends(_who)]
 
 
 def _items(
-    request: Request, who: Who, state: str | None = None, department: str | None = None
+    request: Request,
+    who: Who,
+    state: State | None = None,
+    department: Annotated[str | None, Query(max_length=200)] = None,
+    leader: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool = False,
 ) -> list[ItemRow]:
     w: Web = request.app.state.web
-    query = work.LedgerQuery(state=state, department=department, size=10**9)
+    query = work.LedgerQuery(
+        state=state.value if state else None,
+        department=department,
+        leader=leader,
+        overdue=overdue,
+        size=10**9,
+    )
     with w.read() as conn:
         rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days)
     return [ItemRow(**r) for r in rows]
 
 
-def _item(request: Request, who: Who, item_id: int) -> Response:
+def _item(request: Request, who: Who, item_id: guard.Id) -> Response:
     w: Web = request.app.state.web
     with w.read() as conn:
         data = show_item(conn, item_id, who, w.today(), w.yellow_days)
     return JSONResponse(data, headers={"ETag": str(data["version"])})
 
 
-def _run(conn: Any, w: Web, who: Actor, item_id: int, action: str, body: ActionBody, version: int) -> Any:
+def _run(
+    conn: Any, w: Web, who: Actor, item_id: guard.Id, action: str, body: ActionBody, version: int
+) -> Any:
     now = w.now()
     if action in BY_TRIGGER:
         return actions.fire(
@@ -144,7 +157,7 @@ def _run(conn: Any, w: Web, who: Actor, item_id: int, action: str, body: ActionB
 
 
 def _act(
-    request: Request, who: Who, item_id: int, action: str, body: ActionBody,
+    request: Request, who: Who, item_id: guard.Id, action: str, body: ActionBody,
     if_match: Annotated[str | None, Header(max_length=20)] = None,
 ) -> Outcome:  # fmt: skip
     if action not in ACTIONS:

@@ -7,17 +7,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Path, Request, Response
 from starlette.responses import RedirectResponse
 
 from states.guards import Actor
 from workflow.accounts import passwords, sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, NotInitialised, PermissionDenied, ZhenggaiError
+from workflow.inputs import MAX_INT
 from workflow.read.people import load_actor
 from workflow.web.state import Web
 
 COOKIE = "zg_session"
+# An id in a URL: what a database integer column holds (larger ones are refused as 422, not a 500).
+Id = Annotated[int, Path(ge=1, le=MAX_INT)]
 PRE_COOKIE = "zg_pre"  # the CSRF token of the login form, before there is a session
 HEADERS = {
     "Content-Security-Policy": (

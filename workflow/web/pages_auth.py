@@ -133,7 +133,7 @@ def token_new(request: Request, who: Who, label: Annotated[str, Form()] = "", cs
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def token_revoke(request: Request, who: Who, token_id: int, csrf: Csrf = "") -> Response:
+def token_revoke(request: Request, who: Who, token_id: guard.Id, csrf: Csrf = "") -> Response:
     guard.check_csrf(request, who, csrf)
     w = guard.web(request)
     with w.write() as conn:

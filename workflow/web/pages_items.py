@@ -110,7 +110,7 @@ def ledger_export(request: Request, who: Who, as_of: str | None = None) -> Respo
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, who: Who, item_id: int) -> Response:
+def item_page(request: Request, who: Who, item_id: guard.Id) -> Response:
     w = guard.web(request)
     with w.read() as conn:
         data = show_item(conn, item_id, who.actor, w.today(), w.yellow_days)
@@ -128,7 +128,7 @@ def _people(conn: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/items/{item_id}/evidence/{evidence_id}")
-def evidence_file(request: Request, who: Who, item_id: int, evidence_id: int) -> Response:
+def evidence_file(request: Request, who: Who, item_id: guard.Id, evidence_id: guard.Id) -> Response:
     with guard.web(request).read() as conn:
         name, data = files.evidence_file(conn, item_id, evidence_id)
     mime = uploads.media_type(name)
@@ -146,7 +146,7 @@ def evidence_file(request: Request, who: Who, item_id: int, evidence_id: int) ->
     )
 
 
-def _expect(conn: Any, item_id: int, version: int | None) -> None:
+def _expect(conn: Any, item_id: guard.Id, version: int | None) -> None:
     """The version the form was rendered with must still be the item's (one write transaction: no
     other writer can come between this check and the action)."""
     if version is None:
@@ -158,7 +158,7 @@ def _expect(conn: Any, item_id: int, version: int | None) -> None:
         )
 
 
-def _act(request: Request, who: Me, csrf: str, item_id: int, version: int | None, run: Any) -> Response:
+def _act(request: Request, who: Me, csrf: str, item_id: guard.Id, version: int | None, run: Any) -> Response:
     """Check the form's token and version, run one use case as the logged-in person at the server's
     time, then back to the item (POST-redirect-GET)."""
     guard.check_csrf(request, who, csrf)
@@ -170,12 +170,12 @@ def _act(request: Request, who: Me, csrf: str, item_id: int, version: int | None
 
 
 Csrf = Annotated[str, Form()]
-Version = Annotated[int | None, Form()]
+Version = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 
 
 @router.post("/items/{item_id}/do/{trigger}")
 def fire(
-    request: Request, who: Who, item_id: int, trigger: str, csrf: Csrf = "", version: Version = None,
+    request: Request, who: Who, item_id: guard.Id, trigger: str, csrf: Csrf = "", version: Version = None,
     reason: Text = "", summary: Text = "", finding: Text = "",
 ) -> Response:  # fmt: skip
     typed = {"reason": reason, "summary": summary, "finding": finding}
@@ -187,7 +187,7 @@ def fire(
 
 @router.post("/items/{item_id}/progress")
 def progress(
-    request: Request, who: Who, item_id: int, csrf: Csrf = "", version: Version = None,
+    request: Request, who: Who, item_id: guard.Id, csrf: Csrf = "", version: Version = None,
     text: Text = "", on: Annotated[str, Form()] = "", when: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:  # fmt: skip
     def run(c: Any, now: Any) -> object:
@@ -199,7 +199,7 @@ def progress(
 
 @router.post("/items/{item_id}/measure-done")
 def measure_done(
-    request: Request, who: Who, item_id: int, seq: Annotated[int, Form()], csrf: Csrf = "",
+    request: Request, who: Who, item_id: guard.Id, seq: Annotated[int, Form(ge=1, le=2**31 - 1)], csrf: Csrf = "",
     version: Version = None, on: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     return _act(
@@ -210,7 +210,7 @@ def measure_done(
 
 @router.post("/items/{item_id}/measure-add")
 def measure_add(
-    request: Request, who: Who, item_id: int, csrf: Csrf = "", version: Version = None, text: Text = "",
+    request: Request, who: Who, item_id: guard.Id, csrf: Csrf = "", version: Version = None, text: Text = "",
     owner: Annotated[str, Form(max_length=200)] = "", due: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
     return _act(
@@ -223,7 +223,7 @@ def measure_add(
 
 @router.post("/items/{item_id}/extend")
 def extend(
-    request: Request, who: Who, item_id: int, csrf: Csrf = "", version: Version = None,
+    request: Request, who: Who, item_id: guard.Id, csrf: Csrf = "", version: Version = None,
     to: Annotated[str, Form()] = "", reason: Text = "", approved_by: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:  # fmt: skip
     return _act(
@@ -237,7 +237,7 @@ def extend(
 
 @router.post("/items/{item_id}/reassign")
 def reassign(
-    request: Request, who: Who, item_id: int, csrf: Csrf = "", version: Version = None, reason: Text = "",
+    request: Request, who: Who, item_id: guard.Id, csrf: Csrf = "", version: Version = None, reason: Text = "",
     leader: Annotated[str, Form(max_length=64)] = "", dept: Annotated[str, Form(max_length=200)] = "",
     handler: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:  # fmt: skip
@@ -252,7 +252,7 @@ def reassign(
 
 @router.post("/items/{item_id}/evidence")
 def evidence(
-    request: Request, who: Who, item_id: int, kind: Annotated[str, Form()], csrf: Csrf = "",
+    request: Request, who: Who, item_id: guard.Id, kind: Annotated[str, Form()], csrf: Csrf = "",
     version: Version = None, ref: Annotated[str, Form(max_length=200)] = "", note: Text = "",
     file: UploadFile | None = None,
 ) -> Response:  # fmt: skip

@@ -180,7 +180,7 @@ def audit_log(
 
 
 @router.get("/items/{item_id}/signoff", response_class=HTMLResponse)
-def signoff(request: Request, who: Who, item_id: int) -> Response:
+def signoff(request: Request, who: Who, item_id: guard.Id) -> Response:
     from workflow.read.items import signoff_sheet
 
     with guard.web(request).read() as conn:
