@@ -233,6 +233,12 @@ def test_uploads_that_lie_are_empty_or_too_big_are_refused_and_nothing_is_stored
         files = {"file": (name, data, "image/png")}
         r = c.post("/items/1/evidence", data={"csrf": csrf_of(page), "kind": "照片"}, files=files)
         assert r.status_code == 422 and reason in r.text, (name, r.text[-600:])
+    huge = c.post(
+        "/items/1/evidence",
+        data={"csrf": csrf_of(c.get("/items/1").text), "kind": "照片"},
+        files={"file": ("大.png", png() + b"\0" * (LIMIT + 2 * 1024 * 1024), "image/png")},
+    )
+    assert huge.status_code == 413 and "上传限制" in huge.text  # refused before the body is read
     assert (_count(server, EVIDENCE), _count(server, BLOB), _count(server, AUDIT)) == before
     page = c.get("/items/1").text
     ok = c.post(

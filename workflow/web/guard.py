@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Path, Request, Response
-from starlette.responses import RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 
 from states.guards import Actor
 from workflow.accounts import passwords, sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, NotInitialised, PermissionDenied, ZhenggaiError
-from workflow.inputs import MAX_INT
+from workflow.inputs import MAX_INT, size_text
 from workflow.read.people import load_actor
 from workflow.web.state import Web
 
@@ -36,10 +36,22 @@ HEADERS = {
 
 
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
+    """The headers of every response; and a body larger than any form needs is refused unread (413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > web(request).max_upload + _FORM_ROOM:
+        message = f"请求太大（超过 {size_text(web(request).max_upload)} 的上传限制）"
+        if request.url.path.startswith("/api/"):
+            response: Response = JSONResponse({"detail": message}, status_code=413)
+        else:
+            response = PlainTextResponse(message, status_code=413)
+    else:
+        response = await call_next(request)
     for key, value in HEADERS.items():
         response.headers.setdefault(key, value)
     return response
+
+
+_FORM_ROOM = 1024 * 1024  # the form fields around an upload
 
 
 def web(request: Request) -> Web:
