@@ -4,13 +4,21 @@ online backup: the copy opens, verifies and logs in), `serve` refusing several w
 
 from __future__ import annotations
 
+import signal
+import socket
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli import cli
 from tests import backends
+from tests.e2e.test_reminders_cli import fired, taishan, zhenggai
+from workflow.db.tables.reminders import MESSAGE
+
+__all__ = ["taishan"]  # the fixture, shared with the scheduler's own tests
 from tests.conftest import HANDLER, OFFICE
 from tests.web_fixtures import seed
 from workflow import db
@@ -79,3 +87,31 @@ def test_the_demo_sets_one_password_for_every_seed_person(tmp_path: Path) -> Non
     with db.reading(engine) as conn:
         assert passwords.matches(conn, "县委巡察办", "demo-pass-1")
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_two_servers_each_with_the_scheduler_fire_each_reminder_once(taishan: Path) -> None:
+    """`serve --scheduler` on two servers by mistake: each catches up at start, the firing table lets
+    one insert win, and every reminder is fired and queued once."""
+    servers = [
+        zhenggai(taishan, "serve", "--port", str(port), "--scheduler", now="2025-02-17T09:00")
+        for port in (_free_port(), _free_port())
+    ]
+    deadline = time.monotonic() + 60
+    while fired(taishan) < 8 and time.monotonic() < deadline:  # both catch up at start-up
+        time.sleep(0.05)
+    for p in servers:
+        p.send_signal(signal.SIGTERM)
+    for p in servers:
+        p.communicate(timeout=30)
+    assert fired(taishan) == 8
+    engine = db.make_engine(backends.url_for(taishan))
+    with db.reading(engine) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(MESSAGE)).scalar_one() == 8
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
