@@ -208,6 +208,18 @@ def test_cookies_are_httponly_lax_and_secure_behind_tls(server: Server) -> None:
     assert "Secure" in cookie
 
 
+def test_nul_and_broken_utf8_in_a_url_are_refused_not_a_server_error(server: Server) -> None:
+    c = login(server, OFFICE)
+    for query in ("dept=%00", "q=%ff%fe", "leader=a%00b"):
+        assert c.get(f"/ledger?{query}").status_code == 422
+    assert c.get("/api/v1/items?department=%00").status_code == 422
+    page = c.get("/login")
+    r = server.client().post(
+        "/login", data={"name": "镇\x00整改办", "password": PASSWORD, "csrf": csrf_of(page.text)}
+    )
+    assert r.status_code in (401, 403)
+
+
 def test_every_response_carries_the_security_headers(server: Server) -> None:
     c = login(server, OFFICE)
     for path in ("/login", "/", "/items/1", "/items/999999", "/healthz", "/static/app.css", "/api/v1/items"):

@@ -46,6 +46,10 @@ def record(conn: Connection, name: str, address: str, now: datetime, ok: bool, n
 def attempt(conn: Connection, name: str, password: str, address: str, now: datetime, s: WebSettings) -> str:
     """ "ok", "wrong" or "throttled" (the password not even checked). Logs the attempt in the caller's
     transaction, which must commit whatever the outcome (the caller raises after it)."""
+    if not name or "\x00" in name or "\x00" in password:  # no such name can exist; PostgreSQL refuses NUL
+        name = name.replace("\x00", "\ufffd") or "（空）"
+        record(conn, name, address, now, False, "wrong")
+        return "wrong"
     if throttled(conn, name, address, now, s):
         record(conn, name, address, now, False, "throttled")
         return "throttled"

@@ -4,10 +4,12 @@ response, and the engine's errors as HTTP statuses."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Path, Request, Response
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
@@ -15,13 +17,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from states.guards import Actor
 from workflow.accounts import passwords, sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, NotInitialised, PermissionDenied, ZhenggaiError
-from workflow.inputs import MAX_INT, size_text
+from workflow.inputs import size_text
 from workflow.read.people import load_actor
 from workflow.web.state import Web
 
 COOKIE = "zg_session"
-# An id in a URL: what a database integer column holds (larger ones are refused as 422, not a 500).
-Id = Annotated[int, Path(ge=1, le=MAX_INT)]
+# An id in a URL: what the id columns hold on both databases (PostgreSQL's integer is 32-bit); larger
+# ones are refused as 422, not a 500.
+ID_MAX = 2**31 - 1
+Id = Annotated[int, Path(ge=1, le=ID_MAX)]
 PRE_COOKIE = "zg_pre"  # the CSRF token of the login form, before there is a session
 HEADERS = {
     "Content-Security-Policy": (
@@ -38,10 +42,17 @@ HEADERS = {
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """The headers of every response; and a body larger than any form needs is refused unread (413)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > web(request).max_upload + _FORM_ROOM:
+    if _UNUSABLE.search(unquote(request.url.query)) or _UNUSABLE.search(request.url.path):
+        # NUL (and what is not UTF-8) can be neither looked up nor stored in either database.
+        message = "请求中含有 NUL 或无效的字符"
+        if request.url.path.startswith("/api/"):
+            response: Response = JSONResponse({"detail": message}, status_code=422)
+        else:
+            response = PlainTextResponse(message, status_code=422)
+    elif declared.isdigit() and int(declared) > web(request).max_upload + _FORM_ROOM:
         message = f"请求太大（超过 {size_text(web(request).max_upload)} 的上传限制）"
         if request.url.path.startswith("/api/"):
-            response: Response = JSONResponse({"detail": message}, status_code=413)
+            response = JSONResponse({"detail": message}, status_code=413)
         else:
             response = PlainTextResponse(message, status_code=413)
     else:
@@ -52,6 +63,8 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
 
 
 _FORM_ROOM = 1024 * 1024  # the form fields around an upload
+# NUL, lone surrogates, and U+FFFD (what percent-decoding makes of bytes that were not UTF-8).
+_UNUSABLE = re.compile("[\x00\ud800-\udfff\ufffd]")
 
 
 def web(request: Request) -> Web:
