@@ -40,20 +40,25 @@ def start(conn: Connection, person: str, now: datetime, address: str | None) -> 
     return Session(raw, person, csrf)
 
 
-def find(conn: Connection, raw: str, now: datetime, idle_minutes: int) -> Session | None:
-    """The live session with this id, touched; None (and the session removed) once it idled out."""
-    key = digest(raw)
+def find(conn: Connection, raw: str, now: datetime, idle_minutes: int) -> tuple[Session | None, bool]:
+    """The live session with this id (None once it idled out), and whether its last_seen is due to be
+    written (`touch`). A read: a page view is not a write, except once a minute per session."""
     row = conn.execute(
-        sa.select(SESSION.c.person, SESSION.c.csrf, SESSION.c.last_seen).where(SESSION.c.id_hash == key)
+        sa.select(SESSION.c.person, SESSION.c.csrf, SESSION.c.last_seen).where(
+            SESSION.c.id_hash == digest(raw)
+        )
     ).first()
-    if row is None:
-        return None
-    if now - row.last_seen > timedelta(minutes=idle_minutes):
-        conn.execute(SESSION.delete().where(SESSION.c.id_hash == key))
-        return None
-    if now - row.last_seen >= _TOUCH_EVERY:
-        conn.execute(SESSION.update().where(SESSION.c.id_hash == key).values(last_seen=now))
-    return Session(raw, row.person, row.csrf)
+    if row is None or now - row.last_seen > timedelta(minutes=idle_minutes):
+        return None, row is not None
+    return Session(raw, row.person, row.csrf), now - row.last_seen >= _TOUCH_EVERY
+
+
+def touch(conn: Connection, raw: str, now: datetime, idle_minutes: int) -> None:
+    """Write last_seen (or, for a session that idled out, remove it)."""
+    key = digest(raw)
+    expired = SESSION.c.last_seen < now - timedelta(minutes=idle_minutes)
+    conn.execute(SESSION.delete().where(SESSION.c.id_hash == key, expired))
+    conn.execute(SESSION.update().where(SESSION.c.id_hash == key).values(last_seen=now))
 
 
 def end(conn: Connection, raw: str) -> None:

@@ -126,12 +126,17 @@ def me(request: Request) -> Me:
     if not raw:
         raise LoginNeeded()
     w = web(request)
-    with w.write() as conn:
-        found = sessions.find(conn, raw, w.now(), w.settings.idle_minutes)
-        if found is None:
-            raise LoginNeeded()
-        actor = load_actor(conn, found.person)
-        forced = passwords.must_change(conn, found.person)
+    now = w.now()
+    with w.read() as conn:
+        found, due = sessions.find(conn, raw, now, w.settings.idle_minutes)
+        if found is not None:
+            actor = load_actor(conn, found.person)
+            forced = passwords.must_change(conn, found.person)
+    if due:
+        with w.bookkeeping() as conn:
+            sessions.touch(conn, raw, now, w.settings.idle_minutes)
+    if found is None:
+        raise LoginNeeded()
     if forced and request.url.path not in ("/password", "/logout"):
         raise ChangePassword()
     request.state.me = Me(actor, found.csrf, raw)
