@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import audit, items, ledger, reminders, reports, round_records, setup, web
+from workflow.cli import audit, items, ledger, people, reminders, reports, round_records, setup, web
 from workflow.cli.app import App, Group
 
 
@@ -57,7 +57,7 @@ for _command in (
     setup.init,
     setup.db_group,
     setup.import_,
-    setup.person,
+    people.person,
     setup.demo,
     setup.graph,
     items.item,
@@ -75,7 +75,7 @@ for _command in (
     web.backup,
 ):
     cli.add_command(_command)
-setup.person.add_command(web.person_password)
+people.person.add_command(web.person_password)
 
 
 def main() -> None:

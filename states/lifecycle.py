@@ -211,6 +211,8 @@ ACTIONS: tuple[Action, ...] = (
         ("extension_ok",),
     ),
     Action("reassign", "调整责任", _NOT_CLOSED, (Role.office,), needs=("reason",)),
+    # 基本完成 / 未完成 / 长期坚持 / 正在整改 (states.categories): the office's judgement of open work.
+    Action("categorize", "认定完成类别", _NOT_CLOSED, (Role.office, Role.approver)),
     Action("add_measure", "增加整改措施", _WORKING, (Role.office, Role.leader)),
     Action(
         "measure_done",
@@ -229,6 +231,9 @@ ACTIONS: tuple[Action, ...] = (
         (Role.handler, Role.office),
         ("responsible",),
     ),
+    # Descriptive text only (title, description, instance): the state moves by its triggers, the
+    # deadline by `extend`, the people by `reassign`. Not once signed off: the text is what was closed.
+    Action("edit", "修改事项内容", _NOT_CLOSED, (Role.office,)),
 )
 
 
@@ -244,6 +249,9 @@ class Operation:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("person_add", "添加人员", (Role.office,)),
     Operation("person_login", "设置登录", (Role.office,)),
+    Operation("person_edit", "修改人员信息", (Role.office,)),
+    Operation("person_deactivate", "停用人员", (Role.office,)),
+    Operation("item_add", "新增问题", (Role.office,)),
     Operation("password_reset", "重置口令", (Role.office,)),
     Operation("round_import", "导入", (Role.office,)),
     Operation("ledger_import", "导入台账", (Role.office,)),
@@ -270,3 +278,36 @@ def needed_by(name: str) -> tuple[str, ...]:
 
 def transitions_from(state: State) -> list[Transition]:
     return [t for t in TRANSITIONS if state in t.source]
+
+
+# --- the names people type ------------------------------------------------------------------------------
+# A state or a role may be typed as its value (in_progress, handler) or as its Chinese label (整改中,
+# 责任人), and a few words offices use for the same role. One table, read by every command that asks.
+ROLE_ALIASES: dict[str, Role] = {"审计": Role.auditor, "审计员": Role.auditor, "经办人": Role.handler}
+STATE_NAMES: dict[str, State] = {**{s.value: s for s in State}, **{v: k for k, v in STATE_LABELS.items()}}
+ROLE_NAMES: dict[str, Role] = {
+    **{r.value: r for r in Role},
+    **{v: k for k, v in ROLE_LABELS.items()},
+    **ROLE_ALIASES,
+}
+
+
+def _named(table: dict[str, State] | dict[str, Role], text: str, what: str) -> str:
+    """The choices for an error message: each value with its label."""
+    return f"未知{what} {text!r}（可用：{'、'.join(f'{k}（{v.label}）' for k, v in table.items() if k == v.value)}）"
+
+
+def parse_state(text: str) -> State:
+    """A state as typed: `in_progress` or `整改中`. ValueError in Chinese, naming the choices."""
+    found = STATE_NAMES.get(text.strip())
+    if found is None:
+        raise ValueError(_named(STATE_NAMES, text, "状态"))
+    return found
+
+
+def parse_role(text: str) -> Role:
+    """A role as typed: `handler`, `责任人` (or an alias such as 经办人). ValueError in Chinese."""
+    found = ROLE_NAMES.get(text.strip())
+    if found is None:
+        raise ValueError(_named(ROLE_NAMES, text, "角色"))
+    return found

@@ -139,6 +139,20 @@ TEXT_OPTIONS: dict[str, tuple[Args, str]] = {
     "db grants --role": (lambda v: ["db", "grants", "--role", v], OFFICE),
     "--as": (lambda v: ["--as", v, "item", "assign", "3"], ""),
     "--round of a read command": (lambda v: ["board", "--round", v], OFFICE),
+    # issue 10 §4: people and items managed
+    "person edit --dept": (lambda v: ["person", "edit", "徐波", "--dept", v], OFFICE),
+    "person edit --email": (lambda v: ["person", "edit", "徐波", "--email", v], OFFICE),
+    "person deactivate --reason": (lambda v: ["person", "deactivate", "徐波", "--reason", v], OFFICE),
+    "item add TITLE": (lambda v: ["item", "add", "--aspect", "一", v], OFFICE),
+    "item add --aspect": (lambda v: ["item", "add", "--aspect", v, "新问题"], OFFICE),
+    "item add --department": (
+        lambda v: ["item", "add", "--aspect", "一", "新问题", "--department", v],
+        OFFICE,
+    ),
+    "item add --measure": (lambda v: ["item", "add", "--aspect", "一", "新问题", "--measure", v], OFFICE),
+    "item edit --title": (lambda v: ["item", "edit", "1", "--title", v], OFFICE),
+    "item edit --description": (lambda v: ["item", "edit", "1", "--description", v], OFFICE),
+    "item list --category": (lambda v: ["item", "list", "--category", v], OFFICE),
 }
 CLI_TEXT = {k: BAD_TEXT[k] for k in ("overlong", "NUL", "ESC", "C1", "GBK bytes")}
 

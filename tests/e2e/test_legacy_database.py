@@ -7,7 +7,9 @@ entries' hashes are unchanged.)
 Except where the behaviour changed on purpose, each difference spelled out below: since issue 9 a
 ledger import never moves an existing item's state or handed-out deadline, and a new item past 已登记
 is a ledger baseline, which `item show`, the sign-off sheet and the public report name as such (the
-old database's ledger creations are read as baselines too).
+old database's ledger creations are read as baselines too); since issue 10 the figures count the
+completion categories, `categorize` is an action offered beside `reassign`, and an item a ledger brought
+in closed is not "completed this month".
 
 On PostgreSQL the old database is the plain-SQL dump the old code's database gave, loaded into a fresh
 schema."""
@@ -56,6 +58,65 @@ def _with(**keys: Any) -> Callable[[str], str]:
     return lambda old: json.dumps(json.loads(old) | keys, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
+def _json(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[str], str]:
+    return lambda old: json.dumps(change(json.loads(old)), ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def _after(d: dict[str, Any], key: str, **new: Any) -> dict[str, Any]:
+    """`d` with the keys `new` right after `key`, as the CLI now prints them."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out[k] = v
+        if k == key:
+            out.update(new)
+    return out
+
+
+def _categories(completed: int, total: int) -> dict[str, int]:
+    # The old database has no marked item and no 长期坚持 deadline: done or in progress, by state.
+    return {"completed": completed, "basic": 0, "in_progress": total - completed, "not_done": 0, "ongoing": 0}
+
+
+def _board(d: dict[str, Any]) -> dict[str, Any]:
+    """Issue 10: the board counts the completion categories, in its totals and per group."""
+    t = d["totals"]
+    shown = [("completed", "已完成", t["completed"]), ("in_progress", "正在整改", t["open"])]
+    d["totals"] = _after(
+        t,
+        "completion_rate",
+        by_category=_categories(t["completed"], t["problems"]),
+        categories=[{"key": k, "label": label, "n": n} for k, label, n in shown],
+    )
+    for key in ("groups", "departments"):
+        d[key] = [_after(g, "overdue", by_category=_categories(g["completed"], g["total"])) for g in d[key]]
+    return d
+
+
+def _public_figures(d: dict[str, Any]) -> dict[str, Any]:
+    return _after(
+        d, "overdue", by_category=_categories(d["completed"], d["problems"]), rate_counted=d["completed"]
+    )
+
+
+def _categorize_option(d: dict[str, Any]) -> dict[str, Any]:
+    """Issue 10: an item shows its completion category (derived from its state: no item of the old
+    database is marked or open with a 长期坚持 deadline), and `categorize` is an action of the table,
+    offered or refused beside `reassign` (the same states, and the office may do both)."""
+    done = d["state"] in ("closed", "revisited")
+    d = _after(d, "evidence", category="completed" if done else "in_progress", category_marked=False)
+    if "reassign" in d["available"]:
+        i = d["available"].index("reassign") + 1
+        d["available"] = [*d["available"][:i], "categorize", *d["available"][i:]]
+    else:
+        reason = d["blocked"]["reassign"].replace("调整责任", "认定完成类别")
+        d["blocked"] = _after(d["blocked"], "reassign", categorize=reason)
+    return d
+
+
+def _offering_categorize(then: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda old: then(_json(_categorize_option)(old))
+
+
 def _baseline(state: str, seq: int, digest: str, *, batch: int, row: int, no: str, at: str) -> dict[str, Any]:
     label, phrase = {
         "in_progress": ("整改中", "台账导入时已在整改中，系统内无交办、开始整改记录"),
@@ -78,43 +139,104 @@ def _baseline(state: str, seq: int, digest: str, *, batch: int, row: int, no: st
     }
 
 
-# What today's code reads differently, on purpose (issue 9 §1): every other output is byte for byte.
+def _then(*changes: Callable[[str], str]) -> Callable[[str], str]:
+    def changed(old: str) -> str:
+        for change in changes:
+            old = change(old)
+        return old
+
+    return changed
+
+
+_NOT_CLOSED = "只有「已登记、已交办、整改中、待销号审核」时才能修改事项内容"
+
+
+def _editable(old: str) -> str:
+    """Issue 10 §4: `edit` (the item's text) is one more action the office may take on an open item."""
+    data = json.loads(old)
+    if data["state"] in ("closed", "revisited"):
+        data["blocked"]["edit"] = f"事项当前为「{data['state_label']}」，{_NOT_CLOSED}"
+    else:
+        data["available"].append("edit")
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+# What the board says each colour means, under the default scheme (issue 10 §4).
+_LEGEND = {"green": "已完成、按期推进", "yellow": "已报结待验收、临近时限", "red": "逾期", "blue": "长期坚持"}
+
+
+# What today's code reads differently, on purpose (issue 9 §1, issue 10 §2, §4): every other output is
+# byte for byte.
 CHANGED: dict[str, Callable[[str], str]] = {
     "signoff-1.json": _with(basis="signoff"),
     "signoff-2.json": _with(basis="signoff"),
-    **{f"item-{n}.json": _with(baseline=None) for n in (1, 2, 3)},
-    "item-4.json": _with(
-        baseline=_baseline(
-            "in_progress",
-            72,
-            "3f7b454e6529e427ee60f1c030b2b781b9c28e4d91b71ccdbf0c09ccb6cbb38e",
-            batch=1,
-            row=3,
-            no="4",
-            at="2025-02-28 10:00",
-        )
+    **{f"item-{n}.json": _then(_offering_categorize(_with(baseline=None)), _editable) for n in (1, 2, 3)},
+    "item-4.json": _then(
+        _offering_categorize(
+            _with(
+                baseline=_baseline(
+                    "in_progress",
+                    72,
+                    "3f7b454e6529e427ee60f1c030b2b781b9c28e4d91b71ccdbf0c09ccb6cbb38e",
+                    batch=1,
+                    row=3,
+                    no="4",
+                    at="2025-02-28 10:00",
+                )
+            )
+        ),
+        _editable,
     ),
-    "item-5.json": _with(
-        baseline=_baseline(
-            "closed",
-            73,
-            "7bdc35e23faf34bd2e6eea0207ebf4a5ae2f01f637cbdec09b16453587011ea7",
-            batch=1,
-            row=4,
-            no="1",
-            at="2025-02-28 10:00",
-        )
+    "item-5.json": _then(
+        _offering_categorize(
+            _with(
+                baseline=_baseline(
+                    "closed",
+                    73,
+                    "7bdc35e23faf34bd2e6eea0207ebf4a5ae2f01f637cbdec09b16453587011ea7",
+                    batch=1,
+                    row=4,
+                    no="1",
+                    at="2025-02-28 10:00",
+                )
+            )
+        ),
+        _editable,
     ),
-    "item-6.json": _with(
-        baseline=_baseline(
-            "in_progress",
-            84,
-            "1675f9f2e8421e8bd3c58c4f40ead24af6f49095f1d3482b487c7ce36d5db74f",
-            batch=3,
-            row=2,
-            no="1",
-            at="2025-03-06 10:00",
+    "item-6.json": _then(
+        _offering_categorize(
+            _with(
+                baseline=_baseline(
+                    "in_progress",
+                    84,
+                    "1675f9f2e8421e8bd3c58c4f40ead24af6f49095f1d3482b487c7ce36d5db74f",
+                    batch=3,
+                    row=2,
+                    no="1",
+                    at="2025-03-06 10:00",
+                )
+            )
+        ),
+        _editable,
+    ),
+    "item-3.txt": lambda old: (
+        old.replace("（原定 2025-02-14）\n", "（原定 2025-02-14）\n完成类别：已完成\n")
+        .replace(
+            "  不可 reassign：新经办人 没有调整责任的权限（需要角色：整改办）\n",
+            "  不可 reassign：新经办人 没有调整责任的权限（需要角色：整改办）\n"
+            "  不可 categorize：新经办人 没有认定完成类别的权限（需要角色：整改办、销号审核人）\n",
         )
+        .replace("\n历史：", "\n  不可 edit：新经办人 没有修改事项内容的权限（需要角色：整改办）\n历史：", 1)
+    ),
+    "public-round-two.json": _json(_public_figures),
+    "board-2025-02-20.json": _then(_json(_board), _with(legend=_LEGEND)),
+    "board-2025-03-10.json": _then(_json(_board), _with(legend=_LEGEND)),
+    # Issue 10: the item a ledger brought in already closed on 2-28 was not completed this month, and
+    # the month's changes say those two items arrived by import.
+    "monthly-2025-02-28.md": lambda old: (
+        old.replace("本月新完成整改2个", "本月新完成整改1个")
+        .replace("| 新增 → 整改中 |", "| 台账导入（基线） → 整改中 |")
+        .replace("| 新增 → 已销号 |", "| 台账导入（基线） → 已销号 |")
     ),
     "public-2025-03-10.md": lambda old: old.replace(
         "整改情况：已完成。一是2025年2月27日，开展组织生活专项检查。",

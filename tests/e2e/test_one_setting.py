@@ -1,6 +1,7 @@
 """One setting per fact: the yellow threshold ([lights] yellow_days) colours `item list`, `item show`,
-the board and the ledger export alike; the rate's precision ([report] rate_precision) holds for
-`summary` as for the reports. The older spellings still work when they agree."""
+the board and the ledger export alike; the rate ([report] rate_counts and rate_precision) and the
+categories' wording ([categories]) hold for `summary` as for the reports and the board. The older
+spellings still work when they agree."""
 
 from __future__ import annotations
 
@@ -98,3 +99,40 @@ def test_the_yellow_reminder_goes_out_for_the_items_the_board_shows_yellow(
         for s in m["scopes"]
     }
     assert warned == yellow == {1, 2}
+
+
+def test_the_categories_wording_and_the_rates_numerator_are_one_setting(
+    zg: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "zhenggai.toml").write_text(
+        '[categories]\nbasic = "阶段性完成"\n[report]\nrate_counts = ["已完成", "阶段性完成"]\nrate_precision = 1\n',
+        encoding="utf-8",
+    )
+    assert run(zg, "--as", "镇整改办", "item", "assign", "3").exit_code == 0
+    done = run(zg, "--as", "镇整改办", "item", "categorize", "3", "阶段性完成", "--reason", "阶段目标已完成")
+    assert done.exit_code == 0 and done.stdout.startswith("事项 3（一/3）：认定完成类别，仍为已交办")
+    summary = run(zg, "summary")
+    assert (
+        "截至2024年12月11日，已完成整改0个，阶段性完成1个，正在整改2个，整改完成率为33.3%。" in summary.stdout
+    )
+    board = run(zg, "board")
+    assert "问题 3 个：已完成 0，阶段性完成 1，正在整改 2，逾期 0，完成率 33.3%" in board.stdout
+    report = run(zg, "report", "public", "--as-of", "2024-12-11")
+    assert "已完成整改0个，阶段性完成1个，未整改（正在整改）2项，整改完成率为33.3%" in report.stdout
+
+
+def test_categorize_names_the_categories_it_knows_and_refuses_completed(zg: CliRunner) -> None:
+    unknown = run(zg, "--as", "镇整改办", "item", "categorize", "1", "\x1b[31m差不多")
+    assert (
+        unknown.exit_code == 2
+        and "未知的完成类别（可用：已完成、基本完成、正在整改、未完成、长期坚持）" in unknown.stderr
+    )
+    assert "\x1b" not in unknown.stderr  # the typed word is not echoed to the terminal
+    done = run(zg, "--as", "镇整改办", "item", "categorize", "1", "已完成")
+    assert done.exit_code == 1 and "「已完成」只能经提请销号、销号审核得出" in done.stderr
+    config = Path("zhenggai.toml")  # in the fixture's working folder
+    config.write_text('[report]\nrate_counts = ["大致完成"]\n', encoding="utf-8")
+    bad = run(zg, "summary")
+    assert bad.exit_code == 1 and "rate_counts 中有未知的完成类别：大致完成" in bad.stderr
+    config.write_text('[categories]\nbasic = "已完成"\n', encoding="utf-8")
+    assert "各完成类别的说法不能相同" in run(zg, "summary").stderr

@@ -56,6 +56,7 @@ def test_every_command_of_the_lifecycle_works_through_each_persons_own_login(
     ok(d, OFFICE, "item", "revisit", "1")
     ok(d, OFFICE, "item", "confirm", "1", "--finding", "未反弹")
     ok(d, LEADER, "item", "measure-add", "2", "建立长效机制")
+    ok(d, APPROVER, "item", "categorize", "2", "基本完成", "--reason", "阶段目标已完成")
     ok(
         d,
         LEADER,

@@ -146,6 +146,23 @@ def test_the_office_adds_a_person_and_a_reset_forces_a_change(server: Server) ->
     )
     assert r.status_code == 403 and "重置口令" in r.text
     assert login(server, OFFICE, PASSWORD).get("/").status_code == 200
+    # Edited, then deactivated: the open session ends and no login works any more.
+    admin = office.get("/admin").text
+    edit = {"csrf": csrf_of(admin), "name": "新经办人", "roles": ["handler", "leader"], "title": "副主任"}
+    assert office.post("/admin/people/edit", data=edit).status_code == 303
+    assert "handler,leader" in office.get("/admin").text or "leader,handler" in office.get("/admin").text
+    assert newcomer.get("/").status_code == 200
+    off = office.post(
+        "/admin/people/deactivate", data={"csrf": csrf_of(admin), "name": "新经办人", "reason": "调离"}
+    )
+    assert off.status_code == 303 and "已停用" in office.get("/admin").text
+    assert newcomer.get("/").headers["location"] == "/login"
+    again = server.client()
+    page = again.get("/login")
+    r = again.post(
+        "/login", data={"name": "新经办人", "password": "my-own-pass-9", "csrf": csrf_of(page.text)}
+    )
+    assert r.status_code == 401  # as a wrong password: nothing said about who exists
 
 
 def test_reminders_land_in_the_web_inbox_until_read(server: Server) -> None:

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from states.categories import DEFAULT_RATE
 from tests.ledger_fixtures import (
     ADMIN,
     HEADER,
@@ -93,7 +94,7 @@ def test_reimporting_item_three_as_completed_is_refused_naming_submit_and_approv
     with db.reading(demo_engine) as conn:
         assert verify.verify(conn, deep=True).ok
     with db.reading(demo_engine) as conn:
-        assert figures(conn, snapshot.take(conn, date(2025, 2, 20)), 0)["completion_rate"] == "67%"
+        assert figures(conn, snapshot.take(conn, date(2025, 2, 20)), DEFAULT_RATE)["completion_rate"] == "67%"
 
 
 @pytest.mark.parametrize(
@@ -244,6 +245,9 @@ def test_a_new_item_past_registered_gets_one_ledger_baseline_entry_vouched_by_th
     assert [(e.action, e.from_state, e.to_state) for e in entries[3]] == [("ledger_import", None, "reported")]
     baseline = LedgerBaseline.from_dict(entries[1][0].data)
     assert (baseline.vouched_by, baseline.status, baseline.state) == (ADMIN, "已完成。已获批复", "closed")
+    assert baseline.category is None  # 已完成 is the state's; 基本完成 is a category the row sets
+    assert LedgerBaseline.from_dict(entries[2][0].data).category == "basic"
+    assert _item(blank_engine, 2).category == "basic"
     assert (baseline.ledger_no, baseline.row, baseline.file, baseline.sheet) == ("1", 3, "台账.xlsx", "台账")
     # As stored (JSON): the creation record reads its lists back as lists.
     assert baseline.measures == ["立即整改", "全面排查"]
@@ -266,7 +270,7 @@ def test_the_snapshot_takes_a_baseline_as_the_creation_it_is(blank_engine: sa.En
             (2, "in_progress"),
             (3, "reported"),
         ]
-        assert figures(conn, snap, 0)["completed"] == 1
+        assert figures(conn, snap, DEFAULT_RATE)["completed"] == 1
         assert snapshot.baselines(conn, snap) == {1: "closed", 2: "in_progress"}
         # The rule in Python (item show, the sign-off sheet) and its SQL twin (the report) agree.
         said = {
@@ -310,7 +314,8 @@ def test_the_public_report_says_a_closure_is_a_ledger_baseline(
         doc, _stats = public.public(conn, date(2025, 1, 10), demo_settings(), round_name="测试轮次")
     text = to_markdown(doc)
     assert f"整改情况：已完成。{DONE_PHRASE}。一是11月22日，办结手续。" in text
-    assert "整改情况：正在推进中。台账导入时已在整改中，系统内无交办、开始整改记录。" in text
+    # 基本完成 in the ledger is the item's completion category (not only 整改中): the report says so.
+    assert "整改情况：基本完成。台账导入时已在整改中，系统内无交办、开始整改记录。" in text
     assert text.count("台账导入时") == 2  # not for the item registered in the system
 
 

@@ -44,7 +44,8 @@ def test_export_import_export_gives_the_same_ledger(
         [c.fill.fgColor.rgb for c in r]
         for r in openpyxl.load_workbook(second)["整改台账"].iter_rows(min_row=4, min_col=14)
     ]
-    assert fills == [["00C6EFCE"] * 2, ["00C6EFCE"] * 2, ["00FFEB9C"] * 2]  # green, green, yellow
+    # 状态, 亮灯 and 完成类别 carry the light: green, green, yellow
+    assert fills == [["00C6EFCE"] * 3, ["00C6EFCE"] * 3, ["00FFEB9C"] * 3]
 
 
 def test_the_export_holds_state_progress_and_evidence_as_of_its_date(
@@ -69,6 +70,7 @@ def test_the_export_holds_state_progress_and_evidence_as_of_its_date(
         "完成情况",
         "状态",
         "亮灯",
+        "完成类别",
     )
     first = dict(zip(rows[2], rows[3], strict=True))
     assert first["序号"] == 1 or first["序号"] == "1"
@@ -76,7 +78,12 @@ def test_the_export_holds_state_progress_and_evidence_as_of_its_date(
     assert first["整改时限"] == datetime(2024, 12, 31)
     assert first["整改进展"].splitlines()[0].startswith("2024-10-15：镇人大主席徐波")
     assert first["佐证材料"] == "会议纪要：太山镇土地卫片图斑专项整治工作会议纪要\n批文：获政土〔2024〕27号"
-    assert (first["完成情况"], first["状态"], first["亮灯"]) == ("已完成", "已销号", "绿灯")
+    assert (first["完成情况"], first["状态"], first["完成类别"], first["亮灯"]) == (
+        "已完成",
+        "已销号",
+        "已完成",
+        "绿灯",
+    )
     second = dict(zip(rows[2], rows[4], strict=True))
     assert "2024-11-05（11月初）：借今冬明春大会战" in second["整改进展"]
 
@@ -87,7 +94,7 @@ def test_the_export_holds_state_progress_and_evidence_as_of_its_date(
             strict=True,
         )
     )
-    assert (early["完成情况"], early["状态"]) == ("正在推进", "整改中")
+    assert (early["完成情况"], early["状态"], early["完成类别"]) == ("正在推进", "整改中", "正在整改")
     assert early["佐证材料"] is None and early["整改进展"].count("\n") == 1  # 10-15 and 10-30 only
 
 

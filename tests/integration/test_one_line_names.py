@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from tests.backends import fresh_url
-from tests.bad_input_fixtures import HANDLER, OFFICE, assert_clear, dump, seed
+from tests.bad_input_fixtures import HANDLER, LEADER, OFFICE, assert_clear, dump, seed
 from tests.ledger_fixtures import HEADER, row, write_csv, write_xlsx
 from workflow import clock, db
 from workflow.db.tables.core import PERSON
@@ -25,7 +26,7 @@ from workflow.demo import example_path
 from workflow.errors import InvalidInput
 from workflow.intake import round_yaml
 from workflow.intake.ledger import apply, plan, workbook
-from workflow.items import actions, people, round_records
+from workflow.items import actions, editing, people, round_records
 
 NOW = clock.parse_moment("2025-01-10T10:00")
 EARLIER = clock.local_today(NOW).replace(day=9)
@@ -58,6 +59,12 @@ def write(engine: sa.Engine, action: Callable[[Connection], object]) -> None:
 
 # --- the use cases ------------------------------------------------------------------------------------
 
+
+def _add_with(key: str, conn: Connection, value: str) -> object:
+    given: dict[str, Any] = {"aspect": "一", "title": "新问题", "deadline": "2025-03-31", key: value}
+    return editing.add_item(conn, OFFICE, NOW, **given)
+
+
 UseCase = Callable[[Connection, str], object]
 ONE_LINE: dict[str, UseCase] = {
     "person name": lambda c, v: people.add_person(c, OFFICE, NOW, name=v, roles="leader"),
@@ -79,6 +86,14 @@ ONE_LINE: dict[str, UseCase] = {
     "accountability post": lambda c, v: round_records.add_accountability(
         c, OFFICE, NOW, person="张某", measure="约谈", decided_on=EARLIER, post=v
     ),
+    # issue 10 §4: a person edited, a problem added by hand
+    "person edit department": lambda c, v: people.edit_person(c, OFFICE, NOW, name=LEADER, department=v),
+    "person edit title": lambda c, v: people.edit_person(c, OFFICE, NOW, name=LEADER, title=v),
+    "person edit email": lambda c, v: people.edit_person(c, OFFICE, NOW, name=LEADER, email=v),
+    **{
+        f"item add {key}": partial(_add_with, key)
+        for key in ("aspect", "leader", "department", "handler", "cooperating")
+    },
 }
 
 

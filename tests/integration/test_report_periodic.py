@@ -63,6 +63,11 @@ def test_the_board_rebuilds_open_closed_and_overdue_over_time(demo_engine: sa.En
         "yellow": 0,
         "red": 1,
         "blue": 0,
+        "by_category": {"completed": 2, "basic": 0, "in_progress": 1, "not_done": 0, "ongoing": 0},
+        "categories": [
+            {"key": "completed", "label": "已完成", "n": 2},
+            {"key": "in_progress", "label": "正在整改", "n": 1},
+        ],
     }
     points = {p["date"]: p for p in data["timeline"]}
     assert (
@@ -81,6 +86,7 @@ def test_the_board_rebuilds_open_closed_and_overdue_over_time(demo_engine: sa.En
             "completed": 2,
             "open": 1,
             "overdue": 1,
+            "by_category": {"completed": 2, "basic": 0, "in_progress": 1, "not_done": 0, "ongoing": 0},
             "rate": "67%",
             "green": 2,
             "yellow": 0,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from states.categories import Rate
 from tests.ledger_fixtures import demo_dir, demo_engine, demo_settings
 from workflow import clock, db
 from workflow.errors import InvalidInput, PermissionDenied
@@ -124,7 +125,7 @@ def test_what_happens_later_does_not_change_the_report_of_an_earlier_day(demo_en
 
 
 def test_the_rate_precision_is_a_setting(demo_engine: sa.Engine) -> None:
-    _, data = _public(demo_engine, date(2025, 2, 14), replace(demo_settings(), rate_precision=2))
+    _, data = _public(demo_engine, date(2025, 2, 14), replace(demo_settings(), rate=Rate(precision=2)))
     assert data["completion_rate"] == "66.67%"
 
 

@@ -38,6 +38,7 @@ def test_the_statistics_sentence_is_the_seeds_figure_for_figure() -> None:
         "measures": 3,
         "completed": 2,
         "in_progress": 1,
+        "by_category": {"completed": 2, "basic": 0, "in_progress": 1, "not_done": 0, "ongoing": 0},
         "completion_rate": "67%",
         "rules_made": 0,
         "rules_revised": 1,
@@ -91,7 +92,7 @@ def test_periods_and_the_end_of_day_cut_in_shanghai_time() -> None:
 
 
 def _item(i: int, number: str) -> ItemAt:
-    return ItemAt(i, 1, 1, number, "t", "", "", None, None, "", None, None, None, State.reported)
+    return ItemAt(i, 1, 1, number, "t", "", "", None, None, "", None, None, None, None, State.reported)
 
 
 def test_export_numbers_are_ledger_keys_else_unique_short_numbers() -> None:

@@ -125,6 +125,9 @@ OLD: dict[type[p.Payload], Callable[[Any], dict[str, Any]]] = {
         "progress": [list(e) for e in x.progress],
         "evidence": [list(e) for e in x.evidence],
         "status": x.status,
+        # New since issue 10: the completion category the status word set, only when it set one, so
+        # every entry written before keeps its bytes and its hash.
+        **({"category": x.category} if x.category is not None else {}),
     },
     p.LedgerItemUpdated: lambda x: {
         **_source(x),
@@ -145,6 +148,9 @@ OLD: dict[type[p.Payload], Callable[[Any], dict[str, Any]]] = {
     },
 }
 
+# New since issue 10: the completion category an office set, [old, new] (None: derived).
+OLD[p.Categorized] = lambda x: {"category": [x.category[0], x.category[1]]}
+
 # New since (issue 9): the creation record of an item that starts past 已登记, with who vouched for it
 # and the hashes of the evidence rows it wrote.
 OLD[p.LedgerBaseline] = lambda x: {
@@ -152,6 +158,13 @@ OLD[p.LedgerBaseline] = lambda x: {
     "vouched_by": x.vouched_by,
     "evidence_hashes": list(x.evidence_hashes),
 }
+
+# New since (issue 10 §4): people edited and deactivated, an item added by hand (an import's fields),
+# an item's text corrected; each written as its fields, changes as {column: [old, new]}.
+OLD[p.PersonEdited] = lambda x: {"name": x.name, "changes": x.changes}
+OLD[p.PersonDeactivated] = lambda x: {"name": x.name}
+OLD[p.ItemAdded] = OLD[p.ItemImported]
+OLD[p.ItemEdited] = lambda x: {"changes": x.changes}
 
 _TEXT = st.text(max_size=12)
 _VALUE = st.none() | _TEXT | st.integers() | st.dates()
@@ -194,6 +207,7 @@ def test_every_action_the_engine_writes_has_its_payload_classes() -> None:
     written = {*TRIGGERS, *(a.name for a in ACTIONS), "person_add", "person_login", "rule_add"}
     written |= {"accountability_add", "round_import", "import", "round_add", "aspect_add"}
     written |= {"ledger_import", "ledger_baseline", "ledger_batch"}
+    written |= {"person_edit", "person_deactivate", "item_add"}  # "edit" is in ACTIONS
     assert set(p.KINDS) == written
 
 
@@ -224,10 +238,13 @@ def test_every_entry_the_old_code_wrote_rebuilds_to_the_same_bytes_and_hash(entr
     assert entry_hash([*hashed, body, entry["prev_hash"]]) == entry["hash"]
 
 
-def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_new_baseline() -> None:
+def test_the_old_log_holds_every_kind_of_entry_but_the_postgresql_login_and_the_newer_kinds() -> None:
     seen = {(e["action"], type(_typed(e["action"], e["payload"]))) for e in _entries()}
     every = {(action, cls) for action, kinds in p.KINDS.items() for cls in kinds}
-    assert every - seen == {("person_login", p.LoginSet), ("ledger_baseline", p.LedgerBaseline)}
+    new = {("ledger_baseline", p.LedgerBaseline), ("categorize", p.Categorized)}
+    managed = {("person_edit", p.PersonEdited), ("person_deactivate", p.PersonDeactivated)}
+    managed |= {("item_add", p.ItemAdded), ("edit", p.ItemEdited)}
+    assert every - seen == {("person_login", p.LoginSet), *new, *managed}
 
 
 def test_readers_get_typed_values_back() -> None:

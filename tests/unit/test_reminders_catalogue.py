@@ -82,7 +82,9 @@ def test_the_group_robot_gets_the_catalogues_rules_by_default() -> None:
 
 
 def test_the_history_command_offers_exactly_the_catalogues_rules() -> None:
+    """By name or by Chinese label (issue 10 §4: Chinese wherever a person types a value)."""
     group = cli.commands["remind"]
     assert isinstance(group, click.Group)
     option = next(p for p in group.commands["history"].params if p.name == "rule")
-    assert isinstance(option.type, click.Choice) and list(option.type.choices) == list(RULES)
+    labels = [rule.label for rule in RULES.values()]
+    assert isinstance(option.type, click.Choice) and list(option.type.choices) == [*RULES, *labels]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from states.categories import Category, Rate
 from states.colours import Colour, colour
 from states.lifecycle import State
 from workflow import clock
@@ -109,11 +110,11 @@ def test_headline_counts_done_open_and_overdue_from_the_states_rules() -> None:
 
     day = date(2025, 1, 10)
     groups = [
-        (State.closed, "date", date(2025, 1, 1), 1, 2),  # done: late does not matter any more
-        (State.revisited, None, None, 1, 1),
-        (State.in_progress, "date", date(2025, 1, 9), 1, 3),  # overdue
-        (State.submitted, "date", date(2025, 1, 10), 2, 1),  # due today: not yet overdue
-        (State.assigned, "ongoing", None, 2, 4),
+        (State.closed, "date", date(2025, 1, 1), 1, None, 2),  # done: late does not matter any more
+        (State.revisited, None, None, 1, "basic", 1),  # closed: 已完成 whatever it was marked before
+        (State.in_progress, "date", date(2025, 1, 9), 1, None, 3),  # overdue
+        (State.submitted, "date", date(2025, 1, 10), 2, "basic", 1),  # due today: not yet overdue
+        (State.assigned, "ongoing", None, 2, None, 4),  # 长期坚持 by its deadline
     ]
     h = headline(
         day,
@@ -121,9 +122,35 @@ def test_headline_counts_done_open_and_overdue_from_the_states_rules() -> None:
         measures=7,
         rules=["made", "revised", "revised"],
         accountability=["诫勉谈话"] * 2,
-        precision=2,
+        rate=Rate(precision=2),
     )
     assert (h["problems"], h["completed"], h["in_progress"], h["overdue"], h["aspects"]) == (11, 3, 8, 3, 2)
     assert h["completion_rate"] == "27.27%"
+    assert h["by_category"] == {"completed": 3, "basic": 1, "in_progress": 3, "not_done": 0, "ongoing": 4}
+    counting = Rate(frozenset({Category.completed, Category.ongoing}), 1)
+    other = headline(day, groups, measures=7, rules=[], accountability=[], rate=counting)
+    assert (other["completed"], other["rate_counted"], other["completion_rate"]) == (3, 7, "63.6%")
     assert (h["rules_made"], h["rules_revised"], h["accountability"]) == (1, 2, 2)
     assert h["by_state"]["已销号"] == 2 and h["by_state"]["已登记"] == 0
+
+
+def test_the_monthly_reminder_counts_the_categories_the_office_marked() -> None:
+    from workflow.reminders import text
+
+    two = {"completed": 2, "in_progress": 1}
+    assert text._counts(two) == "已完成整改 2 个，正在整改 1 个"  # recorded before categories existed
+    by = {"completed": 2, "basic": 0, "in_progress": 1, "not_done": 0, "ongoing": 0}
+    assert text._counts({**two, "by_category": by}) == "已完成整改 2 个，正在整改 1 个"
+    marked = {**two, "by_category": {**by, "in_progress": 0, "basic": 1}}
+    assert text._counts(marked) == "已完成整改 2 个，基本完成 1 个"
+
+
+def test_every_status_word_that_sets_a_category_is_a_status_word_of_open_work() -> None:
+    from states.categories import STATUS_CATEGORIES, Category, category
+    from states.deadlines import is_open
+    from workflow.intake.ledger.cells import STATUS_WORDS, status_category
+
+    for word, marked in STATUS_CATEGORIES.items():
+        assert is_open(STATUS_WORDS[word]), word  # the word is read as a state first, and it is open work
+        assert category(STATUS_WORDS[word], "date", marked.value) is marked
+    assert status_category(" 基本完成，待验收") is Category.basic and status_category("已完成") is None

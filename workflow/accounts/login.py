@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from workflow.accounts import passwords
 from workflow.accounts.settings import WebSettings
+from workflow.db.tables.core import PERSON
 from workflow.db.tables.web import LOGIN
 
 WRONG = "用户名或口令不正确"
@@ -54,8 +55,15 @@ def attempt(conn: Connection, name: str, password: str, address: str, now: datet
         record(conn, name, address, now, False, "throttled")
         return "throttled"
     ok = passwords.matches(conn, name, password)
+    if ok and not _active(conn, name):  # deactivated: the same answer as a wrong password, logged
+        record(conn, name, address, now, False, "deactivated")
+        return "wrong"
     record(conn, name, address, now, ok, "" if ok else "wrong")
     return "ok" if ok else "wrong"
+
+
+def _active(conn: Connection, name: str) -> bool:
+    return bool(conn.execute(sa.select(PERSON.c.active).where(PERSON.c.name == name)).scalar())
 
 
 def paused(s: WebSettings) -> str:

@@ -186,7 +186,7 @@ def _columns(rows: Mapping[Any, Mapping[str, Any]]) -> tuple[str, ...]:
 
 
 def _records(conn: Connection, exp: Expected) -> Iterator[Callable[[], Disagreement | None]]:
-    people = ("roles", "department", "title", "email", "db_login")
+    people = ("roles", "department", "title", "email", "db_login", "active")
     yield lambda: _by_key("person", exp.people, _keyed(conn, PERSON, "name", people), people)
     rounds = _columns(exp.rounds)
     yield lambda: _by_key("round", exp.rounds, _keyed(conn, ROUND, "id", rounds), rounds)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from workflow.audit.encoding import DAY, PAIR, FieldChanges, Payload, canonical_json, list_of
 
@@ -81,6 +81,17 @@ class Reassigned(FieldChanges):
 
     def field_changes(self) -> dict[str, Any]:
         return {k: list(v) for k, v in self.to_dict().items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Categorized(FieldChanges):
+    """The completion category an office set (`item categorize`): [old mark, new mark], None for
+    "derived from the state" (states.categories)."""
+
+    category: tuple[str | None, str] = field(metadata={"read": tuple})
+
+    def field_changes(self) -> dict[str, Any]:
+        return {"category": list(self.category)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +175,22 @@ class LoginSet(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PersonEdited(Payload):
+    """What `person edit` changed on a person; `changes` maps column → [old, new], only those changed
+    (roles as the sorted comma-separated text the column holds; `active` when reactivated)."""
+
+    name: str
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonDeactivated(Payload):
+    """A person deactivated: the history keeps their name; they may no longer act or be reminded."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RuleAdded(Payload):
     id: int
     round_id: int
@@ -234,6 +261,23 @@ class ItemImported(Payload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ItemAdded(ItemImported):
+    """A single new problem added by hand (`item add`), in 已登记, with the same fields as an import."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemEdited(FieldChanges):
+    """What `item edit` changed of an item's descriptive text; `changes` maps field → [old, new], of
+    `FIELDS` only: the state, the deadline and the people change through their own actions."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("title", "description", "instance")
+    changes: dict[str, list[str]] = field(default_factory=dict)
+
+    def field_changes(self) -> dict[str, Any]:
+        return self.changes
+
+
+@dataclass(frozen=True, kw_only=True)
 class LedgerSource(Payload):
     """Which import batch, file and sheet an entry came from."""
 
@@ -286,6 +330,9 @@ class LedgerItemCreated(LedgerSource):
     progress: list[Progress]
     evidence: list[Cited]
     status: str | None
+    # The completion category the status word set (基本完成 → basic, states.categories); absent from
+    # entries that set none, and from every entry written before categories existed.
+    category: str | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -348,12 +395,17 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
     "confirm": (Confirmed,),
     "extend": (Extended,),
     "reassign": (Reassigned,),
+    "categorize": (Categorized,),
     "add_measure": (MeasureAdded, LedgerMeasureAdded),
     "measure_done": (MeasureDone,),
     "progress": (ProgressRecorded,),
     "evidence": (EvidenceAttached,),
     "person_add": (PersonAdded, LedgerPersonAdded),
     "person_login": (LoginSet,),
+    "person_edit": (PersonEdited,),
+    "person_deactivate": (PersonDeactivated,),
+    "item_add": (ItemAdded,),
+    "edit": (ItemEdited,),
     "rule_add": (RuleAdded,),
     "accountability_add": (AccountabilityAdded,),
     "round_import": (RoundImported,),
@@ -367,5 +419,7 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
 CHANGING: dict[str, type[FieldChanges]] = {
     "extend": Extended,
     "reassign": Reassigned,
+    "categorize": Categorized,
     "ledger_import": LedgerItemUpdated,
+    "edit": ItemEdited,
 }

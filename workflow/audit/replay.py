@@ -109,6 +109,7 @@ ITEM_COLUMNS = (
     "closed_at",
     "created_at",
     "updated_at",
+    "category",
 )
 _DAY_COLUMNS = frozenset({"deadline", "original_deadline"})
 
@@ -139,16 +140,21 @@ class _Replay:
         self.handlers: dict[str, Callable[[Row], None]] = {
             **{t: self.trigger for t in BY_TRIGGER},
             "import": self.imported,
+            "item_add": self.imported,
+            "edit": self.edited,
             "ledger_import": self.ledger_item,
             "ledger_baseline": self.ledger_item,
             "extend": self.extended,
             "reassign": self.reassigned,
+            "categorize": self.categorized,
             "add_measure": self.measure_added,
             "measure_done": self.measure_done,
             "progress": self.progress,
             "evidence": self.evidence,
             "person_add": self.person,
             "person_login": self.login,
+            "person_edit": self.person_edited,
+            "person_deactivate": self.person_deactivated,
             "round_import": self.round,
             "round_add": self.round,
             "aspect_add": self.aspect,
@@ -307,6 +313,23 @@ class _Replay:
             item[column] = new
         self.bump(item, row)
 
+    def edited(self, row: Row) -> None:
+        item = self.existing(row)
+        if item is None:
+            return
+        for column, (_old, new) in p.ItemEdited.from_dict(_payload(row)).changes.items():
+            if column in p.ItemEdited.FIELDS:  # an entry naming another column changes nothing
+                item[column] = new
+        self.bump(item, row)
+
+    def categorized(self, row: Row) -> None:
+        data = _payload(row)
+        item = self.existing(row)
+        if item is None:
+            return
+        item["category"] = p.Categorized.from_dict(data).category[1]
+        self.bump(item, row)
+
     def measure_added(self, row: Row) -> None:
         data = _payload(row)
         item = self.existing(row)
@@ -367,16 +390,31 @@ class _Replay:
             b = p.LedgerPersonAdded.from_dict(data)
             values = {"roles": b.roles, "department": b.department, "title": None, "email": None}
             name = b.name
-        self.out.people[name] = {**values, "db_login": None}
+        self.out.people[name] = {**values, "db_login": None, "active": True}
+
+    def _known_person(self, row: Row, name: str) -> dict[str, Any] | None:
+        person = self.out.people.get(name)
+        if person is None:
+            self.fail(row, "person", name, "", "（先有这个人员）", ABSENT)
+        return person
+
+    def person_edited(self, row: Row) -> None:
+        e = p.PersonEdited.from_dict(_payload(row))
+        person = self._known_person(row, e.name)
+        if person is not None:
+            person.update({k: new for k, (_old, new) in e.changes.items() if k in person})
+
+    def person_deactivated(self, row: Row) -> None:
+        d = p.PersonDeactivated.from_dict(_payload(row))
+        person = self._known_person(row, d.name)
+        if person is not None:
+            person["active"] = False
 
     def login(self, row: Row) -> None:
-        data = _payload(row)
-        s = p.LoginSet.from_dict(data)
-        person = self.out.people.get(s.name)
-        if person is None:
-            self.fail(row, "person", s.name, "", "（先有这个人员）", ABSENT)
-            return
-        person["db_login"] = s.login
+        s = p.LoginSet.from_dict(_payload(row))
+        person = self._known_person(row, s.name)
+        if person is not None:
+            person["db_login"] = s.login
 
     def round(self, row: Row) -> None:
         data = _payload(row)

@@ -19,6 +19,9 @@ from workflow.inputs import MAX_INT, os_reason
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from states.categories import Category, Rate
+    from states.colours import Scheme
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -82,11 +85,25 @@ class App:
         return config.yellow_days(self.config)
 
     @property
-    def rate_precision(self) -> int:
-        """Decimals of the completion rate ([report] rate_precision)."""
+    def light_scheme(self) -> Scheme:
+        """Which colour each meaning of a light shows ([lights.colours]), for every colour a command shows."""
         from workflow import config
 
-        return config.rate_precision(self.config)
+        return config.light_scheme(self.config)
+
+    @property
+    def rate(self) -> Rate:
+        """The completion rate: which categories count as done, and its decimals ([report])."""
+        from workflow import config
+
+        return config.rate(self.config)
+
+    @property
+    def labels(self) -> dict[Category, str]:
+        """The wording of the completion categories ([categories])."""
+        from workflow import config
+
+        return config.category_labels(self.config)
 
     @property
     def engine(self) -> Engine:
@@ -210,6 +227,28 @@ class DbInt(click.ParamType):
 
 ID = DbInt()
 COUNT = DbInt(minimum=1)
+COUNT_OR_ZERO = DbInt(minimum=0)
+
+
+class LifecycleName(click.ParamType):
+    """A state or a role as a person types it: the value (in_progress, handler) or the Chinese
+    (整改中, 责任人), converted to the value by the one table (states.lifecycle.STATE_NAMES /
+    ROLE_NAMES); anything else is a usage error naming the choices."""
+
+    def __init__(self, kind: str) -> None:
+        self.name = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from states.lifecycle import parse_role, parse_state
+
+        try:
+            return (parse_state if self.name == "state" else parse_role)(str(value)).value
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+STATE = LifecycleName("state")
+ROLE = LifecycleName("role")
 
 
 def json_option(f: F) -> F:

@@ -8,29 +8,53 @@ from pathlib import Path
 import click
 
 from states.lifecycle import BY_INPUT, EVIDENCE_KINDS, INPUTS, TRANSITIONS, State, Transition, needed_by
-from workflow.cli.app import ID, App, date_arg, emit, json_option, pass_app
+from workflow.cli.app import COUNT_OR_ZERO, ID, STATE, App, date_arg, emit, json_option, pass_app
+from workflow.cli.item_changes import item_add, item_edit
 
 
 @click.group()
 def item() -> None:
-    """Rectification items: list, show, and every action on them."""
+    """Rectification items: list, show, add, edit, and every action on them."""
+
+
+item.add_command(item_add)
+item.add_command(item_edit)
 
 
 @item.command("list")
-@click.option("--state", type=click.Choice([s.value for s in State]), help="Only items in this state.")
+@click.option(
+    "--state",
+    type=STATE,
+    help="Only items in this state: " + ", ".join(f"{s.value}/{s.label}" for s in State),
+)
 @click.option("--dept", help="Only this responsible department.")
 @click.option("--leader", help="Only this responsible leader.")
 @click.option("--overdue", is_flag=True, help="Only open items past their deadline.")
+@click.option(
+    "--due-within",
+    type=COUNT_OR_ZERO,
+    metavar="DAYS",
+    help="Only open items due from today to DAYS days ahead.",
+)
+@click.option("--category", help="Only this problem category (方面): its number, e.g. 一, or its title.")
 @json_option
 @pass_app
 def item_list(
-    app: App, state: str | None, dept: str | None, leader: str | None, overdue: bool, as_json: bool
+    app: App,
+    state: str | None,
+    dept: str | None,
+    leader: str | None,
+    overdue: bool,
+    due_within: int | None,
+    category: str | None,
+    as_json: bool,
 ) -> None:
     """List items (the ledger view).
 
     \b
     Example:
-        zhenggai item list --state in_progress --dept 村镇规划建设办公室
+        zhenggai item list --state 整改中 --dept 村镇规划建设办公室
+        zhenggai item list --due-within 7
     """
     from workflow.cli.render import item_rows
     from workflow.read.items import list_items
@@ -43,7 +67,10 @@ def item_list(
             department=dept,
             leader=leader,
             overdue=overdue,
+            due_within=due_within,
+            category=category,
             yellow_days=app.yellow_days,
+            scheme=app.light_scheme,
         )
     emit(rows, as_json, lambda: item_rows(rows) if rows else "（没有符合条件的事项）")
 
@@ -65,8 +92,8 @@ def item_show(app: App, item_id: int, as_json: bool) -> None:
 
     with app.read() as conn:
         actor = load_actor(conn, app.actor) if app.actor else None
-        data = show_item(conn, item_id, actor, app.today(), app.yellow_days)
-    emit(data, as_json, lambda: item_text(data))
+        data = show_item(conn, item_id, actor, app.today(), app.yellow_days, app.light_scheme)
+    emit(data, as_json, lambda: item_text(data, app.labels))
 
 
 def _input_help(name: str) -> str:
@@ -181,6 +208,45 @@ def item_reassign(
                 department=dept,
                 handler=handler,
                 cooperating=cooperating,
+            )
+        )
+
+
+@item.command("categorize")
+@click.argument("item_id", type=ID)
+@click.argument("category", metavar="CATEGORY")
+@click.option("--reason", help="Why (kept on the audit entry).")
+@click.option("--expect-version", type=ID)
+@pass_app
+def item_categorize(
+    app: App, item_id: int, category: str, reason: str | None, expect_version: int | None
+) -> None:
+    """Set the completion category of open work (认定完成类别): 基本完成, 正在整改, 未完成 or 长期坚持
+    (or the wording set in [categories]); 已完成 comes only with the sign-off.
+
+    \b
+    Example:
+        zhenggai --as 县委巡察办 item categorize 3 基本完成 --reason 阶段性目标已完成，持续推进
+    """
+    from states.categories import Category
+    from workflow.items import actions
+
+    words = {**{c.value: c for c in Category}, **{w: c for c, w in app.labels.items()}}
+    words.update({c.label: c for c in Category})
+    chosen = words.get(category.strip())
+    if chosen is None:
+        known = "、".join(app.labels[c] for c in Category)
+        raise click.BadParameter(f"未知的完成类别（可用：{known}）", param_hint="CATEGORY")
+    with app.write() as conn:
+        _echo_outcome(
+            actions.categorize(
+                conn,
+                item_id,
+                app.actor,
+                app.now(),
+                category=chosen,
+                reason=reason,
+                expect_version=expect_version,
             )
         )
 

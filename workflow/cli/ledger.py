@@ -128,5 +128,13 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
     config = settings.load(app.config)
     day = date_arg(as_of) or app.today()
     with app.read() as conn:
-        count = export.export(conn, file, day, round_name=round_name, yellow_days=config.yellow_days)
+        count = export.export(
+            conn,
+            file,
+            day,
+            round_name=round_name,
+            yellow_days=config.yellow_days,
+            scheme=config.lights,
+            labels=config.labels,
+        )
     click.echo(f"已导出 {count} 项（截至 {day}）到 {file}")

@@ -170,7 +170,11 @@ def remind_rules(app: App, at: str | None, as_json: bool) -> None:
 
 @remind_group.command("history")
 @click.option("--item", "item_id", type=ID, help="Only reminders about this item.")
-@click.option("--rule", type=click.Choice(list(RULES)), help="Only this rule.")
+@click.option(
+    "--rule",
+    type=click.Choice([*RULES, *(r.label for r in RULES.values())]),
+    help="Only this rule: its name or its Chinese label (黄灯预警 …).",
+)
 @click.option("--limit", type=COUNT, default=100, show_default=True)
 @json_option
 @pass_app
@@ -184,8 +188,9 @@ def remind_history(app: App, item_id: int | None, rule: str | None, limit: int, 
     from workflow.cli import render
     from workflow.reminders import run
 
+    by_label = {r.label: name for name, r in RULES.items()}
     with app.read() as conn:
-        rows = run.history(conn, item_id=item_id, rule=rule, limit=limit)
+        rows = run.history(conn, item_id=item_id, rule=by_label.get(rule or "", rule), limit=limit)
     cols = [
         ("fired_at", "时间"),
         ("rule_label", "规则"),

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from states.categories import LABELS, Category
 from states.colours import Colour
 from states.lifecycle import BY_ACTION
 
@@ -75,7 +76,8 @@ def item_rows(rows: list[dict[str, Any]]) -> str:
     return table([{**r, "light": Colour(r["colour"]).label} for r in rows], ITEM_COLUMNS)
 
 
-def item_text(d: dict[str, Any]) -> str:
+def item_text(d: dict[str, Any], labels: dict[Category, str] = LABELS) -> str:
+    marked = "（整改办认定）" if d["category_marked"] else ""
     lines = [
         f"事项 {d['id']}  {d['number']}  {d['title']}",
         f"状态：{d['state_label']}（{d['state']}，版本 {d['version']}）  {_light(d['colour'])}"
@@ -86,6 +88,7 @@ def item_text(d: dict[str, Any]) -> str:
         + (f"  配合单位：{d['cooperating']}" if d["cooperating"] else ""),
         f"完成时限：{d['deadline'] or '—'}"
         + (f"（原定 {d['original_deadline']}）" if d["original_deadline"] else ""),
+        f"完成类别：{labels[Category(d['category'])]}{marked}",
     ]
     if d["description"]:
         lines.append(f"问题描述：{d['description']}")
@@ -207,11 +210,22 @@ def _baseline_signoff_text(s: dict[str, Any]) -> str:
 # --- the board ----------------------------------------------------------------------------------------
 
 
+def _board_counts(t: dict[str, Any]) -> str:
+    """已完成 and 未完成 (open), or every category shown when the office marked any (基本完成 …)."""
+    shown = t["categories"]
+    if {c["key"] for c in shown} <= {"completed", "in_progress"}:
+        return f"已完成 {t['completed']}，未完成 {t['open']}"
+    return "，".join(f"{c['label']} {c['n']}" for c in shown)
+
+
 def board_text(board: dict[str, Any]) -> str:
     t = board["totals"]
+    if t["problems"] == 0:  # before any problem was recorded: no figures, no empty table
+        rounds = "、".join(board["rounds"]) or "无巡察轮次"
+        return f"挂图作战（截至 {board['as_of']}，{rounds}）\n截至该日尚无巡察反馈问题的记录。"
     lines = [
         f"挂图作战（截至 {board['as_of']}，{'、'.join(board['rounds']) or '无巡察轮次'}）",
-        f"问题 {t['problems']} 个：已完成 {t['completed']}，未完成 {t['open']}，逾期 {t['overdue']}，"
+        f"问题 {t['problems']} 个：{_board_counts(t)}，逾期 {t['overdue']}，"
         f"完成率 {t['completion_rate']}　" + "　".join(f"{c.symbol}{c.label} {t[c.value]}" for c in Colour),
         "",
     ]
@@ -223,6 +237,10 @@ def board_text(board: dict[str, Any]) -> str:
         ("rate", "完成率"),
         *((c.value, f"{c.symbol}{c.label}") for c in Colour),
     ]
+    meant = board.get("legend", {})
+    lines.append(
+        "亮灯：" + "　".join(f"{c.symbol}{c.label} {meant[c.value]}" for c in Colour if meant.get(c.value))
+    )
     lines.append(table(board["groups"], columns))
     if board["attention"]:
         lines += ["", f"需要督办（{board['attention_total']} 项）："]

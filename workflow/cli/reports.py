@@ -26,13 +26,14 @@ def summary(app: App, precision: int | None, as_json: bool) -> None:
     Example:
         zhenggai --now 2025-02-14 summary
     """
+    from dataclasses import replace
+
     from workflow.read import statistics
 
+    rate = app.rate if precision is None else replace(app.rate, precision=precision)
     with app.read() as conn:
-        data = statistics.summary(
-            conn, app.today(), precision=app.rate_precision if precision is None else precision
-        )
-    emit(data, as_json, lambda: statistics.summary_sentence(data))
+        data = statistics.summary(conn, app.today(), rate=rate)
+    emit(data, as_json, lambda: statistics.summary_sentence(data, app.labels))
 
 
 @click.group("report")
@@ -153,7 +154,13 @@ def board_command(
     with app.read() as conn:
         round_id = resolve_round(conn, round_name).id if round_name else None
         data = board.data(
-            conn, day, round_id=round_id, yellow_days=config.yellow_days, precision=config.rate_precision
+            conn,
+            day,
+            round_id=round_id,
+            yellow_days=config.yellow_days,
+            rate=config.rate,
+            labels=config.labels,
+            scheme=config.lights,
         )
     if html_file is not None:
         html_file.write_text(board_page.page(data), encoding="utf-8")

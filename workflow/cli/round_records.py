@@ -15,7 +15,10 @@ def rule() -> None:
 @rule.command("add")
 @click.argument("title")
 @click.option(
-    "--kind", type=click.Choice(["made", "revised"]), required=True, help="made 制定 / revised 修订."
+    "--kind",
+    type=click.Choice(["made", "revised", "制定", "修订"]),
+    required=True,
+    help="made 制定 / revised 修订 (either word).",
 )
 @click.option("--on", "on", metavar="DATE", required=True, help="Date issued.")
 @click.option("--item", "item_id", type=ID, help="The item it answers, if one.")
@@ -59,7 +62,9 @@ def rule_add(
             note=note,
         )
     emit(
-        record, as_json, lambda: f"已记录{round_records.RULE_KINDS[kind]}制度：{record['title']}（{issued}）"
+        record,
+        as_json,
+        lambda: f"已记录{round_records.RULE_KINDS[record['kind']]}制度：{record['title']}（{issued}）",
     )
 
 

@@ -1,4 +1,4 @@
-"""Set-up commands: init, the database schema and grants, importing a round, people, the demo, the graph."""
+"""Set-up commands: init, the database schema and grants, importing a round, the demo, the graph."""
 
 from __future__ import annotations
 
@@ -135,90 +135,6 @@ def import_(app: App, file: Path) -> None:
     )
 
 
-@click.group()
-def person() -> None:
-    """People and their roles (office, leader, handler, approver, auditor)."""
-
-
-@person.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    type=click.Choice(["office", "leader", "handler", "approver", "auditor"]),
-    help="Repeatable.",
-)
-@click.option("--dept", help="Department (部门).")
-@click.option("--title", help="Post (职务).")
-@click.option("--email", help="For reminders.")
-@pass_app
-def person_add(
-    app: App, name: str, roles: tuple[str, ...], dept: str | None, title: str | None, email: str | None
-) -> None:
-    """Add a person (office only).
-
-    \b
-    Example:
-        zhenggai --as 镇整改办 person add 县委巡察办 --role approver --dept 县委巡察办
-    """
-    from workflow.items import people
-
-    with app.write() as conn:
-        people.add_person(
-            conn,
-            app.actor,
-            app.now(),
-            name=name,
-            roles=",".join(roles),
-            department=dept,
-            title=title,
-            email=email,
-        )
-    click.echo(f"已添加：{name}（{', '.join(roles)}）")
-
-
-@person.command("login")
-@click.argument("name")
-@click.argument("login")
-@pass_app
-def person_login(app: App, name: str, login: str) -> None:
-    """Map a person to their PostgreSQL login (run by the database owner). From then on, whoever
-    connects with that login acts as that person, whatever --as says.
-
-    \b
-    Example:
-        zhenggai person login 徐波 xubo
-    """
-    from workflow.items import people
-
-    with app.write() as conn:
-        people.set_login(conn, app.actor, app.now(), name=name, login=login)
-    click.echo(f"已设置：{name} 使用数据库登录 {login}")
-
-
-@person.command("list")
-@json_option
-@pass_app
-def person_list(app: App, as_json: bool) -> None:
-    """List people.
-
-    \b
-    Example:
-        zhenggai person list --json
-    """
-    import sqlalchemy as sa
-
-    from workflow.cli import render
-    from workflow.db.tables.core import PERSON
-
-    with app.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(PERSON).order_by(PERSON.c.id))]
-    cols = [("name", "姓名"), ("roles", "角色"), ("department", "部门"), ("title", "职务")]
-    emit(rows, as_json, lambda: render.table(rows, cols))
-
-
 @click.command()
 def graph() -> None:
     """Print the lifecycle as a Mermaid state diagram (generated from the engine's own table).
@@ -259,6 +175,7 @@ def demo(ctx: click.Context, directory: Path, password: str, then_serve: bool, p
     Example:
         zhenggai demo --dir /tmp/taishan
     """
+    from states.categories import Rate
     from workflow import clock, db
     from workflow import demo as seed
     from workflow.accounts import passwords
@@ -274,7 +191,7 @@ def demo(ctx: click.Context, directory: Path, password: str, then_serve: bool, p
     engine = db.make_engine(url)
     with db.reading(engine) as conn:
         rows = list_items(conn, seed.AS_OF)
-        data = statistics.summary(conn, seed.AS_OF)
+        data = statistics.summary(conn, seed.AS_OF, rate=Rate())
         verdict = verify.verify(conn)
         shown = board.data(conn, seed.AS_OF)
     with db.unit_of_work(engine) as conn:

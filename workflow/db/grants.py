@@ -34,6 +34,9 @@ UPDATED = {"item": ("id", "round_id", "parent_id", "created_at"), "measure": ("i
 # is `zhenggai person login`, run by the owner: whoever sets a db_login decides whose name a login
 # writes in).
 PERSON_FIXED = ("id", "db_login")
+# What the office changes of a person (`person edit`, `person deactivate`); never the name (the trail
+# and the items refer to it) nor the login. Migration 0008's trigger wants the matching entry.
+PERSON_UPDATED = ("roles", "department", "title", "email", "active")
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -73,16 +76,20 @@ def sql(role: str = "zhenggai_app", schema: str = "public", scheduler: str = "zh
         f"GRANT USAGE ON SCHEMA {schema} TO {both};",
         f"GRANT SELECT ON {', '.join(everything)} TO {both};",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {both};",
-        "-- People: append to the record, change items and measures in place, add people (office).",
+        "-- People: append to the record, change items and measures in place, add and change people",
+        "-- (office).",
         "-- The triggers add what grants cannot say: each such write needs an audit entry of the same",
         "-- transaction (for the same item), every row names only the login's own person as its",
         "-- author, and a new person needs the office's person_add entry. Prevented for a person's",
         "-- login, then: any write without an entry in their own name; UPDATE/DELETE/TRUNCATE of the",
-        "-- audit table (the triggers refuse those to the owner too); changing people or their logins;",
+        "-- audit table (the triggers refuse those to the owner too); changing people without the",
+        "-- office's person_edit/person_deactivate entry saying so, names or logins; any entry by a",
+        "-- deactivated person;",
         "-- deleting anything; writing the outbox, the reminder tables, meta. Left to the deep verify:",
         "-- a direct write that comes with an entry in their own name (the entry names them).",
         f"GRANT INSERT ON {', '.join(appended)} TO {role};",
         f"GRANT INSERT ({', '.join(person)}) ON person TO {role};",
+        f"GRANT UPDATE ({', '.join(PERSON_UPDATED)}) ON person TO {role};",
         *(
             f"GRANT UPDATE ({', '.join(c.name for c in tables[t].columns if c.name not in fixed)}) "
             f"ON {t} TO {role};"

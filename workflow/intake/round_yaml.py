@@ -207,7 +207,9 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
     if not actor_name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
     in_file = {p.name: p for p in data.people}
-    existing = {name for (name,) in conn.execute(sa.select(PERSON.c.name))}
+    rows = conn.execute(sa.select(PERSON.c.name, PERSON.c.active)).all()
+    existing = {name for name, _active in rows}
+    inactive = {name for name, active in rows if not active}
     errors: list[str] = []
     if conn.execute(sa.select(ROUND.c.id).where(ROUND.c.name == data.round.name)).first():
         errors.append(f"round.name: 巡察轮次 {data.round.name!r} 已经导入过")
@@ -224,6 +226,8 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
                 who = getattr(item, key)
                 if who and who not in known:
                     errors.append(f"{loc}.{key}: 人员 {who!r} 不存在（在 people 中列出）")
+                elif who in inactive:
+                    errors.append(f"{loc}.{key}: 人员 {who!r} 已停用，不能承担事项")
     if errors:
         raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
     return existing

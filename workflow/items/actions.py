@@ -13,11 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from states.categories import MARKS, Category
 from states.guards import Actor, Facts, refusals
 from states.lifecycle import BY_INPUT, BY_TRIGGER, EVIDENCE_KINDS, INPUTS, State, rule
 from workflow import clock
 from workflow.audit import chain
 from workflow.audit.payloads import (
+    Categorized,
     EvidenceRecord,
     Extended,
     MeasureAdded,
@@ -28,7 +30,7 @@ from workflow.audit.payloads import (
     Reassigned,
 )
 from workflow.clock import local_today
-from workflow.db.tables.core import BLOB, MEASURE, PROGRESS
+from workflow.db.tables.core import BLOB, ITEM, MEASURE, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from workflow.inputs import clean_line, clean_line_optional, clean_optional, clean_text, occurred, read_file
 from workflow.items import effects, store
@@ -232,6 +234,31 @@ def reassign(
     )
     # The entry keeps the reason as typed (the guard judged it stripped), as it always has.
     return _record(conn, row, actor, now, "reassign", payload, reason, **changes)
+
+
+def categorize(
+    conn: Connection,
+    item_id: int,
+    actor_name: str | None,
+    now: datetime,
+    *,
+    category: Category,
+    reason: str | None = None,
+    expect_version: int | None = None,
+) -> Outcome:
+    """认定完成类别: mark open work 基本完成, 正在整改, 未完成 or 长期坚持 (states.categories.MARKS);
+    已完成 comes only with the sign-off. The reason, if given, is kept on the entry."""
+    actor = load_actor(conn, actor_name)
+    if category not in MARKS:
+        marks = "、".join(c.label for c in MARKS)
+        raise InvalidInput(f"「{category.label}」只能经提请销号、销号审核得出；可认定的完成类别：{marks}")
+    why = clean_text(reason, BY_INPUT["reason"].label) or None
+    row, _ = _check(conn, item_id, "categorize", actor, now, {"reason": why}, expect_version)
+    old = conn.execute(sa.select(ITEM.c.category).where(ITEM.c.id == item_id)).scalar_one()
+    if old == category.value:
+        raise Refused(f"事项 {item_id}（{row.number}）已认定为「{category.label}」")
+    payload = Categorized(category=(old, category.value))
+    return _record(conn, row, actor, now, "categorize", payload, why, category=category.value)
 
 
 def add_measure(

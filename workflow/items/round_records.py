@@ -77,6 +77,9 @@ def add_rule(
 ) -> dict[str, Any]:
     """Record a rule made (制定) or revised (修订); office only."""
     actor = _permitted(conn, actor_name, "rule_add")
+    kind = {label: value for value, label in RULE_KINDS.items()}.get(
+        kind.strip(), kind.strip()
+    )  # 制定 → made
     if kind not in RULE_KINDS:
         raise InvalidInput(f"未知的类型 {kind!r}（可用：made 制定、revised 修订）")
     round_id, item_id = _round_and_item(conn, round_name, item_id)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from states.lifecycle import DONE_STATES, OPEN_STATES, DeadlineKind
-from workflow.db.tables.core import ITEM
+from workflow.db.tables.core import AUDIT, ITEM
 
 
 def _in(states: tuple[str, ...]) -> str:
@@ -42,4 +42,21 @@ def near_clause(today: date, days: int) -> sa.ColumnElement[bool]:
         ITEM.c.deadline_kind == DeadlineKind.date.value,
         ITEM.c.deadline >= today,
         ITEM.c.deadline <= today + timedelta(days=days),
+    )
+
+
+# The actions that create an item, in a state past 已登记 when it came from a ledger (a baseline:
+# workflow.read.snapshot.is_baseline, which names the same actions).
+BASELINE_ACTIONS = ("ledger_baseline", "ledger_import")
+
+
+def not_arrived_closed() -> sa.ColumnElement[bool]:
+    """The item's closed_at is not the moment a ledger import brought it in already done: it was
+    signed off in the system, so "closed this week / last month" may count it. (An item a ledger
+    brought in done has the moment of its baseline entry as closed_at.)"""
+    return ~sa.exists().where(
+        AUDIT.c.item_id == ITEM.c.id,
+        AUDIT.c.action.in_(BASELINE_ACTIONS),
+        AUDIT.c.from_state.is_(None),
+        AUDIT.c.at == ITEM.c.closed_at,
     )

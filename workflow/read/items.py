@@ -8,22 +8,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, colour
+from states.categories import category
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme, colour
 from states.deadlines import is_overdue
 from states.guards import Actor
-from states.lifecycle import DONE_STATES, State
+from states.lifecycle import DONE_STATES, State, parse_state
 from workflow import clock
 from workflow.audit import chain, verify
 from workflow.audit.payloads import Extended, LedgerBaseline, LedgerItemCreated, SignedOff
 from workflow.dates import show_deadline
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
-from workflow.errors import NotFound
-from workflow.read.clauses import overdue_clause
+from workflow.errors import InvalidInput, NotFound
+from workflow.read.clauses import OPEN_SQL, near_clause, overdue_clause
 from workflow.read.facts import item_row, options
 from workflow.read.snapshot import BASELINE_PHRASE, is_baseline
 
 
-def _item_dict(row: Any, today: date, yellow_days: int) -> dict[str, Any]:
+def _item_dict(row: Any, today: date, yellow_days: int, scheme: Scheme = DEFAULT_SCHEME) -> dict[str, Any]:
     state = State(row.state)
     return {
         "id": row.id,
@@ -36,9 +37,22 @@ def _item_dict(row: Any, today: date, yellow_days: int) -> dict[str, Any]:
         "handler": row.handler,
         "deadline": show_deadline(row.deadline_kind, row.deadline),
         "overdue": is_overdue(state, row.deadline_kind, row.deadline, today),
-        "colour": colour(state, row.deadline_kind, row.deadline, today, yellow_days).value,
+        "colour": colour(state, row.deadline_kind, row.deadline, today, yellow_days, scheme).value,
         "version": row.version,
     }
+
+
+def category_clause(conn: Connection, text: str) -> sa.ColumnElement[bool]:
+    """`item list --category`: the problem category as stored today, the aspect (方面) — named by its
+    number (一), its title, or "一、title" — in any round. Completion categories (已完成 / 基本完成 …),
+    once they are a recorded fact of the item, plug in here: a word of theirs matches their column."""
+    wanted = text.strip()
+    aspects = conn.execute(sa.select(ASPECT.c.id, ASPECT.c.number, ASPECT.c.title)).all()
+    ids = [a.id for a in aspects if wanted in (a.number, a.title, f"{a.number}、{a.title}")]
+    if not ids:
+        listed = "；".join(sorted({f"{a.number}、{a.title}" for a in aspects})) or "（还没有）"
+        raise InvalidInput(f"没有编号或标题为 {wanted!r} 的问题类别（方面）（可用：{listed}）")
+    return ITEM.c.aspect_id.in_(ids)
 
 
 def list_items(
@@ -49,27 +63,46 @@ def list_items(
     department: str | None = None,
     leader: str | None = None,
     overdue: bool = False,
+    due_within: int | None = None,
+    category: str | None = None,
     yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> list[dict[str, Any]]:
+    """The ledger view. `state` as typed (整改中 or in_progress); `due_within` N: open items with a
+    dated deadline from today to N days ahead (what is due this week: 7); overdue ones are `overdue`."""
     q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
     if state:
-        q = q.where(ITEM.c.state == State(state).value)
+        try:
+            q = q.where(ITEM.c.state == parse_state(state).value)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
     if department:
         q = q.where(ITEM.c.department == department)
     if leader:
         q = q.where(ITEM.c.leader == leader)
     if overdue:
         q = q.where(overdue_clause(today))
-    return [_item_dict(row, today, yellow_days) for row in conn.execute(q)]
+    if due_within is not None:
+        if not 0 <= due_within <= 3660:
+            raise InvalidInput(f"--due-within 应为 0 到 3660 之间的天数，不是 {due_within}")
+        q = q.where(OPEN_SQL, near_clause(today, due_within))
+    if category:
+        q = q.where(category_clause(conn, category))
+    return [_item_dict(row, today, yellow_days, scheme) for row in conn.execute(q)]
 
 
 def show_item(
-    conn: Connection, item_id: int, actor: Actor | None, today: date, yellow_days: int = YELLOW_DAYS
+    conn: Connection,
+    item_id: int,
+    actor: Actor | None,
+    today: date,
+    yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> dict[str, Any]:
     """One item in full: plan, measures, progress, evidence, history and, for an actor, what they may
     do now and why not the rest."""
     row = item_row(conn, item_id)
-    out = _item_dict(row, today, yellow_days)
+    out = _item_dict(row, today, yellow_days, scheme)
     aspect = conn.execute(
         sa.select(ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.id == row.aspect_id)
     ).one()
@@ -87,6 +120,9 @@ def show_item(
         measures=_measures(conn, item_id),
         progress=_progress(conn, item_id),
         evidence=_evidence(conn, item_id),
+        # The completion category (states.categories) and whether the office set it.
+        category=category(State(row.state), row.deadline_kind, row.category).value,
+        category_marked=row.category is not None,
     )
     if actor is not None:
         opts = options(row, actor)

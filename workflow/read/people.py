@@ -8,31 +8,49 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.guards import Actor
-from states.lifecycle import Role
+from states.lifecycle import Role, parse_role
 from workflow.db.prepared import Prepared
 from workflow.db.tables.core import PERSON
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.inputs import clean_text
 
 _PERSON = Prepared(
-    lambda: sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department).where(
-        PERSON.c.name == sa.bindparam("p_name")
-    )
+    lambda: sa.select(
+        PERSON.c.name,
+        PERSON.c.roles,
+        PERSON.c.department,
+        PERSON.c.title,
+        PERSON.c.email,
+        PERSON.c.active,
+    ).where(PERSON.c.name == sa.bindparam("p_name"))
 )
 
 
 def parse_roles(text: str) -> frozenset[Role]:
+    """Roles as stored (`handler,leader`) or as typed (`责任人,leader`; see states.lifecycle.ROLE_NAMES)."""
     roles = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
         try:
-            roles.add(Role(part))
-        except ValueError:
-            names = ", ".join(r.value for r in Role)
-            raise InvalidInput(f"未知角色 {part!r}（可用：{names}）") from None
+            roles.add(parse_role(part))
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
     return frozenset(roles)
 
 
-def load_actor(conn: Connection, name: str | None) -> Actor:
+@dataclass(frozen=True)
+class PersonRow:
+    """A person as stored, deactivated or not (for the office's own changes to them)."""
+
+    name: str
+    roles: str
+    department: str | None
+    title: str | None
+    email: str | None
+    active: bool
+
+
+def find_person(conn: Connection, name: str | None) -> PersonRow:
+    """The person called `name`, whether active or not; NotFound with what to do otherwise."""
     if not name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
     name = clean_text(name, "人员姓名", 64, required=True)
@@ -41,7 +59,19 @@ def load_actor(conn: Connection, name: str | None) -> Actor:
         raise NotFound(
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
-    return Actor(row[0], parse_roles(row[1]), row[2])
+    return PersonRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+
+
+def load_actor(conn: Connection, name: str | None) -> Actor:
+    """An active person, as the guards see them: whoever acts, approves or is made responsible. A
+    deactivated person is refused here, so every use case refuses them alike."""
+    person = find_person(conn, name)
+    if not person.active:
+        raise PermissionDenied(
+            f"人员 {person.name} 已停用：不能再以其身份操作，也不能指派其承担事项或批准延期"
+            "（历史记录保留；如需恢复，请整改办运行 zhenggai person edit 姓名 --reactivate）"
+        )
+    return Actor(person.name, parse_roles(person.roles), person.department)
 
 
 @dataclass(frozen=True)

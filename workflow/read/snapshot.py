@@ -22,12 +22,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour, colour
+from states.categories import Category, category
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, colour, meaning
 from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
 from workflow import clock
 from workflow.audit.payloads import CHANGING
 from workflow.db.tables.core import ACCOUNTABILITY, ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS, RULE
+from workflow.read import clauses
 
 # Fields that later audited actions may have changed; the actions that record [old, new] are those
 # whose payloads say so (workflow.audit.payloads.CHANGING).
@@ -43,6 +45,7 @@ ROLLBACK_FIELDS = (
     "deadline",
     "aspect_id",
     "number",
+    "category",
 )
 CHANGING_ACTIONS = tuple(CHANGING)
 
@@ -67,17 +70,26 @@ class ItemAt:
     handler: str | None
     deadline_kind: str | None
     deadline: date | None
+    category: str | None  # the mark the office set then (states.categories), None: derived
     state: State
 
     @property
     def completed(self) -> bool:
         return is_done(self.state)
 
+    @property
+    def completion(self) -> Category:
+        """The completion category then (已完成, 基本完成 …), as states.categories defines it."""
+        return category(self.state, self.deadline_kind, self.category)
+
     def overdue(self, day: date) -> bool:
         return is_overdue(self.state, self.deadline_kind, self.deadline, day)
 
-    def colour(self, day: date, yellow_days: int = YELLOW_DAYS) -> Colour:
-        return colour(self.state, self.deadline_kind, self.deadline, day, yellow_days)
+    def colour(self, day: date, yellow_days: int = YELLOW_DAYS, scheme: Scheme = DEFAULT_SCHEME) -> Colour:
+        return colour(self.state, self.deadline_kind, self.deadline, day, yellow_days, scheme)
+
+    def meaning(self, day: date, yellow_days: int = YELLOW_DAYS) -> Meaning:
+        return meaning(self.state, self.deadline_kind, self.deadline, day, yellow_days)
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,15 @@ def _roll_back(conn: Connection, cut: str, round_id: int | None, items: list[Ite
     return [replace(i, **old[i.id]) if i.id in old else i for i in items]
 
 
+def first_day(conn: Connection, round_id: int | None) -> date | None:
+    """The day (Asia/Shanghai) the first item of the round (of any round: None) came in, if any."""
+    q = sa.select(sa.func.min(AUDIT.c.at)).where(AUDIT.c.item_id.is_not(None), AUDIT.c.from_state.is_(None))
+    if round_id is not None:
+        q = q.where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.round_id == round_id)))
+    at = conn.execute(q).scalar()
+    return None if at is None else clock.from_text(at).astimezone(clock.LOCAL).date()
+
+
 # --- the parts, as of the snapshot ----------------------------------------------------------------------
 
 
@@ -272,7 +293,7 @@ def accountability(conn: Connection, snap: Snapshot) -> list[dict[str, Any]]:
 # A ledger baseline: a new item a ledger import created in a state past 已登记, as the importing person
 # vouched for it, with no lifecycle behind it in the system. Written as `ledger_baseline`; before that
 # action existed (issue 9) the same creation was a `ledger_import` entry without a from_state.
-BASELINE_ACTIONS = ("ledger_baseline", "ledger_import")
+BASELINE_ACTIONS = clauses.BASELINE_ACTIONS
 BASELINE_PHRASE: dict[State, str] = {
     State.assigned: "台账导入时已交办，系统内无交办记录",
     State.in_progress: "台账导入时已在整改中，系统内无交办、开始整改记录",

@@ -1,7 +1,8 @@
 """The headline figures (problems, measures, completed, in progress, overdue, the rate, rules made,
-accountability), computed in one place — `headline` — from either read model: the live rows
-(`summary`, the monthly reminder) or the as-of replay of the trail (`figures`: reports, the board).
-The rate's precision is one setting, [report] rate_precision (`workflow.config.rate_precision`)."""
+accountability, the completion categories), computed in one place — `headline` — from either read
+model: the live rows (`summary`, the monthly reminder) or the as-of replay of the trail (`figures`:
+reports, the board). The rate — which categories it counts as done, and its precision — is one
+setting, `states.categories.Rate` ([report] rate_counts and rate_precision, `workflow.config.rate`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.deadlines import is_done, is_overdue
+from states.categories import LABELS, Category, Rate, category
+from states.deadlines import is_overdue
 from states.lifecycle import State
 from workflow.db.tables.core import ACCOUNTABILITY, ITEM, MEASURE, ROUND, RULE
 from workflow.read import snapshot
 
-# (state, deadline kind, deadline, aspect id, how many items share these)
-Group = tuple[State, str | None, date | None, int, int]
+# (state, deadline kind, deadline, aspect id, category mark, how many items share these)
+Group = tuple[State, str | None, date | None, int, str | None, int]
 
 
 def format_rate(done: int, total: int, precision: int = 0) -> str:
@@ -39,19 +41,24 @@ def headline(
     measures: int,
     rules: Sequence[str],
     accountability: Sequence[str],
-    precision: int,
+    rate: Rate,
 ) -> dict[str, Any]:
     """The figures as of `day` from items grouped by what the rules look at; `rules` are the kinds
-    (made / revised) of the rules recorded, `accountability` the measures of the accountability actions."""
-    problems = completed = overdue = 0
+    (made / revised) of the rules recorded, `accountability` the measures of the accountability actions.
+
+    `completed` is the items in the category 已完成, `in_progress` all the others; `by_category` counts
+    each category; the rate is the categories `rate` counts as done over all problems."""
+    problems = overdue = 0
     by_state: Counter[State] = Counter()
+    by_category: Counter[Category] = Counter()
     aspects: set[int] = set()
-    for state, kind, deadline, aspect_id, n in groups:
+    for state, kind, deadline, aspect_id, mark, n in groups:
         problems += n
-        completed += n if is_done(state) else 0
         overdue += n if is_overdue(state, kind, deadline, day) else 0
         by_state[state] += n
+        by_category[category(state, kind, mark)] += n
         aspects.add(aspect_id)
+    completed = by_category[Category.completed]
     return {
         "as_of": day.isoformat(),
         "aspects": len(aspects),
@@ -60,7 +67,9 @@ def headline(
         "completed": completed,
         "in_progress": problems - completed,
         "overdue": overdue,
-        "completion_rate": format_rate(completed, problems, precision),
+        "by_category": {c.value: by_category.get(c, 0) for c in Category},
+        "rate_counted": rate.counted(by_category),
+        "completion_rate": format_rate(rate.counted(by_category), problems, rate.precision),
         "rules_made": sum(kind == "made" for kind in rules),
         "rules_revised": sum(kind == "revised" for kind in rules),
         "accountability": len(accountability),
@@ -69,24 +78,24 @@ def headline(
     }
 
 
-def figures(conn: Connection, snap: snapshot.Snapshot, precision: int = 0) -> dict[str, Any]:
+def figures(conn: Connection, snap: snapshot.Snapshot, rate: Rate) -> dict[str, Any]:
     """The headline figures as of the snapshot (the trail replayed to the end of its day)."""
     return headline(
         snap.day,
-        ((i.state, i.deadline_kind, i.deadline, i.aspect_id, 1) for i in snap.items),
+        ((i.state, i.deadline_kind, i.deadline, i.aspect_id, i.category, 1) for i in snap.items),
         measures=sum(snapshot.measure_counts(conn, snap).values()),
         rules=[r["kind"] for r in snapshot.rules(conn, snap)],
         accountability=[a["measure"] for a in snapshot.accountability(conn, snap)],
-        precision=precision,
+        rate=rate,
     )
 
 
-def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, Any]:
+def summary(conn: Connection, today: date, *, rate: Rate) -> dict[str, Any]:
     """The headline figures from the live rows (every round), with the rounds they cover."""
     states = {s.value: s for s in State}
-    key = (ITEM.c.state, ITEM.c.deadline_kind, ITEM.c.deadline, ITEM.c.aspect_id)
+    key = (ITEM.c.state, ITEM.c.deadline_kind, ITEM.c.deadline, ITEM.c.aspect_id, ITEM.c.category)
     grouped = conn.execute(sa.select(*key, sa.func.count()).group_by(*key))
-    groups = [(states[s], kind, deadline, aspect, n) for s, kind, deadline, aspect, n in grouped]
+    groups = [(states[s], kind, dl, aspect, mark, n) for s, kind, dl, aspect, mark, n in grouped]
     measures = conn.execute(sa.select(sa.func.count()).select_from(MEASURE)).scalar_one()
     rules = conn.execute(sa.select(RULE.c.kind).where(RULE.c.issued_on <= today)).scalars().all()
     acc = conn.execute(
@@ -96,16 +105,38 @@ def summary(conn: Connection, today: date, *, precision: int = 0) -> dict[str, A
         {"name": r.name, "group": r.group_name, "unit": r.unit, "feedback_date": r.feedback_date.isoformat()}
         for r in conn.execute(sa.select(ROUND).order_by(ROUND.c.id))
     ]
-    figures = headline(
-        today, groups, measures=measures, rules=rules, accountability=list(acc), precision=precision
-    )
+    figures = headline(today, groups, measures=measures, rules=rules, accountability=list(acc), rate=rate)
     return {**figures, "rounds": rounds}
 
 
-def summary_sentence(s: dict[str, Any]) -> str:
+def shown_categories(s: dict[str, Any]) -> list[tuple[Category, int]]:
+    """The categories a sentence names, in report order: 已完成 always; 正在整改 unless another open
+    category is there and it is not; 基本完成, 未完成 and 长期坚持 when there are any."""
+    n = {c: s["by_category"][c.value] for c in Category}
+    others = any(n[c] for c in (Category.basic, Category.not_done, Category.ongoing))
+    return [
+        (c, n[c])
+        for c in (
+            Category.completed,
+            Category.basic,
+            Category.in_progress,
+            Category.not_done,
+            Category.ongoing,
+        )
+        if c is Category.completed or n[c] or (c is Category.in_progress and not others)
+    ]
+
+
+def summary_sentence(s: dict[str, Any], labels: dict[Category, str] = LABELS) -> str:
     y, m, d = s["as_of"].split("-")
+    day = f"{int(y)}年{int(m)}月{int(d)}日"
+    if s["problems"] == 0:
+        return f"截至{day}，尚无巡察反馈问题的记录，没有可统计的整改情况。"
+    counts = "，".join(
+        f"{labels[c]}整改{n}个" if c is Category.completed else f"{labels[c]}{n}个"
+        for c, n in shown_categories(s)
+    )
     return (
         f"共反馈{s['aspects']}个方面{s['problems']}个问题，制定整改措施{s['measures']}项。"
-        f"截至{int(y)}年{int(m)}月{int(d)}日，已完成整改{s['completed']}个，"
-        f"正在整改{s['in_progress']}个，整改完成率为{s['completion_rate']}。"
+        f"截至{day}，{counts}，整改完成率为{s['completion_rate']}。"
     )

@@ -76,11 +76,12 @@ def _audience(rule: Rule, row: Any, people: People, heads: list[str]) -> list[st
     names: list[str | None] = []
     for who in rule.audience:
         if who == "handler":
-            names += [row.handler] if row.handler else people.department(row.department)
+            # A deactivated handler's reminder goes to their department instead.
+            names += [row.handler] if people.reachable(row.handler) else people.department(row.department)
         elif who == "department":
             names += people.department(row.department)
         elif who == "leader":
-            names.append(row.leader)
+            names.append(row.leader if people.reachable(row.leader) else None)
         else:
             names += people.office if who == "office" else heads
     return unique(names)

@@ -16,7 +16,7 @@ from states.lifecycle import STATE_LABELS, State
 from workflow import clock
 from workflow.db.tables.core import ITEM, PROGRESS
 from workflow.read import statistics
-from workflow.read.clauses import DONE_SQL, OPEN_SQL
+from workflow.read.clauses import DONE_SQL, OPEN_SQL, not_arrived_closed
 from workflow.reminders.catalogue import NO_DEPARTMENT, WEBHOOK
 from workflow.reminders.due import ITEM_COLUMNS, STATES, Firing, fired, item_entry, to_webhook
 from workflow.reminders.recipients import People, unique
@@ -38,7 +38,9 @@ def _last_progress(conn: Connection, since: date) -> set[int]:
 
 
 def _recently_closed(due: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(DONE_SQL, ITEM.c.closed_at >= due - timedelta(days=7), ITEM.c.closed_at < due)
+    """Signed off in the seven days before `due` (not brought in done by a ledger import then)."""
+    window = sa.and_(DONE_SQL, ITEM.c.closed_at >= due - timedelta(days=7), ITEM.c.closed_at < due)
+    return sa.and_(window, not_arrived_closed())
 
 
 def _owed(
@@ -164,7 +166,7 @@ def monthly_firings(
     recipients = [n for n in recipients if (f"leader:{n}" if n != WEBHOOK else "all", n) not in done]
     if not recipients:
         return []
-    summary = statistics.summary(conn, day, precision=settings.rate_precision)
+    summary = statistics.summary(conn, day, rate=settings.rate)
     if summary["problems"] == 0:
         return []
     this_month = day.replace(day=1)
@@ -176,6 +178,7 @@ def monthly_firings(
             DONE_SQL,
             ITEM.c.closed_at >= at_local(last_month, time(0)),
             ITEM.c.closed_at < at_local(this_month, time(0)),
+            not_arrived_closed(),
         )
     ).scalar_one()
     mine: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -57,7 +57,7 @@ STATES = {s.value: s for s in State}
 def item_entry(row: Any, today: date, settings: Settings) -> dict[str, Any]:
     """The item as a message shows it (and as the webhook's JSON carries it), with its light today."""
     state = STATES[row.state]
-    light = colour(state, row.deadline_kind, row.deadline, today, settings.yellow_days)
+    light = colour(state, row.deadline_kind, row.deadline, today, settings.yellow_days, settings.lights)
     out = {
         "id": row.id,
         "number": row.number,

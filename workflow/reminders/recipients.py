@@ -19,6 +19,11 @@ class People:
     office: list[str]
     leaders: list[str]
     by_department: dict[str, list[str]]  # handler-role people of each department
+    inactive: frozenset[str] = frozenset()  # deactivated people: named on items, never reminded
+
+    def reachable(self, name: str | None) -> bool:
+        """Someone a reminder may go to: named, and not deactivated."""
+        return bool(name) and name not in self.inactive
 
     def department(self, name: str | None) -> list[str]:
         if not name:
@@ -32,19 +37,25 @@ def load_people(conn: Connection) -> People:
     office: list[str] = []
     leaders: list[str] = []
     by_department: dict[str, list[str]] = defaultdict(list)
+    inactive: set[str] = set()
     rows = conn.execute(
-        sa.select(PERSON.c.name, PERSON.c.roles, PERSON.c.department, PERSON.c.email).order_by(PERSON.c.id)
+        sa.select(
+            PERSON.c.name, PERSON.c.roles, PERSON.c.department, PERSON.c.email, PERSON.c.active
+        ).order_by(PERSON.c.id)
     )
     for row in rows:
+        emails[row.name] = row.email or None  # known (escalate_to may name them), if not reachable
+        if not row.active:
+            inactive.add(row.name)
+            continue
         roles = set(row.roles.split(","))
-        emails[row.name] = row.email or None
         if Role.office.value in roles:
             office.append(row.name)
         if Role.leader.value in roles:
             leaders.append(row.name)
         if Role.handler.value in roles and row.department:
             by_department[row.department].append(row.name)
-    return People(emails, office, leaders, dict(by_department))
+    return People(emails, office, leaders, dict(by_department), frozenset(inactive))
 
 
 def unique(names: Iterable[str | None]) -> list[str]:

@@ -132,7 +132,8 @@ def run(conn: Connection, settings: Settings, now: datetime, *, dry_run: bool = 
     get a message, so two processes racing on one database still tell each person once."""
     check_tables(conn)
     people = load_people(conn)
-    firings = plan(conn, settings, now, people)
+    # Nobody deactivated is reminded, whichever rule names them (a leader's weekly list, say).
+    firings = [f for f in plan(conn, settings, now, people) if f.recipient not in people.inactive]
     result = RunResult(now, [], [], dry_run)
     if not firings:
         return result

@@ -15,7 +15,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from states.colours import YELLOW_DAYS
+from states.categories import DEFAULT_RATE, Rate
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme
 from workflow import config as config_file
 from workflow.errors import InvalidInput
 from workflow.reminders.catalogue import DEFAULT_WEBHOOK_RULES, RULES, Section
@@ -237,10 +238,15 @@ TABLES = tables(_File)
 
 class Settings(_Reminders, _Channels):
     """Everything the reminders read: [reminders.*], [channels.*], the yellow threshold ([lights]
-    yellow_days, `workflow.config.yellow_days`) and the completion rate's precision ([report])."""
+    yellow_days, `workflow.config.yellow_days`) and the completion rate ([report], `workflow.config.rate`)."""
 
     yellow_days: int = YELLOW_DAYS
-    rate_precision: int = 0
+    rate: Rate = DEFAULT_RATE
+    lights: Scheme = Field(default_factory=lambda: DEFAULT_SCHEME)  # [lights.colours], for each message
+
+    @property
+    def rate_precision(self) -> int:
+        return self.rate.precision
 
     def is_workday(self, day: date) -> bool:
         if day in self.workdays:
@@ -263,7 +269,7 @@ class Settings(_Reminders, _Channels):
 def load(config: dict[str, Any]) -> Settings:
     """Settings from the parsed TOML (see workflow.config.load); raises InvalidInput on any mistake."""
     yellow = config_file.yellow_days(config)
-    precision = config_file.rate_precision(config)
+    rate = config_file.rate(config)
     try:
         parsed = _File.model_validate(
             {"reminders": config.get("reminders", {}), "channels": config.get("channels", {})}
@@ -271,7 +277,11 @@ def load(config: dict[str, Any]) -> Settings:
     except ValidationError as exc:
         raise InvalidInput("\n".join(messages(exc, TABLES))) from None
     settings = Settings.model_construct(
-        **dict(parsed.reminders), **dict(parsed.channels), yellow_days=yellow, rate_precision=precision
+        **dict(parsed.reminders),
+        **dict(parsed.channels),
+        yellow_days=yellow,
+        rate=rate,
+        lights=config_file.light_scheme(config),
     )
     _check_ladder(settings, config)
     return settings

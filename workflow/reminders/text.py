@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from states.categories import Category
 from states.colours import Colour
 from workflow import clock
+from workflow.read.statistics import shown_categories
 from workflow.reminders.catalogue import RULES, WEBHOOK, Rule
 from workflow.reminders.settings import Settings
 
@@ -218,11 +220,24 @@ def _bulletin(e: dict[str, Any], settings: Settings) -> list[str]:
     return lines
 
 
+def _counts(s: dict[str, Any]) -> str:
+    """已完成 and 正在整改, or every category shown when the office marked any (基本完成 …); a summary
+    recorded before categories existed has only the two."""
+    if "by_category" not in s:
+        return f"已完成整改 {s['completed']} 个，正在整改 {s['in_progress']} 个"
+    shown = shown_categories(s)
+    if {c for c, _ in shown} <= {Category.completed, Category.in_progress}:
+        return f"已完成整改 {s['completed']} 个，正在整改 {s['in_progress']} 个"
+    return "，".join(
+        f"{c.label}整改 {n} 个" if c is Category.completed else f"{c.label} {n} 个" for c, n in shown
+    )
+
+
 def _monthly(e: dict[str, Any], limit: int) -> list[str]:
     s = e["summary"]
     lines = [
         f"截至{cn_date(e['as_of'])}，共反馈问题 {s['problems']} 个，制定整改措施 {s['measures']} 项；"
-        f"已完成整改 {s['completed']} 个，正在整改 {s['in_progress']} 个，整改完成率 {s['completion_rate']}；"
+        f"{_counts(s)}，整改完成率 {s['completion_rate']}；"
         f"已逾期 {s['overdue']} 个；上月销号 {e['closed_last_month']} 个。",
     ]
     by_state = "，".join(f"{k} {v}" for k, v in s["by_state"].items() if v)

@@ -15,12 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour
+from states.categories import DEFAULT_RATE, LABELS, Category, Rate
+from states.colours import ATTENTION, DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, legend
 from states.lifecycle import OPEN_STATES
 from workflow import clock
 from workflow.db.tables.core import AUDIT, ITEM, ROUND
 from workflow.read import snapshot
-from workflow.read.statistics import figures, format_rate
+from workflow.read.statistics import figures, format_rate, shown_categories
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
 ATTENTION_LIMIT = 50
@@ -32,24 +33,28 @@ def data(
     *,
     round_id: int | None = None,
     yellow_days: int = YELLOW_DAYS,
-    precision: int = 0,
+    rate: Rate = DEFAULT_RATE,
+    labels: dict[Category, str] = LABELS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> dict[str, Any]:
-    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the timeline."""
+    """Everything the board shows, as of `day`: totals, groups, the items needing attention, the
+    timeline, and what each colour means under the office's scheme ([lights.colours])."""
     snap = snapshot.take(conn, day, round_id)
-    lights = {i.id: i.colour(day, yellow_days) for i in snap.items}
+    meanings = {i.id: i.meaning(day, yellow_days) for i in snap.items}
+    lights = {i.id: scheme[meanings[i.id]] for i in snap.items}
     groups: dict[tuple[str, str], Counter[str]] = {}
     departments: dict[str, Counter[str]] = {}
     for i in snap.items:
         key = (i.department or "（未指定）", i.leader or "（未指定）")
         for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
             counter["total"] += 1
-            counter["completed"] += i.completed
+            counter[i.completion.value] += 1  # the category 已完成 is the key "completed"
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
-    head = figures(conn, snap, precision)
+    head = figures(conn, snap, rate)
     attention = sorted(
-        (i for i in snap.items if lights[i.id] in (Colour.red, Colour.yellow) and not i.completed),
-        key=lambda i: (lights[i.id] is not Colour.red, i.deadline or date.max, i.number),
+        (i for i in snap.items if meanings[i.id] in ATTENTION and not i.completed),
+        key=lambda i: (meanings[i.id] is not Meaning.overdue, i.deadline or date.max, i.number),
     )
     names = sa.select(ROUND.c.name).order_by(ROUND.c.id)
     rounds = conn.execute(names if round_id is None else names.where(ROUND.c.id == round_id)).scalars().all()
@@ -62,13 +67,16 @@ def data(
             "open": head["in_progress"],
             "overdue": head["overdue"],
             "completion_rate": head["completion_rate"],
+            "by_category": head["by_category"],
+            # The categories a sentence names (statistics.shown_categories), with their wording.
+            "categories": [{"key": c.value, "label": labels[c], "n": n} for c, n in shown_categories(head)],
             **{c.value: sum(light is c for light in lights.values()) for c in Colour},
         },
         "groups": [
-            {"department": d, "leader": leader, **_counts(c, precision)}
+            {"department": d, "leader": leader, **_counts(c, rate)}
             for (d, leader), c in sorted(groups.items())
         ],
-        "departments": [{"department": d, **_counts(c, precision)} for d, c in sorted(departments.items())],
+        "departments": [{"department": d, **_counts(c, rate)} for d, c in sorted(departments.items())],
         "attention": [
             {
                 "id": i.id,
@@ -84,16 +92,19 @@ def data(
         ],
         "attention_total": len(attention),
         "timeline": timeline(conn, day, round_id),
+        "legend": {c.value: "、".join(m.label for m in ms) for c, ms in legend(scheme).items()},
     }
 
 
-def _counts(c: Counter[str], precision: int) -> dict[str, Any]:
+def _counts(c: Counter[str], rate: Rate) -> dict[str, Any]:
+    by_category = {k: c[k.value] for k in Category}
     return {
         "total": c["total"],
         "completed": c["completed"],
         "open": c["total"] - c["completed"],
         "overdue": c["overdue"],
-        "rate": format_rate(c["completed"], c["total"], precision),
+        "by_category": {k.value: n for k, n in by_category.items()},
+        "rate": format_rate(rate.counted(by_category), c["total"], rate.precision),
         **{colour.value: c[colour.value] for colour in Colour},
     }
 
@@ -104,39 +115,9 @@ def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[d
     The state at each sample is the latest entry (highest seq) made by then, as in `snapshot`; an
     open item is overdue once its deadline (as it stood then, extensions included) has passed."""
     cut = snapshot.cutoff(day)
-    # Only entries that open, close or reopen an item move the lines; moves between open states
-    # (assign, start, submit) or between closed ones leave every count as it was.
-    open_values = [s.value for s in OPEN_STATES]
-    was_open, now_open = AUDIT.c.from_state.in_(open_values), AUDIT.c.to_state.in_(open_values)
-    q = (
-        sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.to_state)
-        .where(
-            AUDIT.c.at < cut,
-            AUDIT.c.item_id.is_not(None),
-            AUDIT.c.to_state.is_not(None),
-            sa.or_(AUDIT.c.from_state.is_(None), sa.and_(was_open, ~now_open), sa.and_(~was_open, now_open)),
-        )
-        .order_by(AUDIT.c.at, AUDIT.c.seq)
-    )
-    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline)
-    if round_id is not None:
-        deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
-    # The deadline at creation is the first old value of any later change, else today's value.
-    current = {r.id: (r.deadline_kind, r.deadline) for r in conn.execute(deadlines_now)}
-    # The round is filtered in Python, as in snapshot.field_changes, to keep SQLite on the `at` index.
-    moves = [(at, seq, item, ("state", to)) for at, seq, item, to in conn.execute(q) if item in current]
+    moves, deadline = _moves(conn, cut, round_id)
     if not moves:
         return []
-    first: dict[int, dict[str, Any]] = {}
-    for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
-        if key in ("deadline", "deadline_kind"):
-            first.setdefault(item, {}).setdefault(key, old)
-            moves.append((at, seq, item, (key, new)))
-    moves.sort(key=lambda m: (m[0], m[1]))
-    deadline = {
-        i: (first.get(i, {}).get("deadline_kind", kind), first.get(i, {}).get("deadline", dl))
-        for i, (kind, dl) in current.items()
-    }
     start = clock.from_text(moves[0][0]).astimezone(clock.LOCAL).date()
     span = (day - start).days
     step = max(1, math.ceil((span + 1) / MAX_POINTS))
@@ -183,3 +164,47 @@ def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[d
             }
         )
     return points
+
+
+Move = tuple[str, int, int, tuple[str, Any]]
+
+
+def _moves(
+    conn: Connection, cut: str, round_id: int | None
+) -> tuple[list[Move], dict[int, tuple[str | None, Any]]]:
+    """What moves the timeline, in trail order: state changes between open and closed, and deadline
+    changes; with each item's deadline as it stood at creation."""
+    # Only entries that open, close or reopen an item move the lines; moves between open states
+    # (assign, start, submit) or between closed ones leave every count as it was.
+    open_values = [s.value for s in OPEN_STATES]
+    was_open, now_open = AUDIT.c.from_state.in_(open_values), AUDIT.c.to_state.in_(open_values)
+    q = (
+        sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.to_state)
+        .where(
+            AUDIT.c.at < cut,
+            AUDIT.c.item_id.is_not(None),
+            AUDIT.c.to_state.is_not(None),
+            sa.or_(AUDIT.c.from_state.is_(None), sa.and_(was_open, ~now_open), sa.and_(~was_open, now_open)),
+        )
+        .order_by(AUDIT.c.at, AUDIT.c.seq)
+    )
+    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline)
+    if round_id is not None:
+        deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
+    # The deadline at creation is the first old value of any later change, else today's value.
+    current = {r.id: (r.deadline_kind, r.deadline) for r in conn.execute(deadlines_now)}
+    # The round is filtered in Python, as in snapshot.field_changes, to keep SQLite on the `at` index.
+    moves = [(at, seq, item, ("state", to)) for at, seq, item, to in conn.execute(q) if item in current]
+    if not moves:
+        return [], {}
+    first: dict[int, dict[str, Any]] = {}
+    for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
+        if key in ("deadline", "deadline_kind"):
+            first.setdefault(item, {}).setdefault(key, old)
+            moves.append((at, seq, item, (key, new)))
+    moves.sort(key=lambda m: (m[0], m[1]))
+    deadline = {
+        i: (first.get(i, {}).get("deadline_kind", kind), first.get(i, {}).get("deadline", dl))
+        for i, (kind, dl) in current.items()
+    }
+    return moves, deadline

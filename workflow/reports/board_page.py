@@ -32,7 +32,7 @@ def page(board: dict[str, Any], assets: str | None = None) -> str:
         style = f'<link rel="stylesheet" href="{e(assets)}/board.css">'
         script = f'<script src="{e(assets)}/board.js"></script>'
 
-    dl, lights, group_rows, attention_html = _totals(board), _lights(), _groups(board), _attention(board)
+    dl, lights, group_rows, attention_html = _totals(board), _lights(board), _groups(board), _attention(board)
     payload = json_for_html(board)
     rounds = "、".join(board["rounds"]) or "无巡察轮次"
     return f"""<!doctype html>
@@ -49,6 +49,7 @@ def page(board: dict[str, Any], assets: str | None = None) -> str:
 <h1>巡察整改挂图作战</h1>
 <div class="sub">{e(rounds)} · 截至 {board["as_of"]}</div>
 <dl class="totals" id="totals">{dl}</dl>
+<div class="legend" id="lights-legend">{_legend(board)}</div>
 <h2>整改进度（据审计记录逐日还原）</h2>
 <div class="legend"><span style="color:#2f6fca">■ 未完成</span><span style="color:#2e9d57">■ 已完成</span><span style="color:#d33c3c">■ 逾期</span></div>
 <svg id="timeline" width="900" height="300" role="img" aria-label="未完成、已完成、逾期事项随时间变化"></svg>
@@ -77,13 +78,31 @@ def _totals(board: dict[str, Any]) -> str:
         *((c.value, c.label) for c in Colour),
     ]
     e = html.escape
+    # The categories the office marked (基本完成, 未完成, 长期坚持), when there are any.
+    marked = [c for c in t["categories"] if c["key"] not in ("completed", "in_progress")]
     return "".join(
         f'<div><dt>{label}</dt><dd data-key="{key}">{e(str(t[key]))}</dd></div>' for key, label in totals
+    ) + "".join(
+        f'<div><dt>{e(c["label"])}</dt><dd data-key="category-{c["key"]}">{c["n"]}</dd></div>' for c in marked
     )
 
 
-def _lights() -> str:
-    return "".join(f'<th><span class="dot {c.value}"></span>{c.label}</th>' for c in Colour)
+def _lights(board: dict[str, Any]) -> str:
+    meant = board.get("legend", {})
+    return "".join(
+        f'<th title="{html.escape(meant.get(c.value, ""))}"><span class="dot {c.value}"></span>{c.label}</th>'
+        for c in Colour
+    )
+
+
+def _legend(board: dict[str, Any]) -> str:
+    """What each colour means under the office's scheme ([lights.colours]); unused colours left out."""
+    meant = board.get("legend", {})
+    return "".join(
+        f'<span data-colour="{c.value}"><span class="dot {c.value}"></span>{c.label}：{html.escape(meant[c.value])}</span>'
+        for c in Colour
+        if meant.get(c.value)
+    )
 
 
 def _groups(board: dict[str, Any]) -> str:

@@ -79,6 +79,8 @@ BODY_FONT, HEADING_FONT, SUBHEADING_FONT, TITLE_FONT = "仿宋_GB2312", "黑体"
 
 
 def to_docx(doc: Document, path: Path) -> None:
+    # One walk over the blocks, with the two writers sharing the document and its end marker as
+    # closures: split up, they would pass the half-built document and five docx names around.
     from docx import Document as new_document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING

@@ -3,13 +3,15 @@ audit trail."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import Colour
+from states.categories import Category, Rate
+from states.colours import Meaning
 from states.lifecycle import State
 from workflow import clock
 from workflow.chinese import cn_date
@@ -17,9 +19,13 @@ from workflow.db.tables.core import AUDIT, ITEM
 from workflow.errors import InvalidInput
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
-from workflow.read.statistics import figures, format_rate
+from workflow.read.statistics import figures, format_rate, shown_categories
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
+
+# Near its deadline, or reported done and awaiting acceptance: what the monthly report presses on
+# (whatever colour an office lights them, [lights.colours]).
+_PRESSING = (Meaning.near, Meaning.submitted)
 
 
 def period(kind: str, day: date) -> tuple[date, date]:
@@ -31,7 +37,7 @@ def period(kind: str, day: date) -> tuple[date, date]:
     raise InvalidInput(f"未知的报告类型 {kind!r}（可用：public、weekly、monthly）")
 
 
-def _group_rows(items: list[snapshot.ItemAt], key: str, day: date, precision: int) -> list[list[object]]:
+def _group_rows(items: list[snapshot.ItemAt], key: str, day: date, rate: Rate) -> list[list[object]]:
     groups: dict[str, list[snapshot.ItemAt]] = {}
     for i in items:
         groups.setdefault(getattr(i, key) or "（未指定）", []).append(i)
@@ -39,10 +45,34 @@ def _group_rows(items: list[snapshot.ItemAt], key: str, day: date, precision: in
     for name, members in sorted(groups.items()):
         done = sum(i.completed for i in members)
         late = sum(i.overdue(day) for i in members)
+        counted = rate.counted(Counter(i.completion for i in members))
         rows.append(
-            [name, len(members), done, len(members) - done, late, format_rate(done, len(members), precision)]
+            [
+                name,
+                len(members),
+                done,
+                len(members) - done,
+                late,
+                format_rate(counted, len(members), rate.precision),
+            ]
         )
     return rows
+
+
+def _counts(stats: dict[str, Any], labels: dict[Category, str]) -> str:
+    """'已完成整改2个，正在整改1个', with 基本完成, 未完成, 长期坚持 when there are any."""
+    return "，".join(
+        f"{labels[c]}整改{n}个" if c is Category.completed else f"{labels[c]}{n}个"
+        for c, n in shown_categories(stats)
+    )
+
+
+def _newly_done(conn: Connection, snap: snapshot.Snapshot, before: snapshot.Snapshot) -> int:
+    """Items completed in the period: done now, not done (or not there) before, and not history that
+    arrived done by a ledger import (a baseline: no sign-off happened in the period)."""
+    done_before = {i.id for i in before.items if i.completed}
+    imported = snapshot.baselines(conn, snap)
+    return sum(i.completed and i.id not in done_before and i.id not in imported for i in snap.items)
 
 
 def periodic(
@@ -53,12 +83,12 @@ def periodic(
     rnd = resolve_round(conn, round_name)
     snap = snapshot.take(conn, end, rnd.id)
     before = snapshot.take(conn, start - timedelta(days=1), rnd.id)
-    stats = figures(conn, snap, config.rate_precision)
+    stats = figures(conn, snap, config.rate)
     short = config.short_name or rnd.unit
     word = "本周" if kind == "weekly" else "本月"
-    newly_done = stats["completed"] - sum(i.completed for i in before.items)
+    newly_done = _newly_done(conn, snap, before)
     notes = snapshot.progress(conn, snap, since=start)
-    yellow = [i for i in snap.items if i.colour(end, config.yellow_days) is Colour.yellow and not i.completed]
+    yellow = [i for i in snap.items if i.meaning(end, config.yellow_days) in _PRESSING and not i.completed]
     late = sorted((i for i in snap.items if i.overdue(end)), key=lambda i: (i.deadline, i.number))
     doc = Document()
     if kind == "weekly":
@@ -68,21 +98,24 @@ def periodic(
         doc.title(f"{short}巡察整改工作月度汇报")
         doc.subtitle(f"（{end.year}年{end.month}月，截至{cn_date(end, year=False)}）")
     doc.heading("一、总体进展")
-    doc.para(
-        f"截至{cn_date(end)}，{rnd.name}反馈的{stats['problems']}个问题已完成整改{stats['completed']}个，"
-        f"正在整改{stats['in_progress']}个，整改完成率为{stats['completion_rate']}。"
-        f"{word}新完成整改{newly_done}个，记录整改进展{sum(map(len, notes.values()))}条；"
-        f"逾期未完成{len(late)}个，临近完成时限{len(yellow)}个。"
-    )
+    if snap.items:
+        doc.para(
+            f"截至{cn_date(end)}，{rnd.name}反馈的{stats['problems']}个问题{_counts(stats, config.labels)}，"
+            f"整改完成率为{stats['completion_rate']}。"
+            f"{word}新完成整改{newly_done}个，记录整改进展{sum(map(len, notes.values()))}条；"
+            f"逾期未完成{len(late)}个，临近完成时限{len(yellow)}个。"
+        )
+    else:  # before any problem was recorded: no figures to print
+        doc.para(f"截至{cn_date(end)}，系统中尚无{rnd.name}反馈问题的记录，暂无整改进展可以通报。")
     moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut)
     _dynamics(doc, word, moves, notes, snap)
     _pressing(doc, late, yellow, end, config.yellow_days)
     head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
     doc.heading("四、各责任部门整改进展")
-    doc.table(head, _group_rows(snap.items, "department", end, config.rate_precision))
+    doc.table(head, _group_rows(snap.items, "department", end, config.rate))
     if kind == "monthly":
         doc.heading("五、各责任领导分管事项进展")
-        doc.table(("责任领导", *head[1:]), _group_rows(snap.items, "leader", end, config.rate_precision))
+        doc.table(("责任领导", *head[1:]), _group_rows(snap.items, "leader", end, config.rate))
     data = {
         **stats,
         "kind": kind,
@@ -149,7 +182,13 @@ def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tupl
     """State changes (and items coming in) in [since, until), from the audit trail, in order."""
     q = (
         sa.select(
-            AUDIT.c.at, ITEM.c.number, ITEM.c.title, AUDIT.c.from_state, AUDIT.c.to_state, AUDIT.c.actor
+            AUDIT.c.at,
+            ITEM.c.number,
+            ITEM.c.title,
+            AUDIT.c.action,
+            AUDIT.c.from_state,
+            AUDIT.c.to_state,
+            AUDIT.c.actor,
         )
         .join(ITEM, ITEM.c.id == AUDIT.c.item_id)
         .where(
@@ -161,13 +200,18 @@ def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tupl
         )
         .order_by(AUDIT.c.at, AUDIT.c.seq)  # the `at` index, not a scan of the whole log in seq order
     )
+    # An item a ledger brought in already past 已登记 came with its history: it says so.
     return [
         (
             clock.show(at),
             number,
             title,
-            f"{State(f).label if f else '新增'} → {State(t).label}",
+            f"{State(f).label if f else _arrival(action, f, t)} → {State(t).label}",
             actor,
         )
-        for at, number, title, f, t, actor in conn.execute(q)
+        for at, number, title, action, f, t, actor in conn.execute(q)
     ]
+
+
+def _arrival(action: str, from_state: str | None, to_state: str) -> str:
+    return "台账导入（基线）" if snapshot.is_baseline(action, from_state, to_state) else "新增"

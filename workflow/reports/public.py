@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from states.categories import LABELS, Category
 from states.lifecycle import State
 from workflow.chinese import chinese_number, cn_date
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
-from workflow.read.statistics import figures
+from workflow.read.statistics import figures, shown_categories
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
 
@@ -37,17 +38,38 @@ def _rules_phrase(made: int, revised: int) -> str:
     return ""
 
 
-def statistics_sentence(stats: dict[str, Any], group: str, short: str) -> str:
+def _counts_phrase(stats: dict[str, Any], labels: dict[Category, str]) -> str:
+    """'已完成整改2个，未整改（正在整改）1项' as the seed says it; 基本完成, 未完成, 长期坚持 when there are any."""
+    parts = []
+    for c, n in shown_categories(stats):
+        if c is Category.completed:
+            parts.append(f"{labels[c]}整改{n}个")
+        elif c is Category.in_progress:
+            parts.append(f"未整改（{labels[c]}）{n}项")
+        else:
+            parts.append(f"{labels[c]}{n}个")
+    return "，".join(parts)
+
+
+def statistics_sentence(
+    stats: dict[str, Any], group: str, short: str, labels: dict[Category, str] | None = None
+) -> str:
     """The seed's sentence, figure for figure."""
     day = date.fromisoformat(stats["as_of"])
     acc = f"，追责问责{stats['accountability']}人次" if stats["accountability"] else ""
     return (
         f"根据{group}共反馈{short}{stats['aspects']}个方面{stats['problems']}个问题，"
         f"{short}认真研究制定整改措施{stats['measures']}项。"
-        f"截至{cn_date(day)}，巡察反馈的{stats['problems']}个具体问题，已完成整改{stats['completed']}个，"
-        f"未整改（正在整改）{stats['in_progress']}项，整改完成率为{stats['completion_rate']}"
+        f"截至{cn_date(day)}，巡察反馈的{stats['problems']}个具体问题，"
+        f"{_counts_phrase(stats, labels or dict(LABELS))}，整改完成率为{stats['completion_rate']}"
         f"{_rules_phrase(stats['rules_made'], stats['rules_revised'])}{acc}。"
     )
+
+
+def _nothing_yet(day: date, first: date | None) -> str:
+    """What a report as of a day before any problem was recorded says, instead of empty figures."""
+    later = f"本轮最早的问题记录于{cn_date(first)}，" if first is not None and first > day else ""
+    return f"截至{cn_date(day)}，系统中尚无本轮巡察反馈问题的记录，{later}暂无整改情况可以统计。"
 
 
 # --- the public report ----------------------------------------------------------------------------
@@ -79,7 +101,9 @@ def _actions(entries: Sequence[tuple[date, str | None, str]], home_year: int) ->
     return "；".join(parts) + "。" if parts else ""
 
 
-def _problem_block(doc: Document, n: int, item: snapshot.ItemAt, text_after: str, baseline: bool) -> None:
+def _problem_block(
+    doc: Document, n: int, item: snapshot.ItemAt, text_after: str, baseline: bool, labels: dict[Category, str]
+) -> None:
     head = f"问题{n}：{_sentence(item.title)}{_sentence(item.description)}"
     if item.instance:
         head += f"如，{_sentence(item.instance)}"
@@ -91,7 +115,11 @@ def _problem_block(doc: Document, n: int, item: snapshot.ItemAt, text_after: str
     # A state the ledger gave at import (a baseline) says so: the report does not pass it off as a
     # sign-off the system recorded.
     said = f"{snapshot.BASELINE_PHRASE[item.state]}。" if baseline else ""
-    doc.para(f"整改情况：{STATE_PHRASE[item.state]}。{said}{text_after}")
+    # Open work the office judged 基本完成 / 未完成 / 长期坚持 says that; the rest, its state.
+    kind = item.completion
+    plain = kind in (Category.completed, Category.in_progress)
+    phrase = STATE_PHRASE[item.state] if plain else labels[kind]
+    doc.para(f"整改情况：{phrase}。{said}{text_after}")
 
 
 def public(
@@ -105,48 +133,66 @@ def public(
     """The public report as of `day` (and its figures), in the seed's structure."""
     rnd = resolve_round(conn, round_name)
     snap = snapshot.take(conn, day, rnd.id)
-    stats = figures(conn, snap, config.rate_precision)
+    stats = figures(conn, snap, config.rate)
     short = config.short_name or rnd.unit
-    progress = snapshot.progress(conn, snap)
-    baselines = snapshot.baselines(conn, snap)
-    home = rnd.feedback_date.year
     doc = Document()
     doc.title(config.title or f"{short}关于{rnd.name}整改情况的通报")
     doc.para(config.intro or _intro(rnd))
     doc.heading("一、整改工作情况")
     # The figures close the last paragraph of the section, as in the seed.
     paragraphs = [_fill(text, short, rnd) for text in config.work_summary] or [""]
-    paragraphs[-1] += statistics_sentence(stats, rnd.group_name, short)
+    if not snap.items:  # before any problem was recorded: say so, with no figures to contradict it
+        paragraphs[-1] += _nothing_yet(day, snapshot.first_day(conn, rnd.id))
+    else:
+        paragraphs[-1] += statistics_sentence(stats, rnd.group_name, short, config.labels)
     for text in paragraphs:
         doc.para(text)
     doc.heading("二、巡察反馈问题整改落实情况")
-    done = [i for i in snap.items if i.completed]
-    open_ = [i for i in snap.items if not i.completed]
-    doc.heading("（一）集中整改期内已经完成的整改事项", 2)
-    aspects = "、".join(_inner_quotes(t) for _, t in snap.aspects.values())
-    if snap.items:
-        doc.para(
-            f"{short}将巡察组反馈的关于“{aspects}”{stats['aspects']}个方面的主要问题，"
-            f"细化为{stats['problems']}项具体整改任务，制定了{stats['measures']}条整改措施，"
-            "并结合领导分工及部门职责，逐项划分责任，逐项整改落实。"
-        )
-    if not done:
-        doc.para("截至目前，尚无已完成整改的问题。")
-    for n, item in enumerate(done, 1):
-        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines)
-    doc.heading("（二）正在推进整改的问题", 2)
-    if open_:
-        doc.para(f"截至目前，共计{len(open_)}个问题正在整改过程中，仍需深化整改。")
+    if not snap.items:
+        doc.para(f"截至{cn_date(day)}，尚无巡察反馈问题的记录。")
     else:
-        doc.para("截至目前，巡察反馈问题已全部完成整改。")
-    for n, item in enumerate(open_, 1):
-        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines)
+        _items(conn, doc, snap, stats, short, config.labels, home=rnd.feedback_date.year)
     doc.heading("三、下一步整改工作安排")
     for text in config.next_steps:
         doc.para(_fill(text, short, rnd))
     doc.para(_contact(config))
     doc.sign(config.signing_unit or rnd.unit, cn_date(published or day))
     return doc, {**stats, "round": rnd.name, "unit": rnd.unit, "group": rnd.group_name}
+
+
+def _items(
+    conn: Connection,
+    doc: Document,
+    snap: snapshot.Snapshot,
+    stats: dict[str, Any],
+    short: str,
+    labels: dict[Category, str],
+    *,
+    home: int,
+) -> None:
+    """二、: the completed problems, then those still being worked on, item by item."""
+    progress = snapshot.progress(conn, snap)
+    baselines = snapshot.baselines(conn, snap)
+    done = [i for i in snap.items if i.completed]
+    open_ = [i for i in snap.items if not i.completed]
+    doc.heading("（一）集中整改期内已经完成的整改事项", 2)
+    aspects = "、".join(_inner_quotes(t) for _, t in snap.aspects.values())
+    doc.para(
+        f"{short}将巡察组反馈的关于“{aspects}”{stats['aspects']}个方面的主要问题，"
+        f"细化为{stats['problems']}项具体整改任务，制定了{stats['measures']}条整改措施，"
+        "并结合领导分工及部门职责，逐项划分责任，逐项整改落实。"
+    )
+    if not done:
+        doc.para("截至目前，尚无已完成整改的问题。")
+    for n, item in enumerate(done, 1):
+        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines, labels)
+    doc.heading("（二）正在推进整改的问题", 2)
+    if open_:
+        doc.para(f"截至目前，共计{len(open_)}个问题正在整改过程中，仍需深化整改。")
+    else:
+        doc.para("截至目前，巡察反馈问题已全部完成整改。")
+    for n, item in enumerate(open_, 1):
+        _problem_block(doc, n, item, _actions(progress.get(item.id, []), home), item.id in baselines, labels)
 
 
 def _fill(text: str, short: str, rnd: Any) -> str:

@@ -1,11 +1,13 @@
-"""The [report] section of the configuration: wording, contact line, rate precision, yellow threshold."""
+"""The [report] section of the configuration: wording, contact line, the completion rate (which
+categories count as done, its precision), the categories' wording ([categories]), yellow threshold."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from states.colours import YELLOW_DAYS
+from states.categories import DEFAULT_RATE, LABELS, Category, Rate
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme
 from workflow import config as config_module
 from workflow.errors import InvalidInput
 
@@ -26,7 +28,7 @@ DEFAULT_NEXT_STEPS = (
 class Settings:
     """[report] settings; every key is optional (defaults as below)."""
 
-    rate_precision: int = 0  # decimals of the completion rate: 0 → 67%, 2 → 98.71%
+    rate: Rate = DEFAULT_RATE  # [report] rate_counts and rate_precision (see workflow.config.rate)
     contact_phone: str = ""
     contact_email: str = ""
     signing_unit: str = ""  # default: the round's inspected unit
@@ -36,20 +38,34 @@ class Settings:
     work_summary: tuple[str, ...] = DEFAULT_WORK  # 一、整改工作情况, before the statistics
     next_steps: tuple[str, ...] = DEFAULT_NEXT_STEPS  # 三、下一步整改工作安排
     yellow_days: int = YELLOW_DAYS  # [lights] yellow_days (see workflow.config.yellow_days)
+    lights: Scheme = field(
+        default_factory=lambda: DEFAULT_SCHEME
+    )  # [lights.colours] (see workflow.config.light_scheme)
+    labels: dict[Category, str] = field(default_factory=lambda: dict(LABELS))  # [categories]
+
+    @property
+    def rate_precision(self) -> int:
+        return self.rate.precision
 
 
 def load(config: dict[str, Any]) -> Settings:
     """Validate the [report] section: unknown keys and wrong types are errors that name the key."""
     raw = config_module.section(config, "report")
-    known = {f.name: f for f in fields(Settings)}
-    unknown = sorted(set(raw) - set(known))
+    # The rate and the lights are read where they are defined (workflow.config), below.
+    known = {f.name: f for f in fields(Settings) if f.name not in ("rate", "labels", "lights")}
+    shared = ("rate_precision", "rate_counts")
+    unknown = sorted(set(raw) - set(known) - set(shared))
     if unknown:
-        raise InvalidInput(f"配置 [report] 中有未知的键：{'、'.join(unknown)}（可用：{'、'.join(known)}）")
+        raise InvalidInput(
+            f"配置 [report] 中有未知的键：{'、'.join(unknown)}（可用：{'、'.join([*known, *shared])}）"
+        )
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in shared:
+            continue
         default = getattr(Settings, key) if key not in ("work_summary", "next_steps") else ()
         if isinstance(default, int):
-            limits = (0, 4) if key == "rate_precision" else (0, 365)
+            limits = (0, 365)
             if not isinstance(value, int) or isinstance(value, bool) or not limits[0] <= value <= limits[1]:
                 raise InvalidInput(f"配置 [report] {key} 应为 {limits[0]} 到 {limits[1]} 之间的整数")
         elif isinstance(default, str):
@@ -63,6 +79,9 @@ def load(config: dict[str, Any]) -> Settings:
         values[key] = value
     # The two settings every output shares are read where they are defined, once.
     values.update(
-        yellow_days=config_module.yellow_days(config), rate_precision=config_module.rate_precision(config)
+        yellow_days=config_module.yellow_days(config),
+        rate=config_module.rate(config),
+        labels=config_module.category_labels(config),
+        lights=config_module.light_scheme(config),
     )
     return Settings(**values)

@@ -73,6 +73,7 @@ class Person(BaseModel):
     department: str | None
     title: str | None
     email: str | None
+    active: bool
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ from states.guards import Actor
 from workflow.accounts import passwords, sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, NotInitialised, PermissionDenied, ZhenggaiError
 from workflow.inputs import size_text
-from workflow.read.people import load_actor
+from workflow.read.people import find_person, load_actor
 from workflow.web.state import Web
 
 COOKIE = "zg_session"
@@ -130,8 +130,12 @@ def me(request: Request) -> Me:
     with w.read() as conn:
         found, due = sessions.find(conn, raw, now, w.settings.idle_minutes)
         if found is not None:
-            actor = load_actor(conn, found.person)
-            forced = passwords.must_change(conn, found.person)
+            person = find_person(conn, found.person)
+            if not person.active:  # deactivated since logging in: out, as if the session had ended
+                found = None
+            else:
+                actor = load_actor(conn, found.person)
+                forced = passwords.must_change(conn, found.person)
     if due:
         with w.bookkeeping() as conn:
             sessions.touch(conn, raw, now, w.settings.idle_minutes)

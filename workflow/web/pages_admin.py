@@ -69,6 +69,37 @@ def person_password(
     return guard.redirect("/admin?reset=1")
 
 
+@router.post("/admin/people/edit")
+def person_edit(
+    request: Request, who: Who, csrf: Csrf = "", name: Line = "", roles: Annotated[list[str], Form()] = [],  # noqa: B006
+    dept: Line = "", title: Line = "", email: Line = "", reactivate: Annotated[bool, Form()] = False,
+) -> Response:  # fmt: skip
+    """Roles as ticked (the difference from now is added and removed); a blank field stays as it is."""
+    guard.check_csrf(request, who, csrf)
+    w = guard.web(request)
+    with w.write() as conn:
+        current = {r for p in directory.people(conn) if p["name"] == name for r in p["roles"].split(",")}
+        wanted = set(roles) if roles else current
+        people.edit_person(
+            conn, who.name, w.now(), name=name, add_roles=tuple(sorted(wanted - current)),
+            remove_roles=tuple(sorted(current - wanted)), department=dept or None, title=title or None,
+            email=email or None, reactivate=reactivate,
+        )  # fmt: skip
+    return guard.redirect("/admin")
+
+
+@router.post("/admin/people/deactivate")
+def person_deactivate(
+    request: Request, who: Who, csrf: Csrf = "", name: Line = "", reason: Line = ""
+) -> Response:
+    guard.check_csrf(request, who, csrf)
+    w = guard.web(request)
+    with w.write() as conn:
+        people.deactivate_person(conn, who.name, w.now(), name=name, reason=reason or None)
+        sessions.end_all(conn, name)  # logged out everywhere at once
+    return guard.redirect("/admin")
+
+
 @router.post("/admin/rules")
 def rule_add(
     request: Request, who: Who, csrf: Csrf = "", title: Line = "", kind: Line = "made",

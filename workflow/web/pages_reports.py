@@ -36,7 +36,14 @@ def board_page(request: Request, who: Who, as_of: str | None = None) -> Response
     day = _day(request, as_of)
     config = settings.load(w.config)
     with w.read() as conn:
-        data = board.data(conn, day, yellow_days=config.yellow_days, precision=config.rate_precision)
+        data = board.data(
+            conn,
+            day,
+            yellow_days=config.yellow_days,
+            rate=config.rate,
+            labels=config.labels,
+            scheme=config.lights,
+        )
     return HTMLResponse(board_page.page(data, assets="/board-assets"))
 
 

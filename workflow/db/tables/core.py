@@ -47,6 +47,13 @@ class Person(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     # PostgreSQL deployments: the database login of this person; the actor of their actions.
     db_login: str | None = Field(default=None, max_length=63, unique=True, index=True)
+    # False once deactivated (`person deactivate`): kept for the history that names them, refused as
+    # an actor and left out of reminders (migration 0008).
+    # A database default only, not a Python one: an INSERT that does not name it (today's code on a
+    # schema before 0008, as the migration tests run it) is valid on both.
+    active: bool = Field(
+        default=True, sa_column=sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true())
+    )
 
 
 class Round(SQLModel, table=True):
@@ -97,6 +104,9 @@ class Item(SQLModel, table=True):
     closed_at: datetime | None = moment_field(nullable=True)
     created_at: datetime = moment_field()
     updated_at: datetime = moment_field()
+    # The completion category the office set (states.categories.MARKS: basic, in_progress, not_done,
+    # ongoing), audited; NULL: derived from the state and deadline (states.categories.category).
+    category: str | None = Field(default=None, max_length=20)
 
 
 class Measure(SQLModel, table=True):

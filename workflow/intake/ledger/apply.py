@@ -33,6 +33,7 @@ from workflow.audit.payloads import (
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
 from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 from workflow.errors import Conflict
+from workflow.intake.ledger.cells import status_category
 from workflow.intake.ledger.changes import TEXT_FIELDS, Change, norm
 from workflow.intake.ledger.plan import Plan
 from workflow.intake.ledger.rows import TICK_EVERY, Row, Tick
@@ -234,7 +235,14 @@ def _created(
         progress=list(row.progress),
         evidence=list(row.evidence),
         status=row.status,
+        category=_category(row),
     )
+
+
+def _category(row: Row) -> str | None:
+    """The completion category the status word sets on open work (基本完成, 未完成, 长期坚持)."""
+    found = status_category(row.status) if row.status else None
+    return None if found is None or row.state is None or row.state in DONE_STATES else found.value
 
 
 def _item_rows(
@@ -250,6 +258,7 @@ def _item_rows(
     rows = [
         {
             **{k: v for k, v in c.to_dict().items() if k in ITEM.c},
+            "category": c.category,  # every row names every column: one INSERT for all
             "version": 1,
             "closed_at": now if State(c.state) in DONE_STATES else None,
             "created_at": now,

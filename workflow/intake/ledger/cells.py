@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from states.categories import STATUS_CATEGORIES, Category
 from states.lifecycle import EVIDENCE_KINDS, State
 from workflow.dates import MAX_YEAR, MIN_YEAR, parse_date, parse_deadline, shown
 
@@ -193,8 +194,18 @@ def parse_ledger_deadline(value: Any) -> tuple[str, date | None]:
     return parse_deadline(text)
 
 
+def status_word(text: str) -> str:
+    """The status cell's first word, which says the state (and the completion category)."""
+    return re.split(r"[。，,；;、\n（(：:]", re.sub(r"[ \t\u3000]", "", text), maxsplit=1)[0]
+
+
+def status_category(text: str) -> Category | None:
+    """The completion category a status cell sets on a new item (基本完成 → basic), or None."""
+    return STATUS_CATEGORIES.get(status_word(text))
+
+
 def parse_status(text: str) -> State:
-    word = re.split(r"[。，,；;、\n（(：:]", re.sub(r"[ \t\u3000]", "", text), maxsplit=1)[0]
+    word = status_word(text)
     state = STATUS_WORDS.get(word)
     if state is None:
         raise ValueError(

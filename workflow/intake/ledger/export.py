@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS, Colour
+from states.categories import LABELS, Category
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Colour, Scheme
+from states.lifecycle import State
 from workflow.db.tables.ledger import LEDGER_KEY
 from workflow.intake.ledger.cells import EXPORT_STATUS
 from workflow.intake.ledger.formats import META_SHEET
@@ -37,6 +39,7 @@ COLUMNS = (
     "status",
     "state",
     "light",
+    "category",
 )
 WIDTHS = {
     "no": 6,
@@ -53,6 +56,7 @@ WIDTHS = {
     "evidence": 24,
     "status": 10,
     "state": 10,
+    "category": 10,
     "light": 7,
 }
 FILLS = {Colour.green: "C6EFCE", Colour.yellow: "FFEB9C", Colour.red: "FFC7CE", Colour.blue: "BDD7EE"}
@@ -77,7 +81,21 @@ def _progress_line(on: date, when: str | None, text: str) -> str:
     return f"{on.isoformat()}{note}：{text}"
 
 
-def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[dict[str, Any]]:
+def status(item: snapshot.ItemAt) -> str:
+    """完成情况 as export writes it: the state's word, or for work in progress the category the office
+    marked (基本完成, 未完成, 长期坚持), which import reads back as the same state and category."""
+    if item.state is State.in_progress and item.category is not None:
+        return LABELS[Category(item.category)]
+    return EXPORT_STATUS[item.state]
+
+
+def rows(
+    conn: Connection,
+    snap: snapshot.Snapshot,
+    yellow_days: int,
+    scheme: Scheme = DEFAULT_SCHEME,
+    labels: dict[Category, str] = LABELS,
+) -> list[dict[str, Any]]:
     """The ledger rows as of the snapshot, keyed by column key (shared by export and its tests)."""
     keys = dict(
         conn.execute(
@@ -93,7 +111,7 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
     out = []
     for i in snap.items:
         number, title = snap.aspects[i.aspect_id]
-        light = i.colour(snap.day, yellow_days)
+        light = i.colour(snap.day, yellow_days, scheme)
         out.append(
             {
                 "no": numbers[i.id],
@@ -110,8 +128,9 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
                 else {"immediate": "立行立改", "ongoing": "长期坚持"}.get(i.deadline_kind or "", ""),
                 "progress": "\n".join(_progress_line(*p) for p in progress.get(i.id, [])),
                 "evidence": "\n".join(f"{k}：{r}" for k, r in evidence.get(i.id, [])),
-                "status": EXPORT_STATUS[i.state],
+                "status": status(i),
                 "state": i.state.label,
+                "category": labels[i.completion],
                 "light": light.label,
                 "colour": light,
             }
@@ -120,14 +139,21 @@ def rows(conn: Connection, snap: snapshot.Snapshot, yellow_days: int) -> list[di
 
 
 def export(
-    conn: Connection, path: Path, day: date, *, round_name: str | None = None, yellow_days: int = YELLOW_DAYS
+    conn: Connection,
+    path: Path,
+    day: date,
+    *,
+    round_name: str | None = None,
+    yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
+    labels: dict[Category, str] = LABELS,
 ) -> int:
     """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
     from openpyxl import Workbook
 
     rnd = resolve_round(conn, round_name)
     snap = snapshot.take(conn, day, rnd.id)
-    data = rows(conn, snap, yellow_days)
+    data = rows(conn, snap, yellow_days, scheme, labels)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -178,7 +204,7 @@ def _ledger_sheet(sheet: Any, rnd: Any, day: date, data: list[dict[str, Any]]) -
             cell.border = border
             if key == "deadline" and isinstance(row[key], date):
                 cell.number_format = "yyyy-mm-dd"
-            if key in ("state", "light"):
+            if key in ("state", "category", "light"):
                 cell.fill = fill
     _print_setup(sheet)
 

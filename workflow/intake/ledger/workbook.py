@@ -48,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", "完成情况", ("整改情况", "整改状态", "完成状态", "是否完成", "整改完成情况")),
     Column("state", "状态", (), imported=False),
     Column("light", "亮灯", ("预警",), imported=False),
+    Column("category", "完成类别", (), imported=False),  # 完成情况 carries it back in (cells.status_category)
     Column("remark", "备注", (), imported=False),
 )
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}

@@ -1,0 +1,242 @@
+"""Items are managed, not only imported (issue 10 §4): `item add` puts a single problem in 已登记 without
+a YAML or ledger import; `item edit` corrects its text while the state, the deadline and the people
+stay the lifecycle's (refused, naming the command); `item list` filters by what is due within N days,
+by category, and by a state typed in Chinese. All audited, replayed by the deep verify and by the
+as-of snapshot."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import APPROVER, HANDLER, LEADER, OFFICE, Clock
+from tests.integration.test_hostile_text import HOSTILE
+from workflow import db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import ITEM, MEASURE
+from workflow.errors import InvalidInput, NotFound, PermissionDenied, Refused
+from workflow.items import actions, editing, people
+from workflow.read import snapshot
+from workflow.read.items import list_items
+from workflow.reports import board, board_page
+
+ASPECT = '违法违规占用耕地、耕地"非农化"、"非粮化"'
+
+
+def add(engine: sa.Engine, now: datetime, **given: Any) -> tuple[int, str]:
+    values: dict[str, Any] = {
+        "aspect": "一",
+        "title": "村级财务公开不及时",
+        "leader": LEADER,
+        "department": "财政所",
+        "deadline": "2025-03-31",
+        "measures": ("按月公开村级财务收支",),
+        **given,
+    }
+    with db.unit_of_work(engine) as conn:
+        return editing.add_item(conn, values.pop("actor", OFFICE), now, **values)
+
+
+def item(engine: sa.Engine, item_id: int) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(ITEM).where(ITEM.c.id == item_id)).one()
+
+
+def deep_ok(engine: sa.Engine) -> None:
+    with db.reading(engine) as conn:
+        verdict = verify.verify(conn, deep=True)
+    assert verdict.ok, verdict.problem
+
+
+def test_a_new_problem_is_numbered_after_its_aspect_and_goes_through_the_lifecycle(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    item_id, number = add(seeded, tick.set("2024-11-05T09:00"), description="2024年未按季度公开")
+    assert (item_id, number) == (4, "一/4")
+    row = item(seeded, 4)
+    assert (row.state, row.version, row.position, row.deadline) == ("reported", 1, 3, date(2025, 3, 31))
+    with seeded.connect() as conn:
+        assert conn.execute(sa.select(MEASURE.c.text).where(MEASURE.c.item_id == 4)).scalars().all() == [
+            "按月公开村级财务收支"
+        ]
+        [entry] = chain.entries(conn, 4)
+    assert (entry.action, entry.actor, entry.from_state, entry.to_state) == (
+        "item_add",
+        OFFICE,
+        None,
+        "reported",
+    )
+    assert entry.data["number"] == "一/4" and entry.data["measures"][0]["text"] == "按月公开村级财务收支"
+    # By its aspect's title too; numbered after the last, which is now 一/4.
+    assert add(seeded, tick(), aspect=ASPECT, title="第二个新问题", deadline="长期坚持")[1] == "一/5"
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 4, "assign", OFFICE, tick.set("2024-11-06T09:00"))
+    deep_ok(seeded)
+    with db.reading(seeded) as conn:  # as of the day before, it did not exist
+        assert 4 not in snapshot.take(conn, date(2024, 11, 4)).ids
+        assert 4 in snapshot.take(conn, date(2024, 11, 5)).ids
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "says"),
+    [
+        ({"actor": HANDLER}, PermissionDenied, "规划办经办人 没有新增问题的权限（需要角色：整改办）"),
+        ({"actor": APPROVER}, PermissionDenied, "县委巡察办 没有新增问题的权限"),
+        ({"aspect": "二"}, InvalidInput, f"本轮次没有编号或标题为 '二' 的方面（可用：一、{ASPECT}）"),
+        ({"leader": "张三"}, NotFound, "没有名为 '张三' 的人员"),
+        ({"deadline": "2024-10-01"}, InvalidInput, "完成时限 2024-10-01 早于本轮次的反馈日期 2024-10-14"),
+        ({"deadline": "下月底"}, ValueError, "无效的日期：'下月底'"),
+        ({"title": "  "}, InvalidInput, "问题标题不能为空"),
+        ({"title": "标题\x1b]8;;http://evil.example\x07点我"}, InvalidInput, "问题标题含有控制字符"),
+        ({"department": "财政所\n审计组"}, InvalidInput, "责任部门含有换行符或制表符"),
+        ({"handler": "规划办\t经办人"}, InvalidInput, "责任人含有换行符或制表符"),
+        ({"measures": ("",)}, InvalidInput, "整改措施不能为空"),
+        ({"description": "长" * 20_001}, InvalidInput, "问题描述过长"),
+    ],
+)
+def test_a_wrong_new_problem_is_refused_with_its_reason_and_nothing_is_stored(
+    seeded: sa.Engine, tick: Clock, given: dict[str, Any], error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error) as caught:
+        add(seeded, tick(), **given)
+    assert str(caught.value).startswith(says), str(caught.value)
+    with seeded.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3
+
+
+def test_a_deactivated_person_cannot_be_made_responsible_for_a_new_problem(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name=LEADER)
+    with pytest.raises(PermissionDenied, match=r"^人员 徐波 已停用"):
+        add(seeded, tick())
+
+
+def test_an_items_text_is_corrected_audited_and_rolled_back_as_of_before(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    old = item(seeded, 1).instance
+    with db.unit_of_work(seeded) as conn:
+        outcome = editing.edit_item(
+            conn,
+            1,
+            OFFICE,
+            tick.set("2024-10-20T09:00"),
+            fields={
+                "title": "新增违法占地禁而不止",
+                "instance": "典型表现：某村新建养殖棚",
+                "description": None,
+            },
+            expect_version=1,
+        )
+    assert (outcome.from_state.value, outcome.to_state.value, outcome.version) == ("reported", "reported", 2)
+    row = item(seeded, 1)
+    assert (row.title, row.instance, row.version) == ("新增违法占地禁而不止", "典型表现：某村新建养殖棚", 2)
+    assert outcome.entry.action == "edit"
+    assert outcome.entry.data == {
+        "changes": {
+            "title": ["新增违法占地禁而不绝", "新增违法占地禁而不止"],
+            "instance": [old, "典型表现：某村新建养殖棚"],
+        }
+    }
+    with db.reading(seeded) as conn:
+        before = {i.id: i for i in snapshot.take(conn, date(2024, 10, 19)).items}
+        after = {i.id: i for i in snapshot.take(conn, date(2024, 10, 20)).items}
+    assert (before[1].title, before[1].instance) == ("新增违法占地禁而不绝", old)
+    assert after[1].title == "新增违法占地禁而不止"
+    deep_ok(seeded)
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        (
+            {"state": "closed"},
+            "item edit 不能修改这些内容：状态只能通过生命周期操作改变（zhenggai item assign/start/submit",
+        ),
+        (
+            {"deadline": "2025-06-30"},
+            "item edit 不能修改这些内容：完成时限只能通过延期改变（zhenggai item extend",
+        ),
+        (
+            {"leader": "杨公平", "title": "x"},
+            "item edit 不能修改这些内容：责任领导只能通过调整责任改变（zhenggai item reassign",
+        ),
+        ({"department": "镇政府"}, "item edit 不能修改这些内容：责任部门只能通过调整责任改变"),
+        ({"handler": HANDLER}, "item edit 不能修改这些内容：责任人只能通过调整责任改变"),
+    ],
+)
+def test_the_state_the_deadline_and_the_people_are_refused_naming_the_command(
+    seeded: sa.Engine, tick: Clock, fields: dict[str, str], says: str
+) -> None:
+    with pytest.raises(Refused) as caught, db.unit_of_work(seeded) as conn:
+        editing.edit_item(conn, 1, OFFICE, tick(), fields=fields)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(says), str(caught.value)
+    assert item(seeded, 1).version == 1
+
+
+def test_an_edit_is_refused_to_others_once_closed_and_when_nothing_changes(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    def edit(who: str, **fields: str) -> None:
+        with db.unit_of_work(seeded) as conn:
+            editing.edit_item(conn, 1, who, tick(), fields=fields)  # type: ignore[arg-type]
+
+    with pytest.raises(
+        PermissionDenied, match=r"^无法对事项 1（一/1）修改事项内容：规划办经办人 没有修改事项内容的权限"
+    ):
+        edit(HANDLER, title="改")
+    with pytest.raises(InvalidInput, match=r"^事项 1 没有要修改的内容"):
+        edit(OFFICE, title="新增违法占地禁而不绝")
+    with pytest.raises(InvalidInput, match=r"^问题标题不能为空"):
+        edit(OFFICE, title=" ")
+    with pytest.raises(InvalidInput, match=r"^典型表现含有控制字符"):
+        edit(OFFICE, instance="表现\x9b2J")
+    with db.unit_of_work(seeded) as conn:  # closed (written directly: only the state matters here)
+        conn.execute(ITEM.update().where(ITEM.c.id == 2).values(state="closed"))
+    with (
+        pytest.raises(Refused, match=r"^无法对事项 2（一/2）修改事项内容：事项当前为「已销号」"),
+        db.unit_of_work(seeded) as conn,
+    ):
+        editing.edit_item(conn, 2, OFFICE, tick(), fields={"title": "改"})
+
+
+def test_hostile_text_in_a_new_problem_stays_text_on_the_board_page(seeded: sa.Engine, tick: Clock) -> None:
+    for text in HOSTILE[1:3]:  # HTML: a script, an image with a handler
+        add(seeded, tick.set("2024-12-01T09:00"), title=text, deadline="2024-12-05")
+    with db.reading(seeded) as conn:
+        page = board_page.page(board.data(conn, date(2024, 12, 1)))
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # in the 需要督办 table, as the text it is
+
+
+def _numbers(engine: sa.Engine, today: date, **filters: Any) -> list[str]:
+    with db.reading(engine) as conn:
+        return [r["number"] for r in list_items(conn, today, **filters)]
+
+
+def test_the_list_filters_by_due_within_category_and_a_chinese_state(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        for n in (1, 2, 3):
+            actions.fire(conn, n, "assign", OFFICE, tick())
+        actions.fire(conn, 3, "start", HANDLER, tick())
+    # 一/1, 一/2 due 2024-12-31, 一/3 due 2025-02-14.
+    assert _numbers(seeded, date(2024, 12, 24), due_within=7) == ["一/1", "一/2"]
+    assert _numbers(seeded, date(2024, 12, 23), due_within=7) == []
+    assert _numbers(seeded, date(2024, 12, 31), due_within=0) == ["一/1", "一/2"]  # due today
+    assert _numbers(seeded, date(2025, 1, 1), due_within=60) == ["一/3"]  # the late ones are --overdue
+    assert _numbers(seeded, date(2025, 1, 1), state="整改中") == ["一/3"]
+    assert _numbers(seeded, date(2025, 1, 1), state="assigned", category="一") == ["一/1", "一/2"]
+    assert _numbers(seeded, date(2025, 1, 1), category=f"一、{ASPECT}") == ["一/1", "一/2", "一/3"]
+    with pytest.raises(
+        InvalidInput, match=f"^没有编号或标题为 '二' 的问题类别（方面）（可用：一、{ASPECT}）"
+    ):
+        _numbers(seeded, date(2025, 1, 1), category="二")
+    with pytest.raises(InvalidInput, match=r"^未知状态 '完成'"):
+        _numbers(seeded, date(2025, 1, 1), state="完成")
+    with pytest.raises(InvalidInput, match=r"^--due-within 应为 0 到 3660 之间的天数"):
+        _numbers(seeded, date(2025, 1, 1), due_within=-1)

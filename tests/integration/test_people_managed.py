@@ -1,0 +1,219 @@
+"""People are managed, not only added (issue 10 §4): `person edit` changes roles, department, post and
+e-mail; `person deactivate` keeps the history and refuses the person's further actions with a Chinese
+reason, and no reminder goes to them. Every change is audited, and the deep verify replays it: a change
+made behind the engine's back is named."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE, Clock
+from tests.reminders_fixtures import (
+    DEPT,
+    at,
+    firings,
+    import_items,
+    item_spec,
+    make_settings,
+    out_dir,
+    rem_engine,
+    run,
+    start,
+)
+from workflow import db
+from workflow.audit import chain, verify
+from workflow.db.tables.core import PERSON
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.items import actions, people
+from workflow.read.people import find_person
+
+__all__ = ["out_dir", "rem_engine"]  # fixtures used by name
+
+
+def person(engine: sa.Engine, name: str) -> dict[str, object]:
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(PERSON).where(PERSON.c.name == name)).one()
+    return {**row._mapping, "active": bool(row.active)}
+
+
+def deep_ok(engine: sa.Engine) -> None:
+    with db.reading(engine) as conn:
+        verdict = verify.verify(conn, deep=True)
+    assert verdict.ok, verdict.problem
+
+
+def test_roles_department_post_and_email_change_audited_and_replayed(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        changes = people.edit_person(
+            conn,
+            OFFICE,
+            tick(),
+            name=LEADER,
+            add_roles=("销号审核人",),
+            department="镇人大办公室",
+            email="xubo@example.cn",
+        )
+    assert changes == {
+        "roles": ["leader", "approver,leader"],
+        "department": ["镇人大", "镇人大办公室"],
+        "email": [None, "xubo@example.cn"],
+    }
+    with db.unit_of_work(seeded) as conn:
+        people.edit_person(conn, OFFICE, tick(), name=LEADER, remove_roles=("approver",), title="")
+    after = person(seeded, LEADER)
+    assert (after["roles"], after["department"], after["title"], after["email"]) == (
+        "leader",
+        "镇人大办公室",
+        None,
+        "xubo@example.cn",
+    )
+    with db.reading(seeded) as conn:
+        log = [e for e in chain.entries(conn) if e.action == "person_edit"]
+    assert [(e.actor, e.data["name"]) for e in log] == [(OFFICE, LEADER), (OFFICE, LEADER)]
+    assert log[1].data["changes"] == {"roles": ["approver,leader", "leader"], "title": ["镇人大主席", None]}
+    deep_ok(seeded)
+
+
+@pytest.mark.parametrize(
+    ("who", "change", "error", "says"),
+    [
+        (
+            HANDLER,
+            {"title": "主任"},
+            PermissionDenied,
+            "规划办经办人 没有修改人员信息的权限（需要角色：整改办）",
+        ),
+        (OFFICE, {"add_roles": ("组长",)}, InvalidInput, "未知角色 '组长'（可用：office（整改办）"),
+        (OFFICE, {"remove_roles": ("handler",)}, InvalidInput, "徐波 没有角色 责任人（现有：责任领导）"),
+        (OFFICE, {"remove_roles": ("leader",)}, InvalidInput, "不能移除 徐波 的全部角色"),
+        (
+            OFFICE,
+            {"add_roles": ("office",), "remove_roles": ("整改办",)},
+            InvalidInput,
+            "同一角色不能既添加又移除",
+        ),
+        (OFFICE, {"department": "镇人大"}, InvalidInput, "徐波 没有要修改的内容"),
+        (OFFICE, {}, InvalidInput, "徐波 没有要修改的内容"),
+        (OFFICE, {"reactivate": True}, InvalidInput, "徐波 未被停用，无需恢复"),
+        (OFFICE, {"department": "镇\n人大"}, InvalidInput, "部门含有换行符或制表符"),
+        (OFFICE, {"title": "主席\x1b[31m"}, InvalidInput, "职务含有控制字符"),
+        (OFFICE, {"email": "xubo@example.cn\r\nBcc: all@example.cn"}, InvalidInput, "邮箱含有控制字符"),
+        (OFFICE, {"email": "徐波@镇.cn"}, InvalidInput, "邮箱 '徐波@镇.cn' 不是有效的电子邮箱地址"),
+    ],
+)
+def test_a_wrong_edit_is_refused_with_its_reason_and_changes_nothing(
+    seeded: sa.Engine, tick: Clock, who: str, change: dict[str, object], error: type[Exception], says: str
+) -> None:
+    before = person(seeded, LEADER)
+    with pytest.raises(error) as caught, db.unit_of_work(seeded) as conn:
+        people.edit_person(conn, who, tick(), name=LEADER, **change)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(says), str(caught.value)
+    assert person(seeded, LEADER) == before
+
+
+def test_the_office_cannot_lock_itself_out(seeded: sa.Engine, tick: Clock) -> None:
+    with (
+        pytest.raises(InvalidInput, match="镇整改办 不能移除自己的整改办角色"),
+        db.unit_of_work(seeded) as conn,
+    ):
+        people.edit_person(conn, OFFICE, tick(), name=OFFICE, add_roles=("leader",), remove_roles=("office",))
+    with pytest.raises(InvalidInput, match="镇整改办 不能停用自己"), db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name=OFFICE)
+
+
+def test_a_deactivated_person_keeps_the_history_and_is_refused_everything_after(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 3, "assign", OFFICE, tick.set("2024-10-21T09:00"))
+        actions.fire(conn, 3, "start", HANDLER, tick.set("2024-10-21T10:00"))
+        actions.add_progress(conn, 3, HANDLER, tick(), on=date(2024, 10, 21), text="开展排查")
+    with db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick.set("2024-11-01T09:00"), name=HANDLER, reason="工作调动")
+    assert person(seeded, HANDLER)["active"] is False
+    gone = "人员 规划办经办人 已停用：不能再以其身份操作"
+    for act in (
+        lambda c: actions.add_progress(c, 3, HANDLER, tick(), on=date(2024, 11, 1), text="继续排查"),
+        lambda c: actions.fire(c, 3, "submit", HANDLER, tick(), summary="已整改"),
+        lambda c: actions.reassign(c, 2, OFFICE, tick(), reason="分工调整", handler=HANDLER),
+        lambda c: actions.extend(
+            c, 3, OFFICE, tick(), new_deadline=date(2025, 3, 31), reason="备案中", approved_by=HANDLER
+        ),
+    ):
+        with pytest.raises(PermissionDenied) as caught, db.unit_of_work(seeded) as conn:
+            act(conn)
+        assert str(caught.value).startswith(gone)
+        assert "zhenggai person edit 姓名 --reactivate" in str(caught.value)
+    with db.reading(seeded) as conn:
+        entries = chain.entries(conn, 3)
+        assert find_person(conn, HANDLER).active is False  # still there, found by name
+    assert [e.actor for e in entries if e.action == "progress"] == [HANDLER]  # the history is kept
+    with pytest.raises(InvalidInput, match="规划办经办人 已经停用"), db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name=HANDLER)
+    deep_ok(seeded)
+    # Reactivated, they act again.
+    with db.unit_of_work(seeded) as conn:
+        people.edit_person(conn, OFFICE, tick.set("2024-11-02T09:00"), name=HANDLER, reactivate=True)
+    with db.unit_of_work(seeded) as conn:
+        actions.add_progress(conn, 3, HANDLER, tick(), on=date(2024, 11, 2), text="回到岗位继续排查")
+    deep_ok(seeded)
+
+
+@pytest.mark.parametrize("who", [HANDLER, LEADER, APPROVER, AUDITOR])
+def test_only_the_office_deactivates(seeded: sa.Engine, tick: Clock, who: str) -> None:
+    with pytest.raises(PermissionDenied, match=f"^{who} 没有停用人员的权限"), db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, who, tick(), name=HANDLER if who != HANDLER else LEADER)
+    with pytest.raises(NotFound, match="没有名为 '张三' 的人员"), db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name="张三")
+
+
+def test_a_change_to_a_person_behind_the_engines_back_is_named_by_the_deep_verify(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name=HANDLER)
+    with seeded.begin() as conn:
+        conn.execute(PERSON.update().where(PERSON.c.name == HANDLER).values(active=True))
+    with db.reading(seeded) as conn:
+        verdict = verify.verify(conn, deep=True)
+    assert not verdict.ok
+    assert "表 person 的 规划办经办人 列 active：按审计日志应为 False" in str(verdict.problem)
+
+
+SECOND = "规划办副主任"
+TEAM = [
+    {"name": OFFICE, "roles": ["office"], "department": "整改办"},
+    {"name": LEADER, "roles": ["leader"], "department": "镇人大"},
+    {"name": HANDLER, "roles": ["handler"], "department": DEPT, "email": "handler@example.org"},
+    {"name": SECOND, "roles": ["handler"], "department": DEPT},
+]
+
+
+def test_no_reminder_goes_to_a_deactivated_person_and_a_handlers_goes_to_the_department(
+    rem_engine: sa.Engine, out_dir: Path
+) -> None:
+    import_items(rem_engine, [item_spec("1", "2024-12-31")], people=TEAM)
+    start(rem_engine, 1)
+    for name in (HANDLER, LEADER):
+        with db.unit_of_work(rem_engine) as conn:
+            people.deactivate_person(conn, OFFICE, at("2024-12-01T09:00"), name=name)
+    quiet = {"weekly": {"enabled": False}, "monthly": {"enabled": False}, "revisit": {"enabled": False}}
+    settings = make_settings(out_dir, **quiet)
+    warned = run(rem_engine, settings, "2024-12-21T09:00")  # 黄灯预警: the handler and the leader
+    assert {(f.rule, f.recipient) for f in warned.firings} == {("deadline_warning", SECOND)}
+    late = run(rem_engine, settings, "2025-01-01T09:00")
+    assert {f.recipient for f in late.firings} == {SECOND, OFFICE}
+    assert not {HANDLER, LEADER} & {f["recipient"] for f in firings(rem_engine)}
+
+
+def test_a_new_round_cannot_make_a_deactivated_person_responsible(rem_engine: sa.Engine) -> None:
+    import_items(rem_engine, [item_spec("1", "2024-12-31")], people=TEAM)
+    with db.unit_of_work(rem_engine) as conn:
+        people.deactivate_person(conn, OFFICE, at("2024-10-15T09:00"), name=LEADER)
+    with pytest.raises(InvalidInput) as caught:
+        import_items(rem_engine, [item_spec("1", "2025-06-30")], name="第二轮")
+    assert "aspects[0].items[0].leader: 人员 '徐波' 已停用，不能承担事项" in str(caught.value)
