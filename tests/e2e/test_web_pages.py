@@ -61,6 +61,9 @@ def test_the_ledger_filters_sorts_pages_and_exports(server: Server) -> None:
     assert _ids(c.get("/ledger", params={"within": "80"}).text) == ["1", "2"]  # due 2024-12-31, not 02-14
     assert _ids(c.get("/ledger", params={"overdue": "true"}).text) == []
     assert _ids(c.get("/ledger", params={"colour": "red"}).text) == []
+    assert len(_ids(c.get("/ledger", params={"category": "一"}).text)) == 3
+    unknown = c.get("/ledger", params={"category": "无此类别"})
+    assert unknown.status_code == 422 and "没有编号或标题为" in unknown.text
     assert "第 1 / 1 页" in c.get("/ledger").text
     sheet = c.get("/ledger.xlsx", params={"as_of": "2024-10-21"})
     assert sheet.status_code == 200

@@ -11,14 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.colours import YELLOW_DAYS
+from states.colours import DEFAULT_SCHEME, YELLOW_DAYS, Scheme
 from states.deadlines import days_left
 from states.guards import Actor
 from states.lifecycle import ACTIONS, DONE_STATES, TRANSITIONS, Action, Role, State, Transition
 from workflow.db.tables.core import ITEM
 from workflow.read.clauses import days_left_at_most, overdue_clause
 from workflow.read.facts import ITEM_WITH_COUNTS, options
-from workflow.read.items import _item_dict
+from workflow.read.items import _item_dict, category_clause
 
 _URGENCY = {"red": 0, "yellow": 1, "blue": 2, "green": 3}
 SORTS = ("number", "deadline", "state", "department", "leader", "colour")
@@ -33,7 +33,11 @@ def _urgency(d: dict[str, Any], row: Any, today: date) -> tuple[int, int, int]:
 
 
 def my_work(
-    conn: Connection, actor: Actor, today: date, yellow_days: int = YELLOW_DAYS
+    conn: Connection,
+    actor: Actor,
+    today: date,
+    yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> list[dict[str, Any]]:
     """Open items on which `actor` may now do more than routine record-keeping, most urgent first
     (red, yellow, blue, green; then the soonest deadline), each with the actions open to them."""
@@ -50,7 +54,7 @@ def my_work(
         allowed = [o for o in options(row, actor) if o["allowed"]]
         if not any(o["action"] not in _ROUTINE for o in allowed):
             continue
-        d = _item_dict(row, today, yellow_days)
+        d = _item_dict(row, today, yellow_days, scheme)
         d["actions"] = [{"action": o["action"], "label": o["label"]} for o in allowed]
         d["_key"] = _urgency(d, row, today)
         out.append(d)
@@ -76,6 +80,7 @@ class LedgerQuery:
     overdue: bool = False
     due_within: int | None = None
     text: str | None = None
+    category: str | None = None  # the problem category (方面), as `item list --category`
     sort: str = "number"
     descending: bool = False
     page: int = 1
@@ -83,7 +88,11 @@ class LedgerQuery:
 
 
 def ledger_page(
-    conn: Connection, today: date, query: LedgerQuery, yellow_days: int = YELLOW_DAYS
+    conn: Connection,
+    today: date,
+    query: LedgerQuery,
+    yellow_days: int = YELLOW_DAYS,
+    scheme: Scheme = DEFAULT_SCHEME,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the ledger and the number of rows all pages hold."""
     q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
@@ -100,7 +109,9 @@ def ledger_page(
     if query.text:
         like = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(sa.or_(ITEM.c.title.like(like, escape="\\"), ITEM.c.number.like(like, escape="\\")))
-    rows = [_item_dict(r, today, yellow_days) for r in conn.execute(q)]
+    if query.category:
+        q = q.where(category_clause(conn, query.category))
+    rows = [_item_dict(r, today, yellow_days, scheme) for r in conn.execute(q)]
     if query.colour:
         rows = [r for r in rows if r["colour"] == query.colour]
     if query.sort != "number":

@@ -115,7 +115,7 @@ def _items(
         size=10**9,
     )
     with w.read() as conn:
-        rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days)
+        rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme)
     return [ItemRow(**r) for r in rows]
 
 

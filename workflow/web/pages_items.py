@@ -31,7 +31,7 @@ Text = Annotated[str, Form(max_length=20000)]
 def todo(request: Request, who: Who) -> Response:
     w = guard.web(request)
     with w.read() as conn:
-        mine = work.my_work(conn, who.actor, w.today(), w.yellow_days)
+        mine = work.my_work(conn, who.actor, w.today(), w.yellow_days, w.scheme)
         messages = inbox.unread(conn, who.name)
     return render(request, "todo.html", who, items=mine, messages=messages)
 
@@ -47,7 +47,7 @@ def inbox_read(request: Request, who: Who, key: str, csrf: Annotated[str, Form()
 
 def _ledger_query(
     state: str | None, dept: str | None, leader: str | None, colour: str | None, overdue: bool,
-    within: str | None, q: str | None, sort: str, desc: bool, page: int,
+    within: str | None, q: str | None, sort: str, desc: bool, page: int, category: str | None = None,
 ) -> work.LedgerQuery:  # fmt: skip
     return work.LedgerQuery(
         state=state if state in {s.value for s in State} else None,
@@ -57,6 +57,7 @@ def _ledger_query(
         overdue=overdue,
         due_within=int(within) if within and within.isdigit() and len(within) < 5 else None,
         text=(q or "").strip()[:100] or None,
+        category=(category or "").strip()[:200] or None,
         sort=sort if sort in work.SORTS else "number",
         descending=desc,
         page=max(1, min(page, 100_000)),
@@ -74,14 +75,15 @@ def ledger(
     overdue: bool = False,
     within: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    category: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "number",
     desc: bool = False,
     page: int = 1,
 ) -> Response:
     w = guard.web(request)
-    query = _ledger_query(state, dept, leader, colour, overdue, within, q, sort, desc, page)
+    query = _ledger_query(state, dept, leader, colour, overdue, within, q, sort, desc, page, category)
     with w.read() as conn:
-        rows, total = work.ledger_page(conn, w.today(), query, w.yellow_days)
+        rows, total = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme)
     pages = max(1, -(-total // query.size))
     filters = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(

@@ -32,7 +32,7 @@ class Web:
         self.config: dict[str, Any] = config.load(config_path)
         self.settings = web_settings.load(self.config)
         self.yellow_days = config.yellow_days(self.config)
-        self.precision = config.rate_precision(self.config)
+        self.scheme = config.light_scheme(self.config)
         self._now = now or clock.now  # the server's clock, never the client's
         self.max_upload = max_upload or MAX_EVIDENCE_BYTES  # as the command line's --file
 
