@@ -5,7 +5,8 @@ through the use cases (70% taken through the whole lifecycle, 10 entries each; 3
 served by uvicorn with --workers 2 as `zhenggai serve` runs it, plus one bare endpoint of the same app
 that reads one item by primary key and returns minimal HTML: the floor. 16 clients on loopback (one
 asyncio process, httpx) run for --seconds a mix of 我的待办, the item page, the ledger page with a filter,
-the board, and progress actions through the API; then the floor alone for the same time.
+the board, and progress actions through the API; then the item page alone, then the floor alone, each
+for the same time (the item page's target is against the floor, both alone).
 
 Reported per page: requests, requests/s, p50/p95/p99 latency, errors; and each worker's resident memory
 (RSS, from /proc) at the end. Targets (the issue's): item page throughput ≥ 1/3 of the floor; p95 under
@@ -140,16 +141,18 @@ async def login(c: httpx.AsyncClient, name: str) -> None:
     assert r.status_code == 303, r.text[:300]
 
 
-async def client(base: str, n: int, items: int, token: str, until: float, floor: bool, out: dict) -> None:
+async def client(base: str, n: int, items: int, token: str, until: float, mode: str, out: dict) -> None:
     rng = random.Random(n)
     async with httpx.AsyncClient(base_url=base, timeout=60) as c:
-        if not floor:
+        if mode != "floor":
             await login(c, HANDLER)
         auth = {"Authorization": f"Bearer {token}"}
         while time.monotonic() < until:
             item = rng.randint(1, items)
-            if floor:
+            if mode == "floor":
                 kind, request = "floor", c.get(f"/bench/floor/{item}")
+            elif mode == "item":
+                kind, request = "item", c.get(f"/items/{item}")
             else:
                 kind = rng.choices(["todo", "item", "ledger", "board", "progress"], [2, 4, 2, 1, 2])[0]
                 if kind == "todo":
@@ -175,12 +178,12 @@ async def client(base: str, n: int, items: int, token: str, until: float, floor:
             out[kind].append((ms, ok))
 
 
-def run_mix(base: str, clients: int, items: int, token: str, seconds: float, floor: bool) -> dict:
+def run_mix(base: str, clients: int, items: int, token: str, seconds: float, mode: str) -> dict:
     out: dict = defaultdict(list)
     until = time.monotonic() + seconds
 
     async def main() -> None:
-        await asyncio.gather(*(client(base, n, items, token, until, floor, out) for n in range(clients)))
+        await asyncio.gather(*(client(base, n, items, token, until, mode, out) for n in range(clients)))
 
     asyncio.run(main())
     return out
@@ -223,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(url, folder)
         try:
             say(f"\nmix: {args.clients} clients for {args.seconds:g} s (uvicorn --workers 2, PostgreSQL)")
-            table(run_mix(base, args.clients, args.items, token, args.seconds, floor=False), args.seconds)
+            table(run_mix(base, args.clients, args.items, token, args.seconds, "mix"), args.seconds)
+            say(f"\nitem page alone: {args.clients} clients for {args.seconds:g} s")
+            table(run_mix(base, args.clients, args.items, token, args.seconds, "item"), args.seconds)
             say(
                 f"\nfloor: {args.clients} clients for {args.seconds:g} s (one item by primary key, minimal HTML)"
             )
-            table(run_mix(base, args.clients, args.items, token, args.seconds, floor=True), args.seconds)
+            table(run_mix(base, args.clients, args.items, token, args.seconds, "floor"), args.seconds)
             say(f"\nworker RSS (MB): {', '.join(f'{m:.0f}' for m in rss_of_workers(proc.pid))}")
         finally:
             proc.terminate()
