@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from workflow import db
 from workflow.errors import Conflict, ZhenggaiError
 from workflow.web import guard
 from workflow.web.state import Web
@@ -38,7 +39,7 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> Response:
         try:
-            with guard.web(request).read() as conn:
+            with db.reading(guard.web(request).engine) as conn:  # the schema checked every time
                 conn.execute(sa.text("SELECT 1"))
         except Exception as exc:  # any failure of the database is "not healthy", with its kind
             return JSONResponse({"ok": False, "error": type(exc).__name__}, status_code=503)

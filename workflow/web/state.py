@@ -35,6 +35,7 @@ class Web:
         self.scheme = config.light_scheme(self.config)
         self._now = now or clock.now  # the server's clock, never the client's
         self.max_upload = max_upload or MAX_EVIDENCE_BYTES  # as the command line's --file
+        self._checked = False
 
     def now(self) -> datetime:
         return self._now()
@@ -49,11 +50,18 @@ class Web:
         t.env.globals["clock_show"] = clock.show
         return t
 
+    def _check_once(self) -> None:
+        """The schema is checked at the first request, not at every one: a running server's database
+        is upgraded only with the server stopped (`zhenggai db upgrade`, then start it again)."""
+        if not self._checked:
+            with db.reading(self.engine):
+                pass
+            self._checked = True
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        db.require_file(self.engine)
+        self._check_once()
         with db.unit_of_work(self.engine) as conn:
-            db.check_schema(conn)
             yield conn
 
     @contextmanager
@@ -71,5 +79,6 @@ class Web:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with db.reading(self.engine) as conn:
+        self._check_once()
+        with db.unit_of_work(self.engine, write=False) as conn:
             yield conn
