@@ -547,7 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", choices=PARTS, help="run only this part (repeatable; default: all)"
     )
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="exit 0 even when a target is missed (default: exit 1, so make bench fails)",
+    )
     parser.add_argument(
         "--workdir", type=Path, help="parent of the temporary directory (default: system temp)"
     )
@@ -611,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{len(targeted) - len(missed)}/{len(targeted)} targets met"
         + (f"; missed: {' | '.join(missed)}" if missed else "")
     )
-    return 1 if missed and args.strict else 0
+    # A MISS fails the run (and `make bench`); a --quick smoke run's ratios are not the targets' figures.
+    return 1 if missed and not (args.quick or args.lenient) else 0
 
 
 if __name__ == "__main__":

@@ -189,7 +189,9 @@ def run_mix(base: str, clients: int, items: int, token: str, seconds: float, mod
     return out
 
 
-def table(results: dict, seconds: float) -> None:
+def table(results: dict, seconds: float) -> dict[str, tuple[float, float, int]]:
+    """Prints the table; returns (req/s, p95, errors) per page."""
+    out: dict[str, tuple[float, float, int]] = {}
     say(f"{'page':<10}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for kind, rows in sorted(results.items()):
         ms = sorted(m for m, _ in rows)
@@ -198,6 +200,22 @@ def table(results: dict, seconds: float) -> None:
         say(
             f"{kind:<10}{len(ms):>10}{len(ms) / seconds:>9.1f}{q[49]:>9.1f}{q[94]:>9.1f}{q[98]:>9.1f}{errors:>8}"
         )
+        out[kind] = (len(ms) / seconds, q[94], errors)
+    return out
+
+
+def misses(mix: dict, alone: dict, floor: dict, rss: list[float]) -> list[str]:
+    """The issue's targets that were missed (empty: all met)."""
+    found = []
+    if alone["item"][0] < floor["floor"][0] / 3:
+        found.append(f"item page {alone['item'][0]:.1f} req/s < 1/3 of the floor's {floor['floor'][0]:.1f}")
+    for page, limit in (("todo", 100), ("item", 100), ("ledger", 100), ("board", 500)):
+        if page in mix and mix[page][1] >= limit:
+            found.append(f"{page} p95 {mix[page][1]:.0f} ms >= {limit} ms")
+    if any(v[2] for v in (*mix.values(), *alone.values(), *floor.values())):
+        found.append("errors")
+    found += [f"a worker at {m:.0f} MB >= 250 MB" for m in rss if m >= 250]
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     url = sa.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / name
     folder.mkdir()
+    missed: list[str] = ["not run"]
     try:
         t0 = time.perf_counter()
         token = build(url, args.items)
@@ -226,14 +245,18 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(url, folder)
         try:
             say(f"\nmix: {args.clients} clients for {args.seconds:g} s (uvicorn --workers 2, PostgreSQL)")
-            table(run_mix(base, args.clients, args.items, token, args.seconds, "mix"), args.seconds)
+            mix = table(run_mix(base, args.clients, args.items, token, args.seconds, "mix"), args.seconds)
             say(f"\nitem page alone: {args.clients} clients for {args.seconds:g} s")
-            table(run_mix(base, args.clients, args.items, token, args.seconds, "item"), args.seconds)
+            alone = table(run_mix(base, args.clients, args.items, token, args.seconds, "item"), args.seconds)
             say(
                 f"\nfloor: {args.clients} clients for {args.seconds:g} s (one item by primary key, minimal HTML)"
             )
-            table(run_mix(base, args.clients, args.items, token, args.seconds, "floor"), args.seconds)
-            say(f"\nworker RSS (MB): {', '.join(f'{m:.0f}' for m in rss_of_workers(proc.pid))}")
+            floor = table(run_mix(base, args.clients, args.items, token, args.seconds, "floor"), args.seconds)
+            rss = rss_of_workers(proc.pid)
+            say(f"\nworker RSS (MB): {', '.join(f'{m:.0f}' for m in rss)}")
+            missed = misses(mix, alone, floor, rss)
+            for m in missed:
+                say(f"MISS: {m}")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -241,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-    return 0
+    return 1 if missed else 0  # `make bench` fails on a miss
 
 
 if __name__ == "__main__":

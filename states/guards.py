@@ -18,6 +18,18 @@ class Actor:
     name: str
     roles: frozenset[Role]
     department: str | None = None
+    unit: str | None = None  # the inspected unit (被巡察单位) they work in; None: the county level
+
+    @property
+    def sees_every_unit(self) -> bool:
+        """The county level (no unit) and auditors see every unit's items; anyone else their unit's."""
+        return self.unit is None or Role.auditor in self.roles
+
+
+def sees(actor: Actor, unit: str | None) -> bool:
+    """Scope: whether `actor` may see (and so act on) an item of `unit`. An item out of scope is, to
+    them, an item that does not exist (the SQL twin: workflow/read/scope.py)."""
+    return actor.sees_every_unit or actor.unit == unit
 
 
 @dataclass

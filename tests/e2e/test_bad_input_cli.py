@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from cli import cli
-from tests.backends import fresh_url
+from tests.backends import BACKEND, fresh_url
 from tests.bad_input_fixtures import BAD_DATES, BAD_TEXT, HANDLER, OFFICE, SQL, assert_clear, dump, seed
 from tests.ledger_fixtures import row, write_csv
 from workflow import db
@@ -154,16 +154,176 @@ TEXT_OPTIONS: dict[str, tuple[Args, str]] = {
     "item edit --description": (lambda v: ["item", "edit", "1", "--description", v], OFFICE),
     "item list --category": (lambda v: ["item", "list", "--category", v], OFFICE),
 }
-CLI_TEXT = {k: BAD_TEXT[k] for k in ("overlong", "NUL", "ESC", "C1", "GBK bytes")}
+# NUL and bytes that were not UTF-8 are refused for every argument before any command runs (see
+# test_text_no_database_can_hold_is_refused_even_where_it_is_only_looked_up); here each option's own check.
+CLI_TEXT = {k: BAD_TEXT[k] for k in ("overlong", "ESC", "C1")}
+
+# What each option's value is called in the refusal and its longest length: the reason must name both.
+FIELDS: dict[str, tuple[str, int]] = {
+    "person add NAME": ("姓名", 64),
+    "person add --dept": ("部门", 200),
+    "person add --title": ("职务", 200),
+    "person add --email": ("邮箱", 200),
+    "init --admin": ("姓名", 64),
+    "item assign --reason": ("理由", 20000),
+    "item submit --summary": ("整改完成情况", 20000),
+    "item confirm --finding": ("回头看结论", 20000),
+    "item extend --reason": ("理由", 20000),
+    "item extend --approved-by": ("人员姓名", 64),
+    "item reassign --reason": ("理由", 20000),
+    "item reassign --dept": ("责任部门", 200),
+    "item reassign --leader": ("责任领导", 64),
+    "item reassign --handler": ("责任人", 64),
+    "item reassign --cooperating": ("配合单位", 1000),
+    "item measure-add TEXT": ("整改措施", 5000),
+    "item measure-add --owner": ("措施责任单位", 200),
+    "item progress TEXT": ("进展内容", 20000),
+    "item progress --when": ("日期说明", 40),
+    "item evidence --ref": ("文号", 200),
+    "item evidence --note": ("说明", 5000),
+    "rule add TITLE": ("制度名称", 500),
+    "rule add --doc": ("文号", 200),
+    "rule add --note": ("说明", 5000),
+    "accountability add NAME": ("被问责人", 64),
+    "accountability add --post": ("单位及职务", 200),
+    "accountability add --reason": ("问责事由", 5000),
+    "--as": ("人员姓名", 64),
+    "person edit --dept": ("部门", 200),
+    "person edit --email": ("邮箱", 200),
+    "person deactivate --reason": ("理由", 2000),
+    "item add TITLE": ("问题标题", 500),
+    "item add --aspect": ("方面", 500),
+    "item add --department": ("责任部门", 200),
+    "item add --measure": ("整改措施", 5000),
+    "item edit --title": ("问题标题", 500),
+    "item edit --description": ("问题描述", 20000),
+}
+# Options whose value must be one of a known set, or a name SQL can quote: the rule is that one.
+LOOKUPS: dict[str, str] = {
+    "accountability add --measure": "未知的问责方式 '{v}'（可用：",
+    "person login LOGIN": "无效的数据库登录名 '{v}'（小写字母、数字和下划线，最多 63 个字符）",
+    "db grants --role": "无效的名称：'{v}'（小写字母、数字和下划线）",
+    "--round of a read command": "没有名为「{v}」的巡察轮次",
+    "item list --category": "没有编号或标题为 '{v}' 的问题类别（方面）",
+}
+
+
+def reason(option: str, kind: str) -> str:
+    """The refusal expected for `kind` of bad text in `option`: the field named, and the rule."""
+    if option in LOOKUPS:
+        if kind == "overlong":  # the value is shown cut short: the words before it, and its start
+            return LOOKUPS[option].split("{v}")[0] + "长" * 30
+        return LOOKUPS[option].format(v={"ESC": "甲\\x1b[31m乙", "C1": "甲\\x9b乙"}[kind])
+    label, limit = FIELDS[option]
+    if kind == "overlong":
+        return f"{label}过长（20001 字，最多 {limit} 字）"
+    shown = "\\x1b" if kind == "ESC" else "\\x9b"
+    return f"{label}含有控制字符 '{shown}'"
+
+
+def test_every_text_option_has_its_reason_and_its_control() -> None:
+    assert set(FIELDS) | set(LOOKUPS) == set(TEXT_OPTIONS) == set(GOOD)
 
 
 @pytest.mark.parametrize("kind", list(CLI_TEXT))
 @pytest.mark.parametrize("option", list(TEXT_OPTIONS))
-def test_bad_text_in_any_option_exits_1_in_chinese_and_stores_nothing(
+def test_bad_text_in_any_option_is_refused_for_its_own_reason_and_stores_nothing(
     run: Invoke, database: tuple[str, sa.Engine], option: str, kind: str
 ) -> None:
     args, who = TEXT_OPTIONS[option]
-    refused(run, database[1], args(CLI_TEXT[kind]), who=who or None)
+    stderr = refused(run, database[1], args(CLI_TEXT[kind]), who=who or None)
+    assert reason(option, kind) in stderr, stderr[:300]
+
+
+# The positive control of each option: a good value, in a database seeded the same way, succeeds (after
+# the steps that put the item where the command applies). A refusal above is then about the value.
+GOOD: dict[str, tuple[str, list[list[str]]]] = {
+    "person add NAME": ("新同事", []),
+    "person add --dept": ("新部门", []),
+    "person add --title": ("科员", []),
+    "person add --email": ("xin@example.cn", []),
+    "init --admin": ("新管理员", []),
+    "item assign --reason": ("方案已完整", []),
+    "item submit --summary": ("手续已办结", []),
+    "item confirm --finding": ("未反弹", []),
+    "item extend --reason": ("备案办理中", []),
+    "item extend --approved-by": ("徐波", []),
+    "item reassign --reason": ("调整分工", []),
+    "item reassign --dept": ("新部门", []),
+    "item reassign --leader": ("县委巡察办", []),
+    "item reassign --handler": ("县委巡察办", []),
+    "item reassign --cooperating": ("财政所、国土所", []),
+    "item measure-add TEXT": ("新增核查", []),
+    "item measure-add --owner": ("财政所", []),
+    "item progress TEXT": ("已完成复耕", []),
+    "item progress --when": ("十月下旬", []),
+    "item evidence --ref": ("获政土〔2024〕27号", []),
+    "item evidence --note": ("批复原件", []),
+    "rule add TITLE": ("土地巡查制度", []),
+    "rule add --doc": ("太发〔2025〕1号", []),
+    "rule add --note": ("新制定", []),
+    "accountability add NAME": ("王某", []),
+    "accountability add --post": ("村委会主任", []),
+    "accountability add --reason": ("履职不力", []),
+    "accountability add --measure": ("约谈", []),
+    "person login LOGIN": ("xu_bo", []),
+    "db grants --role": ("zhenggai_app", []),
+    "--as": (OFFICE, []),
+    "--round of a read command": ("县委上下联动乡村振兴专项巡察（太山镇）", []),
+    "person edit --dept": ("新部门", []),
+    "person edit --email": ("xu@example.cn", []),
+    "person deactivate --reason": ("调离", []),
+    "item add TITLE": ("新问题", []),
+    "item add --aspect": ("一", []),
+    "item add --department": ("财政所", []),
+    "item add --measure": ("新措施", []),
+    "item edit --title": ("新标题", []),
+    "item edit --description": ("新的描述", []),
+    "item list --category": ("一", []),
+}
+SUBMIT_READY = [
+    ["item", "measure-done", "1", "1"],
+    ["item", "evidence", "1", "--kind", "批文", "--ref", "文号"],
+]
+GOOD["item submit --summary"] = ("手续已办结", SUBMIT_READY)
+GOOD["item confirm --finding"] = (
+    "未反弹",
+    [
+        *SUBMIT_READY,
+        ["--as", HANDLER, "item", "submit", "1", "--summary", "已办结"],
+        ["--as", "县委巡察办", "item", "approve", "1"],
+        ["item", "revisit", "1"],
+    ],
+)
+POSTGRESQL_ONLY = {"person login LOGIN", "db grants --role"}
+
+
+@pytest.mark.parametrize("option", list(TEXT_OPTIONS))
+def test_a_good_value_in_the_same_option_succeeds(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if option in POSTGRESQL_ONLY and BACKEND != "postgresql":
+        pytest.skip("database logins and grants are PostgreSQL's")
+    url = fresh_url(tmp_path)
+    engine = db.make_engine(url)
+    seed(engine)
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", url)
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    runner = CliRunner()
+    value, steps = GOOD[option]
+    args, who = TEXT_OPTIONS[option]
+    for step in steps:
+        prefix = (
+            []
+            if step[0] == "--as"
+            else ["--as", HANDLER if "evidence" in step or "measure-done" in step else OFFICE]
+        )
+        done = runner.invoke(cli, [*prefix, *step], catch_exceptions=False)
+        assert done.exit_code == 0, (step, done.output)
+    result = runner.invoke(cli, [*(["--as", who] if who else []), *args(value)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
 
 
 def _new_round(option: str) -> Args:
@@ -317,8 +477,43 @@ def test_a_far_impossible_or_unreadable_date_exits_1_in_chinese(
 ) -> None:
     write_csv(tmp_path / "台账.csv", [row(1)])
     args, who = DATE_OPTIONS[option]
-    refused(run, database[1], args(text), who=who)
+    stderr = refused(run, database[1], args(text), who=who)
+    assert date_reason(option, text) in stderr, stderr[:300]
     assert not (tmp_path / "台账.xlsx").exists()
+
+
+def date_reason(option: str, text: str) -> str:
+    """The rule a bad date breaks, with the value: out of 2000-2099, no such day, or not a date at all.
+    --now takes a moment, and words it as a time."""
+    far = text[:4] in ("0001", "1899", "2100", "9999")
+    if option.endswith("--now") or option == "--now of a write":
+        return (
+            f"时间超出范围：'{text}'（应在 2000—2099 年之间）"
+            if far
+            else f"无效的时间：'{text}'（应为 YYYY-MM-DD"
+        )
+    if far:
+        return f"日期超出范围：{text}（应在 2000—2099 年之间）"
+    if text in ("明天", "2024-1-1-1"):
+        return f"无效的日期：'{text}'（应为 2024-12-31 或 2024年12月31日）"
+    return f"不存在的日期：'{text}'"
+
+
+def test_a_good_date_in_every_date_option_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The positive control of the date options, one after another in a database seeded the same way."""
+    url = fresh_url(tmp_path)
+    engine = db.make_engine(url)
+    seed(engine)
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", url)
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    write_csv(tmp_path / "台账.csv", [row(1)])
+    runner = CliRunner()
+    for option, (args, who) in DATE_OPTIONS.items():
+        good = "2025-01-10T23:00" if "--now" in option else "2025-01-09"  # writes go on in time order
+        result = runner.invoke(cli, ["--as", who, *args(good)], catch_exceptions=False)
+        assert result.exit_code == 0, (option, result.output)
 
 
 def test_progress_dated_after_today_is_refused(run: Invoke, database: tuple[str, sa.Engine]) -> None:
@@ -371,7 +566,13 @@ NUMBER_OPTIONS: dict[str, Args] = {
 def test_a_number_no_database_can_hold_exits_1_in_chinese(
     run: Invoke, database: tuple[str, sa.Engine], option: str, number: str
 ) -> None:
-    refused(run, database[1], NUMBER_OPTIONS[option](number))
+    stderr = refused(run, database[1], NUMBER_OPTIONS[option](number))
+    bound = "最小 " if number.startswith("-") else "最大 9223372036854775807"
+    shown = number if len(number) <= 30 else number[:30] + "…"
+    if option == "outbox show REF":  # a number or a message's key: looked up as either, found as neither
+        assert f"没有编号或键为 '{number[:30]}" in stderr, stderr[:300]
+    else:
+        assert f"超出范围：{shown}（{bound}" in stderr, stderr[:300]
 
 
 @pytest.mark.parametrize(

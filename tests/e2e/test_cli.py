@@ -220,3 +220,28 @@ def test_an_extension_names_who_agreed_as_entered_by_whom_not_as_their_approval(
     assert "extend  完成时限 2025-02-14 → 2025-03-31，经 徐波 同意（由 规划办经办人 录入）" in shown
     history = json.loads(seeded_run("item", "show", "3", "--json").stdout)["history"]
     assert history[-1]["actor"] == "规划办经办人" and "徐波" not in {h["actor"] for h in history}
+
+
+def test_four_eyes_both_halves_through_the_cli(seeded_run: Invoke) -> None:
+    """双重角色 handles item 1 and may approve; 兼职审核 is office and approver and submits item 1.
+    Neither may sign it off (the handler's half, the submitter's half); an independent approver may."""
+    run = seeded_run
+    office = "镇整改办"
+    for name, roles in (("双重角色", ("handler", "approver")), ("兼职审核", ("office", "approver"))):
+        added = run("person", "add", name, *(a for r in roles for a in ("--role", r)), who=office)
+        assert added.exit_code == 0, added.output
+    for args in (
+        ("item", "reassign", "1", "--handler", "双重角色", "--reason", "换人"),
+        ("item", "assign", "1"),
+        ("item", "start", "1"),
+        ("item", "measure-done", "1", "1"),
+        ("item", "evidence", "1", "--kind", "照片", "--ref", "复耕照片"),
+    ):
+        assert run(*args, who=office).exit_code == 0, args
+    assert run("item", "submit", "1", "--summary", "已复耕", who="兼职审核").exit_code == 0
+    for who, reason in (("双重角色", "是本事项的责任人"), ("兼职审核", "是提请销号的人")):
+        result = run("item", "approve", "1", who=who)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert f"{who} {reason}，不能审核自己的事项" in result.stderr
+    result = run("item", "approve", "1", who="县委巡察办")
+    assert result.exit_code == 0 and "待销号审核 → 已销号" in result.stdout

@@ -162,6 +162,16 @@ def _editable(old: str) -> str:
 
 
 # What the board says each colour means, under the default scheme (issue 10 §4).
+_CATEGORIES = ("completed", "basic", "in_progress", "not_done", "ongoing")
+_UNITS = [
+    {"unit": unit, "total": total, "completed": done, "open": total - done, "overdue": 0}
+    | {"by_category": dict(zip(_CATEGORIES, (done, 0, total - done, 0, 0), strict=True)), "rate": rate}
+    | {"green": green, "yellow": yellow, "red": 0, "blue": 0}
+    for unit, total, done, rate, green, yellow in (
+        ("太山镇财政所", 1, 0, "0%", 1, 0),
+        ("中共太山镇委员会", 5, 4, "80%", 4, 1),
+    )
+]
 _LEGEND = {"green": "已完成、按期推进", "yellow": "已报结待验收、临近时限", "red": "逾期", "blue": "长期坚持"}
 
 
@@ -230,7 +240,8 @@ CHANGED: dict[str, Callable[[str], str]] = {
     ),
     "public-round-two.json": _json(_public_figures),
     "board-2025-02-20.json": _then(_json(_board), _with(legend=_LEGEND)),
-    "board-2025-03-10.json": _then(_json(_board), _with(legend=_LEGEND)),
+    # A board over several inspected units (here the two rounds' own) has a row per unit (issue 10 §3).
+    "board-2025-03-10.json": _then(_json(_board), _with(legend=_LEGEND), _with(units=_UNITS)),
     # Issue 10: the item a ledger brought in already closed on 2-28 was not completed this month, and
     # the month's changes say those two items arrived by import.
     "monthly-2025-02-28.md": lambda old: (
@@ -298,7 +309,7 @@ def test_todays_code_writes_the_same_rows_and_audit_entries_until_the_first_ledg
     new = _tables(url)
     # The web server's tables (migration 0009) came later; the CLI leaves them empty.
     assert all(not new.pop(name) for name in WEB_TABLES)
-    assert sorted(new) == sorted(old)
+    assert sorted(new) == sorted([*old, "unit"])  # 0007: the round's unit, implied by its entry
     assert len(old["audit"]) == 86 and {r[4] for r in old["audit"]} >= {"ledger_batch", "reopen", "extend"}
     # seq … payload as the old code wrote them; the links and hashes are new
     assert len(new["audit"]) == 67
@@ -322,7 +333,7 @@ def test_todays_code_imports_the_old_ledgers_new_items_as_baselines_and_refuses_
         (5, "ledger_baseline", None, "closed", "镇整改办"),
     ]
     moment, actor, *args = shlex.split(scenario.STEPS[FIRST_LEDGER + 2])
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(SystemExit, match="导入不能修改已交办事项的完成时限") as refused:
         scenario.run(url, moment, actor, args, work)
     message = str(refused.value)
     assert (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import OFFICE
 from workflow import clock, db
 from workflow.audit import chain, verify
 from workflow.demo import build
+from workflow.errors import Refused
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +135,9 @@ def test_appends_in_one_transaction_chain_to_each_other(engine: sa.Engine) -> No
 
 def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
     now = clock.parse_moment("2024-10-21T09:00")
-    with pytest.raises(RuntimeError), db.unit_of_work(engine) as conn:
+    with pytest.raises(RuntimeError, match="rolled back"), db.unit_of_work(engine) as conn:
         chain.append(conn, at=now, actor=OFFICE, action="note")
-        raise RuntimeError
+        raise RuntimeError("rolled back")
     with db.unit_of_work(engine) as conn:
         assert chain.append(conn, at=now, actor=OFFICE, action="note").seq == 1
 
@@ -163,3 +165,111 @@ def test_parallel_verify_agrees_with_the_single_pass(
     parallel = verify.verify_engine(engine, workers=3)
     assert parallel == verify_file(copy)
     assert parallel.bad_seq == bad_seq
+
+
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
+def test_parallel_verify_checks_the_link_between_two_ranges(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry 14 ends the first of three ranges (40 entries, 14 a range). Forged with its own hash
+    recomputed, each range still checks out alone: only the link from range 1 into range 2 (entry 15's
+    prev_hash) shows it, and the parallel verify must check that link as the single pass does."""
+    with sqlite3.connect(copy) as conn:
+        row = list(
+            conn.execute(
+                "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
+                "prev_hash, recorded_at FROM audit WHERE seq = 14"
+            ).fetchone()
+        )
+    row[2] = "冒名者"
+    forged = chain.entry_hash(row[:10], row[10])
+    tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 14")
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    engine = db.make_engine(db.sqlite_url(copy))
+    parallel = verify.verify_engine(engine, workers=3, deep=False)
+    assert (parallel.ok, parallel.bad_seq, parallel.count) == (False, 15, 14)
+    assert parallel.problem == "条目 #15 的前序哈希与 #14 不符（插入或改动）"
+
+
+@pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_backwards(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Entry 15 (the first of the second range when three workers share 40 entries) moved to a moment
+    before entry 14, its own hash recomputed: its link and hash check out, only the order of time does
+    not — inside one scan, and across the ranges of a parallel verify."""
+    with sqlite3.connect(copy) as conn:
+        before = conn.execute("SELECT at FROM audit WHERE seq = 14").fetchone()[0]
+        row = list(
+            conn.execute(
+                "SELECT seq, at, actor, item_id, action, from_state, to_state, reason, payload, "
+                "prev_hash, recorded_at FROM audit WHERE seq = 15"
+            ).fetchone()
+        )
+    row[1] = "2024-01-01T00:00:00.000000Z"
+    forged = chain.entry_hash(row[:10], row[10])
+    tamper(copy, f"UPDATE audit SET at = '{row[1]}', hash = '{forged}' WHERE seq = 15")
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    verdict = verify.verify_engine(db.make_engine(db.sqlite_url(copy)), workers=workers, deep=False)
+    assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 15, 14)
+    assert verdict.problem == (
+        f"条目 #15 的时间 {clock.show(row[1])} 早于 #14 的 {clock.show(before)}（时间倒流：倒填时间或被改动）"
+    )
+
+
+def test_the_chain_refuses_entries_out_of_time_with_the_moments_named() -> None:
+    """check_time: at most AHEAD (5 minutes) ahead of the machine's clock, never before the head."""
+    recorded = clock.parse_moment("2025-01-10T10:00")
+    chain.check_time(recorded + chain.AHEAD, recorded, 3, None)  # the bound itself is allowed
+    with pytest.raises(Refused, match="不能预先记录将来的事") as ahead:
+        chain.check_time(recorded + chain.AHEAD + timedelta(microseconds=1), recorded, 3, None)
+    assert str(ahead.value) == (
+        f"操作时间 {clock.show(recorded + chain.AHEAD + timedelta(microseconds=1))} 晚于当前时间 "
+        f"{clock.show(recorded)}：不能预先记录将来的事"
+    )
+    head_at = clock.to_text(recorded)
+    chain.check_time(recorded, recorded, 3, head_at)  # the same moment as the head is allowed
+    earlier = recorded - timedelta(seconds=1)
+    with pytest.raises(Refused, match="审计日志只能按时间顺序追加") as behind:
+        chain.check_time(earlier, recorded, 3, head_at)
+    assert str(behind.value) == (
+        f"操作时间 {clock.show(earlier)} 早于审计日志中最近的一条（#3，{clock.show(head_at)}）："
+        "审计日志只能按时间顺序追加；补录以前的事，请从最早的一件起按时间顺序录入"
+    )
+
+
+@pytest.mark.sqlite_only  # reads the demo file
+def test_entries_of_an_item_and_the_last_few(copy: Path) -> None:
+    engine = db.make_engine(db.sqlite_url(copy))
+    with db.reading(engine) as conn:
+        every = chain.entries(conn)
+        mine = chain.entries(conn, 1)
+        last = chain.entries(conn, limit=3)
+        last_of_mine = chain.entries(conn, 1, limit=2)
+        beyond = verify.upto(conn, 41)
+        cut = verify.verify(conn, (40, every[-1].hash))
+        wrong = verify.verify(conn, (39, "0" * 64))
+    assert [e.seq for e in every] == list(range(1, 41))
+    assert mine and all(e.item_id == 1 for e in mine) and len(mine) < len(every)
+    assert [e.seq for e in last] == [38, 39, 40]
+    assert [e.seq for e in last_of_mine] == [e.seq for e in mine[-2:]]
+    assert (beyond.ok, beyond.bad_seq, beyond.problem) == (False, 41, "条目 #41 不存在")
+    assert cut.ok and cut.head_seq == 40
+    assert (wrong.ok, wrong.bad_seq, wrong.problem) == (False, 39, "条目 #39 的哈希与已知链头不符")
+
+
+def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(engine: sa.Engine) -> None:
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        first = chain.append(
+            conn, at=now, actor=OFFICE, action="note", item_id=7, from_state="a", to_state="b", reason="r"
+        )
+        second = chain.append(conn, at=now, actor=OFFICE, action="note")  # the head cached in the transaction
+    with db.reading(engine) as conn:
+        assert [first, second] == [chain.entry(conn, 1), chain.entry(conn, 2)]
+        assert chain.entry(conn, 3) is None
+    assert first.recorded_at is not None and first.at == clock.to_text(now)
+    earlier = now - timedelta(seconds=1)
+    with pytest.raises(Refused, match=r"早于审计日志中最近的一条（#2，"), db.unit_of_work(engine) as conn:
+        chain.append(conn, at=earlier, actor=OFFICE, action="note")

@@ -75,7 +75,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
 def refused(engine: sa.Engine, *allowed: object, says: str = "") -> Iterator[None]:
     """The block raises InvalidInput with a clear Chinese message (containing `says`); nothing stored."""
     before = dump(engine)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInput, match=re.escape(says)) as caught:
         yield
     message = str(caught.value)
     assert_clear(message, *allowed)
@@ -143,13 +143,48 @@ TEXT_FIELDS: dict[str, TextCase] = {
 }
 
 
+# What the refusal calls each field: it must name the field, then the rule.
+LABELS = {
+    "person name": "姓名",
+    "person department": "部门",
+    "person title": "职务",
+    "person email": "邮箱",
+    "actor": "人员姓名",
+    "reason": "理由",
+    "summary": "整改完成情况",
+    "finding": "回头看结论",
+    "extension reason": "理由",
+    "extension approver": "人员姓名",
+    "reassign reason": "理由",
+    "reassign leader": "责任领导",
+    "reassign department": "责任部门",
+    "reassign cooperating": "配合单位",
+    "measure text": "整改措施",
+    "measure owner": "措施责任单位",
+    "progress text": "进展内容",
+    "progress when": "日期说明",
+    "evidence ref": "文号",
+    "evidence note": "说明",
+    "rule title": "制度名称",
+    "rule document": "文号",
+    "rule note": "说明",
+    "accountability person": "被问责人",
+    "accountability post": "单位及职务",
+    "accountability reason": "问责事由",
+}
+
+
 @pytest.mark.parametrize("kind", list(BAD_TEXT))
 @pytest.mark.parametrize("field", list(TEXT_FIELDS))
 def test_bad_text_in_any_stored_field_is_refused_and_stores_nothing(
     shared: sa.Engine, field: str, kind: str
 ) -> None:
-    says = {"overlong": "过长", "surrogate": "无法识别的字符", "GBK bytes": "无法识别的字符"}
-    with refused(shared, says=says.get(kind, "含有控制字符")):
+    rules = {
+        "overlong": "过长（20001 字",
+        "surrogate": "含有无法识别的字符",
+        "GBK bytes": "含有无法识别的字符",
+    }
+    with refused(shared, says=LABELS[field] + rules.get(kind, "含有控制字符")):
         write(shared, lambda c: TEXT_FIELDS[field](c, BAD_TEXT[kind]))
 
 
@@ -181,7 +216,7 @@ def test_sql_like_text_is_stored_verbatim_as_data(engine: sa.Engine) -> None:
         assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3
         assert [r["id"] for r in item_queries.list_items(conn, TODAY, leader=SQL)] == [1]
         assert item_queries.list_items(conn, TODAY, department=SQL) == []
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match="没有名为"):
             people_read.load_actor(conn, SQL + " OR 1=1")
         assert verify.verify(conn).ok
 
@@ -212,10 +247,10 @@ def test_a_date_after_today_for_something_that_happened_is_refused(shared: sa.En
 def test_far_and_impossible_dates_and_moments_are_refused_in_chinese(text: str) -> None:
     from workflow.dates import parse_date
 
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="日期") as caught:
         parse_date(text)
     assert_clear(str(caught.value))
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="时间") as caught:
         clock.parse_moment(text + "T09:00")
     assert_clear(str(caught.value))
 

@@ -119,6 +119,21 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
             ["INSERT INTO person (name, roles) VALUES ('影子审核人', 'approver')"],
             ("person", "影子审核人", "", "（无此行）", "（有此行）"),
         ),
+        (
+            ["UPDATE person SET unit = '中共太山镇委员会' WHERE name = '县委巡察办'"],
+            ("person", "县委巡察办", "unit", None, "中共太山镇委员会"),
+        ),
+        (
+            ["UPDATE unit SET name = '影子镇' WHERE id = 1"],
+            ("unit", "1", "name", "中共太山镇委员会", "影子镇"),
+        ),
+        (
+            [
+                "INSERT INTO unit (id, round_id, name, position, created_at) VALUES "
+                "(7, 1, '影子镇', 1, '2024-11-01T00:00:00.000000Z')"
+            ],
+            ("unit", "7", "", "（无此行）", "（有此行）"),
+        ),
     ],
     ids=[
         "state",
@@ -132,6 +147,9 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
         "progress author",
         "roles",
         "shadow person",
+        "a person's unit",
+        "a unit renamed",
+        "shadow unit",
     ],
 )
 def test_a_change_behind_the_engine_is_named(

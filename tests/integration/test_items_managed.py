@@ -6,6 +6,7 @@ as-of snapshot."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -100,7 +101,7 @@ def test_a_new_problem_is_numbered_after_its_aspect_and_goes_through_the_lifecyc
 def test_a_wrong_new_problem_is_refused_with_its_reason_and_nothing_is_stored(
     seeded: sa.Engine, tick: Clock, given: dict[str, Any], error: type[Exception], says: str
 ) -> None:
-    with pytest.raises(error) as caught:
+    with pytest.raises(error, match="^" + re.escape(says)) as caught:
         add(seeded, tick(), **given)
     assert str(caught.value).startswith(says), str(caught.value)
     with seeded.connect() as conn:
@@ -173,7 +174,7 @@ def test_an_items_text_is_corrected_audited_and_rolled_back_as_of_before(
 def test_the_state_the_deadline_and_the_people_are_refused_naming_the_command(
     seeded: sa.Engine, tick: Clock, fields: dict[str, str], says: str
 ) -> None:
-    with pytest.raises(Refused) as caught, db.unit_of_work(seeded) as conn:
+    with pytest.raises(Refused, match="^" + re.escape(says)) as caught, db.unit_of_work(seeded) as conn:
         editing.edit_item(conn, 1, OFFICE, tick(), fields=fields)  # type: ignore[arg-type]
     assert str(caught.value).startswith(says), str(caught.value)
     assert item(seeded, 1).version == 1

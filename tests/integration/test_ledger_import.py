@@ -138,7 +138,7 @@ def test_an_import_never_moves_a_state_nor_drops_measures(blank_engine: sa.Engin
     import_ledger(blank_engine, write_xlsx(tmp_path / "a.xlsx", [row(1, 完成情况="已完成"), row(2)]))
     count = audit_count(blank_engine)
     back = [row(1, 完成情况="正在推进"), row(2, 整改措施="只剩一项")]
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="未导入任何内容") as caught:
         import_ledger(blank_engine, write_xlsx(tmp_path / "b.xlsx", back))
     assert [str(p) for p in caught.value.problems] == [
         "台账 第3行 L列（完成情况）：事项 一/1 当前为「已销号」，台账写的是「正在推进」（整改中）："
@@ -173,7 +173,9 @@ def test_the_seed_items_are_adopted_when_their_exported_ledger_comes_back(
     path = tmp_path / "seed.xlsx"
     with db.reading(demo_engine) as conn:
         export.export(conn, path, clock.local_today(clock.parse_moment("2025-02-14T12:00")))
-    summary = import_ledger(demo_engine, path, who="镇整改办", at="2025-02-15T10:00", round_name=None)
+    summary = import_ledger(
+        demo_engine, path, who="镇整改办", at="2025-02-15T10:00", round_name=None, new_round={}
+    )
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 3)
     with db.reading(demo_engine) as conn:
         assert dict(conn.execute(sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id)).all()) == {
@@ -259,7 +261,7 @@ def test_a_broken_ledger_names_every_problem_and_imports_nothing(
 ) -> None:
     build, expected = CORPUS[case]
     count = audit_count(blank_engine)
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="未导入任何内容") as caught:
         import_ledger(blank_engine, build(tmp_path))
     assert [str(p) for p in caught.value.problems] == expected
     assert str(caught.value).startswith(
@@ -275,7 +277,7 @@ def test_a_sheet_of_twenty_thousand_rows_reports_the_bad_cells_deep_inside(
     rows[9_999]["整改时限"] = "2024-02-30"
     rows[19_999]["完成情况"] = "差不多"
     path = write_xlsx(tmp_path / "big.xlsx", rows, fast=True)
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="未导入任何内容") as caught:
         import_ledger(blank_engine, path)
     assert [(p.row, p.column) for p in caught.value.problems] == [(10_002, "J"), (20_002, "L")]
     assert not _items(blank_engine)

@@ -73,7 +73,7 @@ def _item(engine: sa.Engine, item_id: int) -> Any:
 
 
 def _reimport(engine: sa.Engine, path: Path, at: str = "2025-02-20T10:00") -> Any:
-    return import_ledger(engine, path, who=OFFICE, at=at, round_name=None)
+    return import_ledger(engine, path, who=OFFICE, at=at, round_name=None, new_round={})
 
 
 # --- re-import: the state and the deadline are the lifecycle's --------------------------------------------
@@ -84,7 +84,7 @@ def test_reimporting_item_three_as_completed_is_refused_naming_submit_and_approv
 ) -> None:
     path = _edit(_export(demo_engine, tmp_path / "台账.xlsx"), "3", 完成情况="已完成")
     count, before = audit_count(demo_engine), _item(demo_engine, 3)
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="导入不能改变已有事项的状态") as caught:
         _reimport(demo_engine, path)
     assert [str(p) for p in caught.value.problems] == [
         "整改台账 第6行 M列（完成情况）：事项 一/3 当前为「整改中」，台账写的是「已完成」（已销号）："
@@ -119,7 +119,7 @@ def test_reimporting_another_state_is_refused_naming_the_way_there(
     shown = {"待销号审核": "正在推进", "正在推进": "正在推进", "回头看": "回头看"}[status]
     path = _edit(_export(demo_engine, tmp_path / "台账.xlsx", date(2025, 2, 15)), "3", 完成情况=shown)
     count = audit_count(demo_engine)
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="导入不能改变已有事项的状态") as caught:
         _reimport(demo_engine, path)
     [problem] = caught.value.problems
     assert (problem.row, problem.column, problem.header) == (6, "M", "完成情况")
@@ -132,7 +132,7 @@ def test_reimporting_a_later_deadline_is_refused_naming_item_extend(
 ) -> None:
     path = _edit(_export(demo_engine, tmp_path / "台账.xlsx"), "3", 整改时限="2025-06-30")
     count = audit_count(demo_engine)
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="导入不能修改已交办事项的完成时限") as caught:
         _reimport(demo_engine, path)
     assert [str(p) for p in caught.value.problems] == [
         "整改台账 第6行 J列（整改时限）：事项 一/3 当前为「整改中」，完成时限为 2025-02-14，台账写的是 2025-06-30："
@@ -148,7 +148,7 @@ def test_reimporting_a_later_deadline_is_refused_naming_item_extend(
 
 def test_a_changed_state_and_deadline_are_both_reported(demo_engine: sa.Engine, tmp_path: Path) -> None:
     path = _edit(_export(demo_engine, tmp_path / "台账.xlsx"), "3", 完成情况="已完成", 整改时限="立行立改")
-    with pytest.raises(LedgerInvalid) as caught:
+    with pytest.raises(LedgerInvalid, match="未导入任何内容") as caught:
         _reimport(demo_engine, path)
     assert [(p.row, p.column) for p in caught.value.problems] == [(6, "J"), (6, "M")]
 

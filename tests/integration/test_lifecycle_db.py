@@ -13,7 +13,7 @@ from workflow import db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import AUDIT, EVIDENCE, ITEM, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
-from workflow.items import actions, people
+from workflow.items import actions, people, store
 from workflow.read import items as item_queries
 from workflow.read import people as people_read
 
@@ -104,7 +104,7 @@ def test_state_and_audit_entry_commit_together_or_not_at_all(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(chain, "append", broken_append)
-    with pytest.raises(RuntimeError), db.unit_of_work(seeded) as conn:
+    with pytest.raises(RuntimeError, match="disk full"), db.unit_of_work(seeded) as conn:
         actions.fire(conn, 1, "assign", OFFICE, tick())
     assert (state(seeded, 1), audit_count(seeded)) == before
 
@@ -134,10 +134,48 @@ def test_nobody_signs_off_their_own_work(seeded: sa.Engine, tick: Clock) -> None
         actions.fire(conn, 1, "approve", "双重角色", tick())
 
 
+def test_the_items_handler_may_not_sign_it_off_though_someone_else_submitted(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    """Four eyes, the handler's half: 双重角色 handles item 1 and is an approver; the office submits."""
+    with db.unit_of_work(seeded) as conn:
+        people.add_person(conn, OFFICE, tick(), name="双重角色", roles="handler,approver")
+        actions.reassign(conn, 1, OFFICE, tick(), reason="换人", handler="双重角色")
+        actions.fire(conn, 1, "assign", OFFICE, tick())
+        actions.fire(conn, 1, "start", OFFICE, tick())
+        actions.complete_measure(conn, 1, 1, OFFICE, tick())
+        actions.attach_evidence(conn, 1, OFFICE, tick(), kind="照片", ref="复耕照片")
+        actions.fire(conn, 1, "submit", OFFICE, tick(), summary="已复耕")
+    for trigger, reason in (("approve", None), ("reject", "不行")):
+        refused = pytest.raises(Refused, match="双重角色 是本事项的责任人，不能审核自己的事项")
+        with refused, db.unit_of_work(seeded) as conn:
+            actions.fire(conn, 1, trigger, "双重角色", tick(), reason=reason)
+    assert state(seeded, 1) == ("submitted", 7)
+    with db.unit_of_work(seeded) as conn:  # the control: another approver may
+        actions.fire(conn, 1, "approve", APPROVER, tick())
+    assert state(seeded, 1)[0] == "closed"
+
+
+def test_the_submitter_may_not_reject_either(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.add_person(conn, OFFICE, tick(), name="双重角色", roles="office,approver")
+        actions.fire(conn, 1, "assign", OFFICE, tick())
+        actions.fire(conn, 1, "start", OFFICE, tick())
+        actions.complete_measure(conn, 1, 1, OFFICE, tick())
+        actions.attach_evidence(conn, 1, OFFICE, tick(), kind="照片", ref="复耕照片")
+        actions.fire(conn, 1, "submit", "双重角色", tick(), summary="已复耕")
+    refused = pytest.raises(Refused, match="双重角色 是提请销号的人，不能审核自己的事项")
+    with refused, db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "reject", "双重角色", tick(), reason="再改")
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "reject", APPROVER, tick(), reason="再改")
+    assert state(seeded, 1)[0] == "in_progress"
+
+
 def test_the_auditor_changes_nothing(seeded: sa.Engine, tick: Clock) -> None:
-    with pytest.raises(PermissionDenied), db.unit_of_work(seeded) as conn:
+    with pytest.raises(PermissionDenied, match="审计员 没有交办的权限"), db.unit_of_work(seeded) as conn:
         actions.fire(conn, 1, "assign", AUDITOR, tick())
-    with pytest.raises(PermissionDenied), db.unit_of_work(seeded) as conn:
+    with pytest.raises(PermissionDenied, match="审计员 没有添加人员的权限"), db.unit_of_work(seeded) as conn:
         people.add_person(conn, AUDITOR, tick(), name="新人", roles="office")
 
 
@@ -173,6 +211,40 @@ def test_extension_moves_the_deadline_and_keeps_the_original(seeded: sa.Engine, 
     }
 
 
+def test_an_extension_to_the_same_day_is_refused_and_one_day_later_granted(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 3, "assign", OFFICE, tick())
+    refused = pytest.raises(Refused, match="新的完成时限 2025-02-14 必须晚于原时限 2025-02-14")
+    with refused, db.unit_of_work(seeded) as conn:
+        actions.extend(
+            conn, 3, HANDLER, tick(), new_deadline=date(2025, 2, 14), reason="备案", approved_by=LEADER
+        )
+    with db.unit_of_work(seeded) as conn:
+        actions.extend(
+            conn, 3, HANDLER, tick(), new_deadline=date(2025, 2, 15), reason="备案", approved_by=LEADER
+        )
+        assert store.current(conn, 3).deadline == date(2025, 2, 15)
+
+
+def test_a_write_that_lost_the_race_is_a_conflict_at_the_update(seeded: sa.Engine, tick: Clock) -> None:
+    """The versioned UPDATE (store.bump, WHERE id AND version). Writers normally cannot race: the write
+    lock (BEGIN IMMEDIATE, the chain's advisory lock) orders them. A caller that read the item outside
+    that lock — here a row read in one transaction and written in a later one, after another writer —
+    must get a Conflict, not overwrite the other's change."""
+    with db.unit_of_work(seeded) as conn:
+        stale = store.current(conn, 1)
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "assign", OFFICE, tick())
+    with pytest.raises(Conflict, match="事项 1 已被他人改动，请刷新后重试"), db.unit_of_work(seeded) as conn:
+        store.bump(conn, stale, tick(), state="closed")
+    assert state(seeded, 1) == ("assigned", 2)
+    with db.unit_of_work(seeded) as conn:  # the control: the same write on the fresh row goes through
+        store.bump(conn, store.current(conn, 1), tick(), summary="x")
+    assert state(seeded, 1) == ("assigned", 3)
+
+
 def test_evidence_files_are_stored_once_by_hash(seeded: sa.Engine, tick: Clock, tmp_path: Path) -> None:
     photo = tmp_path / "复耕.jpg"
     photo.write_bytes(b"\xff\xd8 not really a jpeg")
@@ -188,9 +260,14 @@ def test_evidence_files_are_stored_once_by_hash(seeded: sa.Engine, tick: Clock, 
 
 def test_control_characters_and_overlong_text_are_refused(seeded: sa.Engine, tick: Clock) -> None:
     with pytest.raises(InvalidInput, match="控制字符"), db.unit_of_work(seeded) as conn:
-        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="bad\x1b[31m")
-    with pytest.raises(InvalidInput, match="过长"), db.unit_of_work(seeded) as conn:
-        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 22), text="长" * 20001)
+        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 21), text="bad\x1b[31m")
+    with (
+        pytest.raises(InvalidInput, match="过长（20001 字，最多 20000 字）"),
+        db.unit_of_work(seeded) as conn,
+    ):
+        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 21), text="长" * 20001)
+    with db.unit_of_work(seeded) as conn:  # the limit itself is allowed
+        actions.add_progress(conn, 1, OFFICE, tick(), on=date(2024, 10, 21), text="长" * 20000)
 
 
 def test_what_can_i_do_now_explains_every_blocked_action(seeded: sa.Engine, tick: Clock) -> None:

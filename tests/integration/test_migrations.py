@@ -36,12 +36,12 @@ def test_the_migrated_schema_is_the_models_schema(engine: sa.Engine) -> None:
 
 
 def _counts(conn: sa.Connection) -> dict[str, int]:
-    """Rows per table, of the tables the database has (a newer migration adds tables, empty)."""
+    """Rows per table, of the tables the old schema had (0007 added `unit`)."""
     present = set(sa.inspect(conn).get_table_names())
     return {
         name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
         for name, table in metadata().tables.items()
-        if name in present
+        if name in present and name != "unit"
     }
 
 
@@ -61,6 +61,7 @@ def test_a_database_the_old_code_made_upgrades_with_rows_and_chain_intact(tmp_pa
         before_counts = _counts(conn)
         before_audit = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
         before_items = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM item ORDER BY id"))]
+        assert "unit" not in sa.inspect(conn).get_table_names()
     assert db.create_schema(engine) is False  # `zhenggai init` on an existing database upgrades it
     with db.reading(engine) as conn:
         assert migrate.current(conn) == db.SCHEMA_HEAD
@@ -69,9 +70,20 @@ def test_a_database_the_old_code_made_upgrades_with_rows_and_chain_intact(tmp_pa
         assert all(after_counts[k] == 0 for k in set(after_counts) - set(before_counts))
         after = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
         assert [r[:11] for r in after] == before_audit and {r[11] for r in after} == {None}
-        # Every old column as it was; 0006 adds item.category, empty (derived from the state) for all.
-        items = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM item ORDER BY id"))]
-        assert [r[:-1] for r in items] == before_items and {r[-1] for r in items} == {None}
+        # Every old column as it was; 0006 adds item.category, empty (derived from the state) for all;
+        # 0007 item.unit_id.
+        columns = ", ".join(
+            c.name for c in metadata().tables["item"].columns if c.name not in ("unit_id", "category")
+        )
+        assert [
+            tuple(r) for r in conn.execute(sa.text(f"SELECT {columns} FROM item ORDER BY id"))
+        ] == before_items
+        assert {r[0] for r in conn.execute(sa.text("SELECT category FROM item"))} == {None}
+        # Each old round became one unit, with the round's id, holding every item of the round.
+        units = conn.execute(sa.text("SELECT id, round_id, name FROM unit ORDER BY id")).all()
+        rounds = conn.execute(sa.text("SELECT id, id, unit FROM round ORDER BY id")).all()
+        assert units == rounds and len(units) >= 1
+        assert not conn.execute(sa.text("SELECT 1 FROM item WHERE unit_id <> round_id")).first()
         assert verify.verify(conn).ok
     # And the upgraded database works on: the next action chains onto the old log.
     with db.unit_of_work(engine) as conn:

@@ -68,7 +68,10 @@ def _entries(engine: sa.Engine) -> int:
 def test_only_the_office_may(seeded: sa.Engine, operation: str, who: str) -> None:
     label, run = OPERATIONS[operation]
     before = _entries(seeded)
-    with pytest.raises(PermissionDenied) as refused, db.unit_of_work(seeded) as conn:
+    with (
+        pytest.raises(PermissionDenied, match="的权限（需要角色：整改办）") as refused,
+        db.unit_of_work(seeded) as conn,
+    ):
         run(conn, who)
     assert str(refused.value) == f"{who} 没有{label}的权限（需要角色：整改办）"
     assert _entries(seeded) == before

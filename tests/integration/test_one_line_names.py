@@ -6,6 +6,7 @@ stopped the reminders for everyone (it reached a mail header)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -45,7 +46,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
 @contextmanager
 def refused(engine: sa.Engine, says: str) -> Iterator[None]:
     before = dump(engine)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInput, match=re.escape(says)) as caught:
         yield
     assert_clear(str(caught.value))
     assert says in str(caught.value)

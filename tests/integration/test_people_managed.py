@@ -5,6 +5,7 @@ made behind the engine's back is named."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def test_a_wrong_edit_is_refused_with_its_reason_and_changes_nothing(
     seeded: sa.Engine, tick: Clock, who: str, change: dict[str, object], error: type[Exception], says: str
 ) -> None:
     before = person(seeded, LEADER)
-    with pytest.raises(error) as caught, db.unit_of_work(seeded) as conn:
+    with pytest.raises(error, match="^" + re.escape(says)) as caught, db.unit_of_work(seeded) as conn:
         people.edit_person(conn, who, tick(), name=LEADER, **change)  # type: ignore[arg-type]
     assert str(caught.value).startswith(says), str(caught.value)
     assert person(seeded, LEADER) == before
@@ -144,7 +145,10 @@ def test_a_deactivated_person_keeps_the_history_and_is_refused_everything_after(
             c, 3, OFFICE, tick(), new_deadline=date(2025, 3, 31), reason="备案中", approved_by=HANDLER
         ),
     ):
-        with pytest.raises(PermissionDenied) as caught, db.unit_of_work(seeded) as conn:
+        with (
+            pytest.raises(PermissionDenied, match="^" + re.escape(gone)) as caught,
+            db.unit_of_work(seeded) as conn,
+        ):
             act(conn)
         assert str(caught.value).startswith(gone)
         assert "zhenggai person edit 姓名 --reactivate" in str(caught.value)
@@ -214,6 +218,6 @@ def test_a_new_round_cannot_make_a_deactivated_person_responsible(rem_engine: sa
     import_items(rem_engine, [item_spec("1", "2024-12-31")], people=TEAM)
     with db.unit_of_work(rem_engine) as conn:
         people.deactivate_person(conn, OFFICE, at("2024-10-15T09:00"), name=LEADER)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInput, match="已停用，不能承担事项") as caught:
         import_items(rem_engine, [item_spec("1", "2025-06-30")], name="第二轮")
     assert "aspects[0].items[0].leader: 人员 '徐波' 已停用，不能承担事项" in str(caught.value)

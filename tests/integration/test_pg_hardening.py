@@ -265,13 +265,14 @@ REVOKE INSERT ON alembic_version, meta FROM {role};
 
 @pytest.fixture
 def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
-    """The seed round in a database made at revision 0003 (before the hardening), with 0002's grants and
-    a handler's login; then upgraded to the head by `zhenggai db upgrade`, its grants not yet renewed
-    (the login is mapped to the handler after the upgrade, by today's code)."""
+    """The seed round in a database at revision 0003 (before the hardening; written by today's code at
+    the head, then migrated down), with 0002's grants and a handler's login; then upgraded to the head
+    by `zhenggai db upgrade`, its grants not yet renewed (the login is mapped to the handler after the
+    upgrade, by today's code)."""
     url = fresh_url(tmp_path)
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        migrate.upgrade(conn, "0003")
+        migrate.upgrade(conn)  # today's code writes today's schema; taken back to 0003 below
     with db.unit_of_work(engine) as conn:
         round_yaml.import_round(
             conn, round_yaml.load_file(example_path("taishan.yaml")), OFFICE, at() - timedelta(days=8)
@@ -284,6 +285,8 @@ def old_deployment(tmp_path: Path) -> Iterator[Deployment]:
         GRANTS_0002.format(role=d.role, schema=schema, database=sa.make_url(url).database),
         f"CREATE ROLE {d.logins[HANDLER]} LOGIN IN ROLE {d.role}",
     )
+    with engine.begin() as conn:
+        command.downgrade(migrate.config(conn), "0003")  # the deployment as it stood before the hardening
     with db.unit_of_work(engine, write=False) as conn:
         before = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM audit ORDER BY seq"))]
     code, out = d.cli(url, "db", "upgrade")
@@ -338,7 +341,9 @@ def test_the_hardening_downgrades_to_the_revision_before_it_as_it_was_and_upgrad
     )
     with engine.begin() as conn:
         migrate.upgrade(conn)
-        assert conn.exec_driver_sql(triggers).scalar() == 19 + 2  # 0008 adds two (people managed)
+        assert (
+            conn.exec_driver_sql(triggers).scalar() == 19 + 2 + 1
+        )  # 0008: two (people), 0007: the unit table
         assert conn.exec_driver_sql(actor).one() == (True, ["search_path=pg_catalog, pg_temp"])
     with engine.begin() as conn:
         command.downgrade(migrate.config(conn), "0003")
@@ -346,4 +351,4 @@ def test_the_hardening_downgrades_to_the_revision_before_it_as_it_was_and_upgrad
         assert (migrate.current(conn), conn.exec_driver_sql(triggers).scalar()) == ("0003", 0)
         assert conn.exec_driver_sql(actor).one() == (False, None)
         migrate.upgrade(conn)
-        assert conn.exec_driver_sql(triggers).scalar() == 19 + 2
+        assert conn.exec_driver_sql(triggers).scalar() == 19 + 2 + 1

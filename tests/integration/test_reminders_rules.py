@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.backends import fresh_url
+from tests.backends import BACKEND, fresh_url
 from tests.reminders_fixtures import (
     DEPT,
     HANDLER,
@@ -326,6 +328,42 @@ def test_a_key_another_process_recorded_first_gets_no_second_message(
     again = run(one_item, settings, "2025-01-01T09:00")
     assert again.firings == [] and again.messages == []
     assert len(keys(one_item)) == len(set(keys(one_item))) == 4
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite serialises writers; PostgreSQL can interleave")
+def test_two_runs_interleaved_on_postgresql_tell_each_person_once(one_item: sa.Engine, out_dir: Path) -> None:
+    """A real interleaving, without the chain lock that normally orders writers: both runs plan the same
+    four firings (neither sees the other's uncommitted rows), the second's insert waits on the first's
+    keys, and when the first commits, ON CONFLICT DO NOTHING leaves the second nothing to send."""
+    settings, now = make_settings(out_dir, **quiet()), at("2025-01-01T09:00")
+    first = one_item.connect().execution_options(zhenggai_write=False)
+    second = one_item.connect().execution_options(zhenggai_write=False)
+    waiting_pid = second.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    second.commit()
+    results: dict[str, reminders_run.RunResult] = {}
+
+    def other() -> None:
+        with second.begin():
+            results["second"] = reminders_run.run(second, settings, now)
+
+    try:
+        with first.begin():
+            results["first"] = reminders_run.run(first, settings, now)
+            thread = threading.Thread(target=other)
+            thread.start()
+            with one_item.connect().execution_options(isolation_level="AUTOCOMMIT") as probe:
+                blocked = "SELECT count(*) FROM pg_locks WHERE pid = %(pid)s AND NOT granted"
+                while thread.is_alive() and not probe.exec_driver_sql(blocked, {"pid": waiting_pid}).scalar():
+                    time.sleep(0.01)  # polling for the lock wait, not timing anything
+            assert thread.is_alive(), "the second run did not wait for the first one's keys"
+        thread.join(120)
+    finally:
+        first.close()
+        second.close()
+    assert len(results["first"].firings) == 4 and len(results["first"].messages) == 4
+    assert (results["second"].firings, results["second"].messages) == ([], [])
+    assert len(keys(one_item)) == len(set(keys(one_item))) == 4
+    assert message_count(one_item) == 4
 
 
 def test_an_unknown_escalation_recipient_is_a_clear_error(one_item: sa.Engine, out_dir: Path) -> None:

@@ -200,3 +200,40 @@ def test_the_chain_verifies_after_the_load(loaded: Load, load_engine: sa.Engine)
     verdict = verify.verify_engine(load_engine)
     assert verdict.ok, verdict
     assert verdict.count == verdict.head_seq == setup_head + len(committed(records))
+
+
+def test_no_one_signed_off_an_item_they_handled_or_submitted(loaded: Load, load_engine: sa.Engine) -> None:
+    """Four eyes under load, with people who hold two roles (tests/load/worker.py): every approve and
+    reject in the trail is by someone who neither handled the item then nor submitted it; and the
+    two-role people did try (their refusals are in the workers' logs)."""
+    with db.reading(load_engine) as conn:
+        trail = chain.entries(conn)
+        handlers: dict[int, str | None] = dict(conn.exec_driver_sql("SELECT id, handler FROM item").all())
+    handler: dict[int, str | None] = {}
+    submitter: dict[int, str | None] = {}
+    signed = 0
+    for e in reversed(trail):  # from the end: the handler now, rolled back through each reassign
+        if e.item_id is None:
+            continue
+        handler.setdefault(e.item_id, handlers[e.item_id])
+        if e.action == "reassign" and "handler" in e.data:
+            handler[e.item_id] = e.data["handler"][0]
+    for e in trail:  # in order: who handled and who submitted each item at each sign-off
+        if e.item_id is None:
+            continue
+        if e.action == "import":
+            continue
+        if e.action == "reassign" and "handler" in e.data:
+            handler[e.item_id] = e.data["handler"][1]
+        if e.action == "submit":
+            submitter[e.item_id] = e.actor
+        if e.action in ("approve", "reject"):
+            assert e.actor not in (handler[e.item_id], submitter[e.item_id]), e
+            signed += 1
+    assert signed > 0
+    tried = [
+        r
+        for r in loaded.records
+        if r["action"] in ("approve", "reject") and r["actor"] in (worker.HANDLER2, worker.APPROVER2)
+    ]
+    assert any("不能审核自己的事项" in r.get("message", "") for r in tried), tried[:3]

@@ -51,9 +51,11 @@ def round_file(items: int) -> round_yaml.RoundFile:
         {"name": OFFICE, "roles": ["office"], "department": "巡察反馈意见整改工作领导小组办公室"},
         {"name": LEADER, "roles": ["leader"], "department": "镇人大"},
         {"name": HANDLER, "roles": ["handler"], "department": DEPT},
-        {"name": HANDLER2, "roles": ["handler"], "department": DEPT2},
+        # Two people hold two roles, so four eyes can be broken if the guard let it: HANDLER2 handles
+        # half the items and may sign off; APPROVER2 is also in the office, so may submit any item.
+        {"name": HANDLER2, "roles": ["handler", "approver"], "department": DEPT2},
         {"name": APPROVER, "roles": ["approver"], "department": "县委巡察办"},
-        {"name": APPROVER2, "roles": ["approver"], "department": "县委巡察办"},
+        {"name": APPROVER2, "roles": ["approver", "office"], "department": "县委巡察办"},
         {"name": AUDITOR, "roles": ["auditor"]},
     ]
     rows = [
@@ -129,7 +131,9 @@ def happy(rng: random.Random, row: store.Current) -> Action:
         if pick == "progress":
             return Action(pick, rng.choice([handler, LEADER]), {"text": "推进整改"})
         if pick == "submit":
-            return Action(pick, handler, {"summary": "整改完成"}, versioned=True)
+            return Action(
+                pick, rng.choice([handler, handler, APPROVER2]), {"summary": "整改完成"}, versioned=True
+            )
         if pick == "extend":
             to = (row.deadline or DEADLINE) + timedelta(days=rng.randint(1, 60))
             return Action(pick, handler, {"to": to, "reason": "延期理由", "approved_by": LEADER}, True)
@@ -138,9 +142,10 @@ def happy(rng: random.Random, row: store.Current) -> Action:
             return Action(pick, OFFICE, {"handler": other, "reason": "调整"}, versioned=True)
         return Action(pick, LEADER, {"text": "新增措施"})
     if state == "submitted":
+        signer = rng.choice([APPROVER, APPROVER2, HANDLER2])  # the last two are refused on their own items
         if rng.random() < 0.75:
-            return Action("approve", rng.choice([APPROVER, APPROVER2]), versioned=True)
-        return Action("reject", APPROVER, {"reason": "材料不全"}, versioned=True)
+            return Action("approve", signer, versioned=True)
+        return Action("reject", signer, {"reason": "材料不全"}, versioned=True)
     if state == "closed":
         return Action("revisit", OFFICE, versioned=True)
     if rng.random() < 0.7:

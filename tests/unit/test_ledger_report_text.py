@@ -92,7 +92,7 @@ def test_periods_and_the_end_of_day_cut_in_shanghai_time() -> None:
 
 
 def _item(i: int, number: str) -> ItemAt:
-    return ItemAt(i, 1, 1, number, "t", "", "", None, None, "", None, None, None, None, State.reported)
+    return ItemAt(i, 1, 1, 1, number, "t", "", "", None, None, "", None, None, None, None, State.reported)
 
 
 def test_export_numbers_are_ledger_keys_else_unique_short_numbers() -> None:

@@ -9,7 +9,6 @@ from states.guards import GUARDS, Actor, Facts, refusals
 from states.lifecycle import (
     ACTIONS,
     BY_INPUT,
-    BY_TRIGGER,
     TRANSITIONS,
     TRIGGERS,
     Action,
@@ -63,17 +62,6 @@ def test_rejection_returns_to_work_and_a_revisit_confirms_or_reopens() -> None:
     assert machine.fire("reject", _permissive(State.submitted)) is State.in_progress
     assert machine.fire("confirm", _permissive(State.revisited)) is State.closed
     assert machine.fire("reopen", _permissive(State.revisited)) is State.in_progress
-
-
-@pytest.mark.parametrize("state", list(State))
-@pytest.mark.parametrize("trigger", TRIGGERS)
-def test_a_trigger_fires_only_from_its_source_states(state: State, trigger: str) -> None:
-    facts = _permissive(state)
-    if state in BY_TRIGGER[trigger].source:
-        assert machine.fire(trigger, facts) is BY_TRIGGER[trigger].dest
-    else:
-        with pytest.raises(ValueError):
-            machine.fire(trigger, facts)
 
 
 def test_the_machine_has_no_auto_transitions_and_one_event_per_trigger() -> None:
@@ -136,5 +124,5 @@ def test_the_diagram_is_generated_from_the_table() -> None:
 def test_a_guard_refusal_stops_the_machine_too() -> None:
     facts = _permissive(State.in_progress)
     facts.evidence_count = 0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^guards refused submit$"):
         machine.fire("submit", facts)

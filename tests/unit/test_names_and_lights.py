@@ -4,6 +4,7 @@ default scheme is the colours every office saw before, and which [lights.colours
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -61,7 +62,7 @@ def test_no_name_means_two_things() -> None:
 
 @pytest.mark.parametrize("typed", ["done", "完成", "整改", ""])
 def test_an_unknown_state_is_refused_naming_every_choice_in_both_languages(typed: str) -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=r"^未知状态") as caught:
         parse_state(typed)
     message = str(caught.value)
     assert message.startswith("未知状态")
@@ -135,6 +136,6 @@ def test_the_lights_are_configured_by_meaning_in_english_or_chinese() -> None:
     ],
 )
 def test_a_wrong_light_setting_is_refused_naming_the_key(colours: object, says: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(InvalidInput, match="^" + re.escape(says)) as caught:
         config.light_scheme({"lights": {"colours": colours}})
     assert str(caught.value).startswith(says)

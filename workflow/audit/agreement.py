@@ -33,6 +33,7 @@ from workflow.db.tables.core import (
     PROGRESS,
     ROUND,
     RULE,
+    UNIT,
 )
 from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 
@@ -186,11 +187,13 @@ def _columns(rows: Mapping[Any, Mapping[str, Any]]) -> tuple[str, ...]:
 
 
 def _records(conn: Connection, exp: Expected) -> Iterator[Callable[[], Disagreement | None]]:
-    people = ("roles", "department", "title", "email", "db_login", "active")
+    people = ("roles", "department", "title", "email", "unit", "db_login", "active")
     yield lambda: _by_key("person", exp.people, _keyed(conn, PERSON, "name", people), people)
     rounds = _columns(exp.rounds)
     yield lambda: _by_key("round", exp.rounds, _keyed(conn, ROUND, "id", rounds), rounds)
-    aspects = ("round_id", "number", "title", "position")
+    units = ("round_id", "name", "position", "created_at")
+    yield lambda: _by_key("unit", exp.units, _keyed(conn, UNIT, "id", units), units)
+    aspects = ("round_id", "unit_id", "number", "title", "position")
     # Only the aspects with an entry of their own (ledger imports); a YAML import wrote none.
     audited = set(exp.aspects)
     yield lambda: _by_key(
@@ -228,7 +231,7 @@ def compare(conn: Connection, exp: Expected, part: Part = ALL) -> Disagreement |
     """The first difference between the live tables and the replayed trail, or None: for the items of
     `part` (the whole database by default) and, in part 0, the records that belong to no item."""
     keys = {i: k for i, k in exp.keys.items() if part.holds(i)}  # adopted keys come with every batch
-    key_columns = ("round_id", "ledger_no", "batch_id")
+    key_columns = ("round_id", "unit_id", "ledger_no", "batch_id")
 
     def ledger_keys() -> Disagreement | None:
         live = _keyed(conn, LEDGER_KEY, "item_id", key_columns, part.sql("item_id"))

@@ -14,6 +14,11 @@ from typing import Any, ClassVar, Literal
 
 from workflow.audit.encoding import DAY, PAIR, FieldChanges, Payload, canonical_json, list_of
 
+# A field added after entries without it were written: absent when None, so those entries' payloads
+# (and hashes) stay what they were. The unit fields (issue 10): an entry naming no unit was written
+# before units existed and means the round's own unit, whose id is the round's (migration 0007).
+LATER: dict[str, Any] = {"omit_none": True}
+
 # --- the lifecycle triggers ---------------------------------------------------------------------------
 
 
@@ -157,6 +162,7 @@ class PersonAdded(Payload):
     department: str | None
     title: str | None
     email: str | None
+    unit: str | None = field(default=None, metadata=LATER)  # None: the county level
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,6 +172,17 @@ class LedgerPersonAdded(Payload):
     name: str
     roles: str
     department: str | None
+    unit: str | None = field(default=None, metadata=LATER)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitAdded(Payload):
+    """An inspected unit (被巡察单位) of a round."""
+
+    id: int
+    round_id: int
+    name: str
+    position: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,6 +275,7 @@ class ItemImported(Payload):
     deadline_kind: str | None
     deadline: date | None = field(metadata=DAY)
     measures: list[ImportedMeasure] = field(metadata=list_of(ImportedMeasure))
+    unit_id: int | None = field(default=None, metadata=LATER)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,6 +318,7 @@ class AspectAdded(Payload):
     number: str
     title: str
     position: int
+    unit_id: int | None = field(default=None, metadata=LATER)
 
 
 Progress = tuple[date, str | None, str]  # on, when, text
@@ -330,6 +349,7 @@ class LedgerItemCreated(LedgerSource):
     progress: list[Progress]
     evidence: list[Cited]
     status: str | None
+    unit_id: int | None = field(default=None, metadata=LATER)
     # The completion category the status word set (基本完成 → basic, states.categories); absent from
     # entries that set none, and from every entry written before categories existed.
     category: str | None = field(default=None, metadata={"omit_none": True})
@@ -402,6 +422,7 @@ KINDS: dict[str, tuple[type[Payload], ...]] = {
     "evidence": (EvidenceAttached,),
     "person_add": (PersonAdded, LedgerPersonAdded),
     "person_login": (LoginSet,),
+    "unit_add": (UnitAdded,),
     "person_edit": (PersonEdited,),
     "person_deactivate": (PersonDeactivated,),
     "item_add": (ItemAdded,),

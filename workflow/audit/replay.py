@@ -62,6 +62,7 @@ class Expected:
     evidence: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
     rounds: dict[int, dict[str, Any]] = field(default_factory=dict)
+    units: dict[int, dict[str, Any]] = field(default_factory=dict)  # those created with an entry
     aspects: dict[int, dict[str, Any]] = field(default_factory=dict)  # those created with an entry
     rules: dict[int, dict[str, Any]] = field(default_factory=dict)
     accountability: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -88,6 +89,7 @@ def moment(value: Any) -> str | None:
 
 ITEM_COLUMNS = (
     "round_id",
+    "unit_id",
     "aspect_id",
     "parent_id",
     "number",
@@ -119,6 +121,8 @@ def _new_item(at: str, values: dict[str, Any], state: str) -> dict[str, Any]:
     item.update({k: v for k, v in values.items() if k in item})
     for column in _DAY_COLUMNS:
         item[column] = day(item[column])
+    if item["unit_id"] is None:  # written before units existed: the round's own unit (migration 0007)
+        item["unit_id"] = item["round_id"]
     item.update(state=state, version=1, created_at=at, updated_at=at)
     if is_done(_STATES[state]):
         item["closed_at"] = at
@@ -137,6 +141,7 @@ class _Replay:
 
     def __init__(self) -> None:
         self.out = Expected()
+        self.new_round: tuple[int, str, str] | None = None  # a round whose first unit is not yet seen
         self.handlers: dict[str, Callable[[Row], None]] = {
             **{t: self.trigger for t in BY_TRIGGER},
             "import": self.imported,
@@ -157,6 +162,7 @@ class _Replay:
             "person_deactivate": self.person_deactivated,
             "round_import": self.round,
             "round_add": self.round,
+            "unit_add": self.unit,
             "aspect_add": self.aspect,
             "rule_add": self.rule,
             "accountability_add": self.accountability,
@@ -168,6 +174,10 @@ class _Replay:
             self.out.problem = Disagreement(table, key, column, expected, found, row[0])
 
     def apply(self, row: Row) -> None:
+        if self.new_round is not None and not (
+            row[4] == "unit_add" and _first_unit_of(row) == self.new_round[0]
+        ):
+            self.finish()
         handler = self.handlers.get(row[4])
         if handler is None:
             self.fail(row, "audit", f"#{row[0]}", "action", "已知的操作", row[4])
@@ -243,6 +253,7 @@ class _Replay:
             self._ledger_parts(row, created.progress, created.evidence)
             self.out.keys[row[3]] = {
                 "round_id": created.round_id,
+                "unit_id": self.out.items[row[3]]["unit_id"],
                 "ledger_no": created.ledger_no,
                 "batch_id": created.batch,
             }
@@ -384,11 +395,23 @@ class _Replay:
         data = _payload(row)
         if "title" in data:
             a = p.PersonAdded.from_dict(data)
-            values = {"roles": a.roles, "department": a.department, "title": a.title, "email": a.email}
+            values = {
+                "roles": a.roles,
+                "department": a.department,
+                "title": a.title,
+                "email": a.email,
+                "unit": a.unit,
+            }
             name = a.name
         else:
             b = p.LedgerPersonAdded.from_dict(data)
-            values = {"roles": b.roles, "department": b.department, "title": None, "email": None}
+            values = {
+                "roles": b.roles,
+                "department": b.department,
+                "title": None,
+                "email": None,
+                "unit": b.unit,
+            }
             name = b.name
         self.out.people[name] = {**values, "db_login": None, "active": True}
 
@@ -426,12 +449,34 @@ class _Replay:
             **{k: v for k, v in values.items() if k not in ("id", "source")},
             "created_at": row[1],
         }
+        self.new_round = (r.id, r.unit, row[1])
+
+    def finish(self) -> None:
+        """A round entry not followed by its first unit's entry (position 0) implies that unit: the
+        round's id, its `unit` as the name (workflow/items/units.py::own_unit; migration 0007 gave every
+        older round the same)."""
+        if self.new_round is not None:
+            round_id, name, at = self.new_round
+            self.out.units[round_id] = {"round_id": round_id, "name": name, "position": 0, "created_at": at}
+            self.new_round = None
+
+    def unit(self, row: Row) -> None:
+        u = p.UnitAdded.from_dict(_payload(row))
+        if self.new_round is not None and u.position == 0 and u.round_id == self.new_round[0]:
+            self.new_round = None  # the round's own unit, with an entry: nothing implied
+        self.out.units[u.id] = {
+            "round_id": u.round_id,
+            "name": u.name,
+            "position": u.position,
+            "created_at": row[1],
+        }
 
     def aspect(self, row: Row) -> None:
         data = _payload(row)
         a = p.AspectAdded.from_dict(data)
         self.out.aspects[a.id] = {
             "round_id": a.round_id,
+            "unit_id": a.round_id if a.unit_id is None else a.unit_id,
             "number": a.number,
             "title": a.title,
             "position": a.position,
@@ -468,7 +513,19 @@ class _Replay:
             "created_at": row[1],
         }
         for item_id, ledger_no in b.adopted:
-            self.out.keys[item_id] = {"round_id": b.round_id, "ledger_no": ledger_no, "batch_id": b.batch}
+            adopted = self.out.items.get(item_id)
+            self.out.keys[item_id] = {
+                "round_id": b.round_id,
+                "unit_id": None if adopted is None else adopted["unit_id"],
+                "ledger_no": ledger_no,
+                "batch_id": b.batch,
+            }
+
+
+def _first_unit_of(row: Row) -> int | None:
+    """The round of a `unit_add` entry that adds a round's first unit (position 0), else None."""
+    u = p.UnitAdded.from_dict(_payload(row))
+    return u.round_id if u.position == 0 else None
 
 
 def _payload(row: Row) -> dict[str, Any]:
@@ -498,6 +555,7 @@ def replay(rows: Iterable[Row]) -> Expected:
     r = _Replay()
     for row in rows:
         r.apply(row)
+    r.finish()
     return r.out
 
 
@@ -510,5 +568,6 @@ def feeding(rows: Iterable[Row]) -> tuple[Iterator[Row], Expected]:
         for row in rows:
             r.apply(row)
             yield row
+        r.finish()
 
     return gen(), r.out

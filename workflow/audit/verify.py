@@ -221,6 +221,7 @@ _RECORDS = (
     "person_login",
     "round_import",
     "round_add",
+    "unit_add",
     "aspect_add",
     "rule_add",
     "accountability_add",

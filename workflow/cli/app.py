@@ -182,21 +182,41 @@ class Group(click.Group):
                 _check_argument(value)
         return rest
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:  # a usage error in the top-level options
+            raise _shown(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:  # click's own (usage errors, bad values) and ours
+            raise _shown(exc) from None
         except ZhenggaiError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise _shown(click.ClickException(str(exc))) from exc
         except ValueError as exc:  # bad dates and the like, raised while parsing input
-            raise click.ClickException(str(exc)) from exc
+            raise _shown(click.ClickException(str(exc))) from exc
         except OSError as exc:  # a file the user named (--out, --html, export): no such folder, no room …
             if exc.filename is None:  # not about a file: a network error, say
                 raise
-            raise click.ClickException(f"无法使用文件 {exc.filename}：{os_reason(exc)}") from exc
+            raise _shown(click.ClickException(f"无法使用文件 {exc.filename}：{os_reason(exc)}")) from exc
         except Exception as exc:
             if type(exc).__module__.startswith("sqlalchemy"):
-                raise click.ClickException(f"数据库错误：{getattr(exc, 'orig', None) or exc}") from exc
+                message = f"数据库错误：{getattr(exc, 'orig', None) or exc}"
+                raise _shown(click.ClickException(message)) from exc
             raise
+
+
+def _shown(exc: click.ClickException) -> click.ClickException:
+    """The error as a terminal may show it: an error message often repeats what a person typed (a
+    round's name, an option), and an ESC or C1 character in it must be shown, not obeyed."""
+    from workflow.escape import terminal
+
+    exc.message = terminal(exc.message)  # type: ignore[misc]  # Final in click; the same error, shown safely
+    return exc
 
 
 pass_app = click.make_pass_decorator(App)

@@ -27,11 +27,12 @@ def audit_log(app: App, item_id: int | None, limit: int | None, as_json: bool) -
         zhenggai audit log 1
     """
     from workflow import clock
-    from workflow.audit import chain
     from workflow.cli import render
+    from workflow.read.items import history
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        entries = chain.entries(conn, item_id, limit)
+        entries = history(conn, item_id, limit, scope_of(conn, app.actor))
     rows = [
         {
             "seq": e.seq,
@@ -128,7 +129,8 @@ def audit_signoff(app: App, item_id: int, as_json: bool) -> None:
     """
     from workflow.cli.render import signoff_text
     from workflow.read.items import signoff_sheet
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        s = signoff_sheet(conn, item_id)
+        s = signoff_sheet(conn, item_id, scope_of(conn, app.actor))
     emit(s, as_json, lambda: signoff_text(s))

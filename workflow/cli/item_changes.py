@@ -23,6 +23,7 @@ from workflow.cli.app import ID, App, pass_app, round_option
 @click.option("--cooperating", help="Cooperating units, separated by 、")
 @click.option("--measure", "measures", multiple=True, help="A rectification measure; repeatable.")
 @round_option
+@click.option("--unit", help="The inspected unit (被巡察单位) (default: the round's only one, or one's own).")
 @pass_app
 def item_add(
     app: App,
@@ -37,6 +38,7 @@ def item_add(
     cooperating: str | None,
     measures: tuple[str, ...],
     round_name: str | None,
+    unit: str | None,
 ) -> None:
     """Add one problem (新增问题) in 已登记, numbered after the last of its aspect (office only).
 
@@ -63,6 +65,7 @@ def item_add(
             cooperating=cooperating,
             deadline=deadline,
             measures=measures,
+            unit=unit,
         )
     click.echo(f"已新增事项 {item_id}（{number}），状态：已登记")
 

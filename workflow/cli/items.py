@@ -30,6 +30,7 @@ item.add_command(item_edit)
 @click.option("--dept", help="Only this responsible department.")
 @click.option("--leader", help="Only this responsible leader.")
 @click.option("--overdue", is_flag=True, help="Only open items past their deadline.")
+@click.option("--unit", help="Only this inspected unit (被巡察单位).")
 @click.option(
     "--due-within",
     type=COUNT_OR_ZERO,
@@ -45,6 +46,7 @@ def item_list(
     dept: str | None,
     leader: str | None,
     overdue: bool,
+    unit: str | None,
     due_within: int | None,
     category: str | None,
     as_json: bool,
@@ -58,6 +60,7 @@ def item_list(
     """
     from workflow.cli.render import item_rows
     from workflow.read.items import list_items
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
         rows = list_items(
@@ -67,6 +70,8 @@ def item_list(
             department=dept,
             leader=leader,
             overdue=overdue,
+            unit=unit,
+            scope=scope_of(conn, app.actor),
             due_within=due_within,
             category=category,
             yellow_days=app.yellow_days,

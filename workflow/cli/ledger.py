@@ -35,7 +35,11 @@ def ledger() -> None:
 @round_option
 @click.option("--sheet", help="Worksheet to read (default: the first with a ledger header).")
 @click.option("--group", "group_name", help="Inspection group, when the round is new.")
-@click.option("--unit", help="Inspected unit, when the round is new.")
+@click.option(
+    "--unit",
+    help="Inspected unit (被巡察单位) the rows belong to (a new one is added to the round); "
+    "a 被巡察单位 column sets it per row.",
+)
 @click.option("--feedback-date", metavar="DATE", help="Feedback date, when the round is new.")
 @click.option("--ignore-unknown", is_flag=True, help="Skip columns with unknown headers instead of refusing.")
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
@@ -67,9 +71,15 @@ def ledger_import(
         zhenggai --as 镇整改办 ledger import 整改台账.xlsx
         zhenggai --as 镇整改办 ledger import 台账.csv --encoding gbk --round 县委第三轮巡察
     """
-    from workflow.intake.ledger import apply, plan, workbook
+    from workflow.intake.ledger import apply, by_unit, plan, workbook
 
     table = workbook.load(file, encoding=encoding, sheet=sheet, ignore_unknown=ignore_unknown)
+    parts, problems = by_unit.split(table)
+    if problems:
+        raise plan.LedgerInvalid(table.file_name, problems)
+    if len(parts) > 1 or parts[0][0] is not None:
+        _import_units(app, parts, round_name, group_name, unit, feedback_date, dry_run, as_json)
+        return
     big = len(table.rows) >= PROGRESS_MIN_ROWS
     with app.read() if dry_run else app.write() as conn:
         target = plan.target_round(
@@ -80,6 +90,7 @@ def ledger_import(
         if dry_run:
             data: dict[str, Any] = {
                 "round": target.name,
+                "unit": target.unit,
                 "sheet": table.sheet,
                 "create": len(planned.creates),
                 "update": len(planned.updates),
@@ -108,12 +119,63 @@ def ledger_import(
     )
 
 
+def _import_units(
+    app: App,
+    parts: list[tuple[str | None, Any]],
+    round_name: str | None,
+    group_name: str | None,
+    unit: str | None,
+    feedback_date: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """A ledger with a 被巡察单位 column: each unit's rows planned and written as that unit's own
+    import, all in one transaction (all or nothing)."""
+    from workflow.intake.ledger import apply, plan
+
+    done: list[dict[str, Any]] = []
+    with app.read() if dry_run else app.write() as conn:
+        for name, part in parts:
+            first = unit or name  # names the round's own unit when the ledger makes the round
+            target = plan.target_round(
+                conn, part.meta, round_name, group_name=group_name, unit=first, feedback_date=feedback_date
+            )
+            if target.id is not None:
+                target = plan.target_round(conn, part.meta, target.name, unit=name)
+            else:
+                target.unit = str(name)
+            planned = plan.prepare(conn, part, target, app.actor, today=app.today())
+            if not dry_run:
+                summary = apply.apply(conn, planned, app.now())
+                round_name = summary.round  # the round the first unit's rows made, for the next units
+            done.append(
+                {
+                    "unit": name,
+                    "create": len(planned.creates),
+                    "update": len(planned.updates),
+                    "unchanged": planned.unchanged,
+                }
+            )
+    head = "校验通过（未写入）" if dry_run else "已导入"
+    emit(
+        done,
+        as_json,
+        lambda: "\n".join(
+            f"{head}：{d['unit']} 新增 {d['create']} 项，更新 {d['update']} 项，{d['unchanged']} 项无变化"
+            for d in done
+        ),
+    )
+
+
 @ledger.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @as_of_option
 @round_option
+@click.option("--unit", "unit_name", help="The inspected unit (default: the round's only one).")
 @pass_app
-def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | None) -> None:
+def ledger_export(
+    app: App, file: Path, as_of: str | None, round_name: str | None, unit_name: str | None
+) -> None:
     """Export the ledger as of a date to .xlsx: state, colour fill, progress, evidence; print-ready.
 
     \b
@@ -121,6 +183,7 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
         zhenggai ledger export 整改台账.xlsx --as-of 2025-02-14
     """
     from workflow.intake.ledger import export
+    from workflow.read.scope import scope_of
     from workflow.reports import settings
 
     if file.suffix.lower() != ".xlsx":
@@ -133,6 +196,8 @@ def ledger_export(app: App, file: Path, as_of: str | None, round_name: str | Non
             file,
             day,
             round_name=round_name,
+            unit_name=unit_name,
+            scope=scope_of(conn, app.actor),
             yellow_days=config.yellow_days,
             scheme=config.lights,
             labels=config.labels,

@@ -21,16 +21,24 @@ def person() -> None:
 @click.option("--dept", help="Department (部门).")
 @click.option("--title", help="Post (职务).")
 @click.option("--email", help="For reminders.")
+@click.option("--unit", help="The inspected unit (被巡察单位) they work in; omitted: the county level.")
 @pass_app
 def person_add(
-    app: App, name: str, roles: tuple[str, ...], dept: str | None, title: str | None, email: str | None
+    app: App,
+    name: str,
+    roles: tuple[str, ...],
+    dept: str | None,
+    title: str | None,
+    email: str | None,
+    unit: str | None,
 ) -> None:
-    """Add a person (office only).
+    """Add a person (office only). A person of a unit sees and acts on that unit's items only.
 
     \b
     Example:
         zhenggai --as 镇整改办 person add 县委巡察办 --role approver --dept 县委巡察办
         zhenggai --as 镇整改办 person add 李四 --role 责任人 --dept 财政所
+        zhenggai --as 县委巡察办 person add 城关镇整改办 --role office --unit 城关镇
     """
     from workflow.items import people
 
@@ -44,11 +52,19 @@ def person_add(
             department=dept,
             title=title,
             email=email,
+            unit=unit,
         )
-    click.echo(f"已添加：{name}（{', '.join(roles)}）")
+    click.echo(f"已添加：{name}（{', '.join(roles)}）" + (f"，属于{unit}" if unit else ""))
 
 
-_FIELD_LABELS = {"roles": "角色", "department": "部门", "title": "职务", "email": "邮箱", "active": "状态"}
+_FIELD_LABELS = {
+    "roles": "角色",
+    "department": "部门",
+    "title": "职务",
+    "email": "邮箱",
+    "unit": "被巡察单位",
+    "active": "状态",
+}
 
 
 def _shown(key: str, value: object) -> str:
@@ -69,6 +85,7 @@ def _shown(key: str, value: object) -> str:
 @click.option("--dept", help='Department (部门); "" clears it.')
 @click.option("--title", help='Post (职务); "" clears it.')
 @click.option("--email", help='For reminders; "" clears it.')
+@click.option("--unit", help='The inspected unit they work in (county office only); "" = the county level.')
 @click.option("--reactivate", is_flag=True, help="Undo a deactivation.")
 @pass_app
 def person_edit(
@@ -79,9 +96,10 @@ def person_edit(
     dept: str | None,
     title: str | None,
     email: str | None,
+    unit: str | None,
     reactivate: bool,
 ) -> None:
-    """Change a person's roles, department, post or e-mail (office only, audited).
+    """Change a person's roles, department, post, e-mail or unit (office only, audited).
 
     \b
     Example:
@@ -100,6 +118,7 @@ def person_edit(
             department=dept,
             title=title,
             email=email,
+            unit=unit,
             reactivate=reactivate,
         )
     shown = "；".join(
@@ -156,13 +175,12 @@ def person_list(app: App, as_json: bool) -> None:
     Example:
         zhenggai person list --json
     """
-    import sqlalchemy as sa
-
     from workflow.cli import render
-    from workflow.db.tables.core import PERSON
+    from workflow.read.people import list_people
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(PERSON).order_by(PERSON.c.id))]
+        rows = list_people(conn, scope_of(conn, app.actor).unit)
     for r in rows:
         r["active"] = bool(r["active"])
     cols = [
@@ -172,5 +190,7 @@ def person_list(app: App, as_json: bool) -> None:
         ("title", "职务"),
         ("status", "状态"),
     ]
+    if any(r["unit"] for r in rows):
+        cols.insert(4, ("unit", "被巡察单位"))
     shown = [{**r, "status": "在用" if r["active"] else "已停用"} for r in rows]
     emit(rows, as_json, lambda: render.table(shown, cols))

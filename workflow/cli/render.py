@@ -237,6 +237,15 @@ def board_text(board: dict[str, Any]) -> str:
         ("rate", "完成率"),
         *((c.value, f"{c.symbol}{c.label}") for c in Colour),
     ]
+    if "units" in board:
+        unit_columns = [
+            ("unit", "被巡察单位"),
+            *columns[2:4],
+            ("open", "正在整改"),
+            ("overdue", "逾期"),
+            *columns[4:],
+        ]
+        lines += ["按被巡察单位（完成率由低到高）：", table(board["units"], unit_columns), ""]
     meant = board.get("legend", {})
     lines.append(
         "亮灯：" + "　".join(f"{c.symbol}{c.label} {meant[c.value]}" for c in Colour if meant.get(c.value))

@@ -29,10 +29,11 @@ def summary(app: App, precision: int | None, as_json: bool) -> None:
     from dataclasses import replace
 
     from workflow.read import statistics
+    from workflow.read.scope import scope_of
 
     rate = app.rate if precision is None else replace(app.rate, precision=precision)
     with app.read() as conn:
-        data = statistics.summary(conn, app.today(), rate=rate)
+        data = statistics.summary(conn, app.today(), rate=rate, scope=scope_of(conn, app.actor))
     emit(data, as_json, lambda: statistics.summary_sentence(data, app.labels))
 
 
@@ -57,6 +58,7 @@ def _report_command(kind: str, doc: str) -> click.Command:
         as_json: bool,
         **extra: Any,
     ) -> None:
+        from workflow.read.scope import scope_of
         from workflow.reports import document, periodic, public, settings
 
         config = settings.load(app.config)
@@ -64,10 +66,24 @@ def _report_command(kind: str, doc: str) -> click.Command:
         with app.read() as conn:
             if kind == "public":
                 built, data = public.public(
-                    conn, day, config, round_name=round_name, published=date_arg(extra.get("published"))
+                    conn,
+                    day,
+                    config,
+                    round_name=round_name,
+                    unit_name=extra.get("unit_name"),
+                    published=date_arg(extra.get("published")),
+                    scope=scope_of(conn, app.actor),
                 )
             else:
-                built, data = periodic.periodic(conn, kind, day, config, round_name=round_name)
+                built, data = periodic.periodic(
+                    conn,
+                    kind,
+                    day,
+                    config,
+                    round_name=round_name,
+                    unit_name=extra.get("unit_name"),
+                    scope=scope_of(conn, app.actor),
+                )
         if as_json:
             emit(data, True, str)
             return
@@ -84,6 +100,12 @@ def _report_command(kind: str, doc: str) -> click.Command:
         click.echo(f"已写入 {out}")
 
     command.__doc__ = doc
+    command = click.option(
+        "--unit",
+        "unit_name",
+        metavar="UNIT",
+        help="The inspected unit (public: default the round's only one).",
+    )(command)
     if kind == "public":
         command = click.option(
             "--date", "published", metavar="DATE", help="Date printed under the signature (default: today)."
@@ -100,6 +122,7 @@ for _kind, _doc in (
     Example:
         zhenggai report public --as-of 2025-02-14
         zhenggai report public --as-of 2025-02-14 --date 2025-03-06 --out 通报.docx
+        zhenggai report public --round 十二届区委第二轮巡察 --unit 城关镇 --as-of 2025-02-14
     """,
     ),
     (
@@ -122,6 +145,47 @@ for _kind, _doc in (
     ),
 ):
     report.add_command(_report_command(_kind, _doc))
+
+
+@report.command("rollup")
+@click.option("--format", "fmt", type=click.Choice(["md", "docx", "xlsx"]), help="Default: from --out.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@as_of_option
+@round_option
+@json_option
+@pass_app
+def rollup_command(
+    app: App, fmt: str | None, out: Path | None, as_of: str | None, round_name: str | None, as_json: bool
+) -> None:
+    """The county roll-up (整改进度汇总): one row per inspected unit, slowest first, with totals.
+
+    \b
+    Example:
+        zhenggai report rollup --round 十二届区委第二轮巡察 --as-of 2025-02-14
+        zhenggai report rollup --round 十二届区委第二轮巡察 --out 汇总.xlsx
+    """
+    from workflow.read.scope import scope_of
+    from workflow.reports import document, rollup
+
+    day = date_arg(as_of) or app.today()
+    with app.read() as conn:
+        data = rollup.data(conn, day, round_name=round_name, rate=app.rate, scope=scope_of(conn, app.actor))
+    if as_json:
+        emit(data, True, str)
+        return
+    fmt = fmt or (out.suffix.lower().lstrip(".") if out is not None else None)
+    if fmt in ("docx", "xlsx") and out is None:
+        raise click.UsageError(f"--format {fmt} 需要 --out FILE.{fmt}")
+    if out is None:
+        click.echo(document.to_markdown(rollup.document(data)) if fmt == "md" else rollup.text(data))
+        return
+    if fmt == "docx":
+        document.to_docx(rollup.document(data), out)
+    elif fmt == "xlsx":
+        rollup.to_xlsx(data, out)
+    else:
+        out.write_text(document.to_markdown(rollup.document(data)), encoding="utf-8")
+    click.echo(f"已写入 {out}")
 
 
 # --- board -----------------------------------------------------------------------------------------------------
@@ -147,6 +211,7 @@ def board_command(
     """
     from workflow.cli.render import board_text
     from workflow.read.rounds import resolve_round
+    from workflow.read.scope import scope_of
     from workflow.reports import board, board_page, settings
 
     config = settings.load(app.config)
@@ -160,6 +225,7 @@ def board_command(
             yellow_days=config.yellow_days,
             rate=config.rate,
             labels=config.labels,
+            scope=scope_of(conn, app.actor),
             scheme=config.lights,
         )
     if html_file is not None:

@@ -81,9 +81,10 @@ def rule_list(app: App, round_name: str | None, as_json: bool) -> None:
     """
     from workflow.cli import render
     from workflow.read import rounds
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        rows = rounds.list_rules(conn, round_name)
+        rows = rounds.list_rules(conn, round_name, scope_of(conn, app.actor))
     cols = [
         ("id", "ID"),
         ("issued_on", "日期"),
@@ -161,9 +162,10 @@ def accountability_list(app: App, round_name: str | None, as_json: bool) -> None
     """
     from workflow.cli import render
     from workflow.read import rounds
+    from workflow.read.scope import scope_of
 
     with app.read() as conn:
-        rows = rounds.list_accountability(conn, round_name)
+        rows = rounds.list_accountability(conn, round_name, scope_of(conn, app.actor))
     cols = [
         ("id", "ID"),
         ("decided_on", "日期"),

@@ -22,7 +22,7 @@ from workflow.errors import NotInitialised
 
 # The migration revision this code works with; tests/integration/test_migrations.py checks that it
 # is the head of workflow/migrations (kept as a constant so that commands need not import Alembic).
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0009"  # 0009_web, after 0007 (which follows 0008): see 0007_units.py
 # The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
 CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"
@@ -80,13 +80,34 @@ def create_schema(engine: Engine) -> bool:
     Returns True when the database was empty."""
     from workflow.db import migrate  # Alembic only where the schema is made or changed
 
-    with engine.begin() as conn:
-        fresh = not sa.inspect(conn).has_table("meta")
-        if not fresh and not migrate.has_version_table(conn):
-            # Made before migrations existed (development builds): that schema is revision 0001.
-            migrate.stamp(conn, "0001")
-        migrate.upgrade(conn)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to change it (batch mode); its procedure for that runs with
+            # foreign keys off — set outside the transaction, where the pragma takes effect — and
+            # checks them before committing (migration 0007 does).
+            _foreign_keys(conn, "OFF")
+        try:
+            with conn.begin():
+                fresh = not sa.inspect(conn).has_table("meta")
+                if not fresh and not migrate.has_version_table(conn):
+                    # Made before migrations existed (development builds): that schema is revision 0001.
+                    migrate.stamp(conn, "0001")
+                migrate.upgrade(conn)
+        finally:
+            if sqlite:
+                _foreign_keys(conn, "ON")
     return fresh
+
+
+def _foreign_keys(conn: Connection, value: str) -> None:
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={value}")
+    finally:
+        cursor.close()
 
 
 def require_file(engine: Engine) -> None:

@@ -29,14 +29,17 @@ WEB_TABLES = ("web_account", "web_session", "web_token", "web_login", "web_inbox
 READ_ONLY = ("alembic_version", "meta")
 # Tables people's use cases change in place, less the columns no use case ever changes (a row's
 # identity: an item does not move to another round, a measure to another item).
-UPDATED = {"item": ("id", "round_id", "parent_id", "created_at"), "measure": ("id", "item_id", "seq")}
+UPDATED = {
+    "item": ("id", "round_id", "unit_id", "parent_id", "created_at"),
+    "measure": ("id", "item_id", "seq"),
+}
 # A person is added with these columns only: never an id of one's choosing, never a db_login (that
 # is `zhenggai person login`, run by the owner: whoever sets a db_login decides whose name a login
 # writes in).
 PERSON_FIXED = ("id", "db_login")
 # What the office changes of a person (`person edit`, `person deactivate`); never the name (the trail
 # and the items refer to it) nor the login. Migration 0008's trigger wants the matching entry.
-PERSON_UPDATED = ("roles", "department", "title", "email", "active")
+PERSON_UPDATED = ("roles", "department", "title", "email", "unit", "active")
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 

@@ -28,11 +28,12 @@ from states.lifecycle import Role
 from workflow.audit import chain
 from workflow.audit.payloads import ImportedMeasure, ItemImported, PersonAdded, RoundImported
 from workflow.dates import parse_date, parse_deadline
-from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND
+from workflow.db.tables.core import ASPECT, ITEM, MEASURE, PERSON, ROUND, UNIT
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_email, clean_line, clean_text, read_file
 from workflow.intake import yaml_file
 from workflow.intake.yaml_file import load_yaml as load_yaml  # the demo reads its events with it
+from workflow.items import units
 from workflow.read.people import load_actor
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -104,6 +105,8 @@ class PersonIn(_Strict):
     department: OptionalLine = Field(default=None, max_length=200)
     title: OptionalLine = Field(default=None, max_length=200)
     email: Annotated[OptionalLine, AfterValidator(_email)] = Field(default=None, max_length=200)
+    # The inspected unit they work in (this round's, or one already in the database); none: the county.
+    unit: OptionalLine = Field(default=None, max_length=200)
 
 
 class MeasureIn(_Strict):
@@ -202,14 +205,28 @@ def _check_consistency(data: RoundFile) -> None:
         raise InvalidInput(f"导入文件有 {len(errors)} 处错误：\n" + "\n".join(errors))
 
 
+def _inactive(conn: Connection, data: RoundFile, existing: set[str]) -> set[str]:
+    """The deactivated among the people already in the database whom the file makes responsible
+    (asked only when there are such people: a first import reads no more than it did)."""
+    named = {
+        who
+        for a, aspect in enumerate(data.aspects)
+        for _number, _loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items")
+        for who in (item.leader, item.handler)
+        if who in existing
+    }
+    if not named:
+        return set()
+    query = sa.select(PERSON.c.name).where(PERSON.c.name.in_(named), PERSON.c.active.is_(False))
+    return set(conn.execute(query).scalars())
+
+
 def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> set[str]:
     """Refuse what the file cannot do to this database; return the names of the people already in it."""
     if not actor_name:
         raise InvalidInput("请用 --as NAME 或环境变量 ZHENGGAI_USER 指明操作人")
     in_file = {p.name: p for p in data.people}
-    rows = conn.execute(sa.select(PERSON.c.name, PERSON.c.active)).all()
-    existing = {name for name, _active in rows}
-    inactive = {name for name, active in rows if not active}
+    existing = {name for (name,) in conn.execute(sa.select(PERSON.c.name))}
     errors: list[str] = []
     if conn.execute(sa.select(ROUND.c.id).where(ROUND.c.name == data.round.name)).first():
         errors.append(f"round.name: 巡察轮次 {data.round.name!r} 已经导入过")
@@ -219,7 +236,14 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
         roles = load_actor(conn, actor_name).roles
     if refused := not_permitted(Actor(actor_name, roles), "round_import"):
         raise PermissionDenied(refused)
+    units = {data.round.unit, *conn.execute(sa.select(UNIT.c.name)).scalars()}
+    for n, p in enumerate(data.people):
+        if p.unit is not None and p.unit not in units:
+            errors.append(
+                f"people[{n}].unit: 没有名为「{p.unit}」的被巡察单位（本轮次的是「{data.round.unit}」）"
+            )
     known = existing | set(in_file)
+    inactive = _inactive(conn, data, existing)
     for a, aspect in enumerate(data.aspects):
         for _number, loc, item, _parent in _walk(aspect.items, aspect.number, f"aspects[{a}].items"):
             for key in ("leader", "handler"):
@@ -233,7 +257,8 @@ def _check_import(conn: Connection, data: RoundFile, actor_name: str | None) -> 
     return existing
 
 
-def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> int:
+def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> tuple[int, int]:
+    """The round and its own unit (the round's `unit`): (round id, unit id)."""
     record = RoundImported(
         id=0,  # until inserted
         name=r.name,
@@ -247,11 +272,12 @@ def _add_round(conn: Connection, r: RoundIn, actor: str, now: datetime) -> int:
     values = {k: v for k, v in record.to_dict().items() if k != "id"}
     round_id = int(conn.execute(ROUND.insert().values(created_at=now, **values)).inserted_primary_key[0])  # type: ignore[index]
     chain.append(conn, at=now, actor=actor, action="round_import", payload=replace(record, id=round_id))
-    return round_id
+    return round_id, units.own_unit(conn, round_id, r.unit, actor, now)
 
 
 def _add_item(conn: Connection, record: ItemImported, actor: str, now: datetime) -> int:
     values = {k: v for k, v in record.to_dict().items() if k != "measures"}
+    values["unit_id"] = record.unit_id or record.round_id
     item_id = int(
         conn.execute(
             ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
@@ -279,15 +305,16 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
             department=p.department,
             title=p.title,
             email=p.email,
+            unit=p.unit,
         )
         conn.execute(PERSON.insert().values(**person.to_dict()))
         chain.append(conn, at=now, actor=actor_name, action="person_add", payload=person)
-    round_id = _add_round(conn, data.round, actor_name, now)
+    round_id, unit_id = _add_round(conn, data.round, actor_name, now)
     counts = {"people": len(new_people), "aspects": 0, "items": 0, "measures": 0}
     for a_pos, aspect in enumerate(data.aspects):
         aspect_id = conn.execute(
             ASPECT.insert().values(
-                round_id=round_id, number=aspect.number, title=aspect.title, position=a_pos
+                round_id=round_id, unit_id=unit_id, number=aspect.number, title=aspect.title, position=a_pos
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         counts["aspects"] += 1
@@ -313,6 +340,7 @@ def import_round(conn: Connection, data: RoundFile, actor_name: str | None, now:
                     ImportedMeasure(seq=n, text=m.text, owner=m.owner, due=m.due)
                     for n, m in enumerate(item.measures, 1)
                 ],
+                unit_id=units.in_payload(unit_id, round_id),
             )
             ids[number] = _add_item(conn, record, actor_name, now)
             counts["items"] += 1

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from states.categories import MARKS, Category
-from states.guards import Actor, Facts, refusals
+from states.guards import Actor, Facts, refusals, sees
 from states.lifecycle import BY_INPUT, BY_TRIGGER, EVIDENCE_KINDS, INPUTS, State, rule
 from workflow import clock
 from workflow.audit import chain
@@ -37,6 +37,7 @@ from workflow.items import effects, store
 from workflow.items.store import Current
 from workflow.read.facts import facts, label
 from workflow.read.people import load_actor
+from workflow.read.scope import not_found
 
 MAX_EVIDENCE_BYTES = 100 * 1024 * 1024  # a scanned approval or a few photos; kept inside the database
 _MOVED = Moved()  # the payload of a move that records nothing more: `{}`
@@ -52,6 +53,8 @@ def _check(
     expect_version: int | None,
 ) -> tuple[Current, Facts]:
     row = store.current(conn, item_id)
+    if not sees(actor, row.unit):  # out of the actor's scope: to them, no such item
+        raise not_found(item_id)
     if local_today(now) < row.feedback_date:
         raise Refused(
             f"操作日期 {local_today(now)} 早于事项 {item_id}（{row.number}）所在巡察轮次的反馈日期 "

@@ -19,9 +19,12 @@ from workflow.dates import parse_deadline
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE
 from workflow.errors import InvalidInput, PermissionDenied, Refused
 from workflow.inputs import MAX_TEXT, clean_line, clean_line_optional, clean_text
+from workflow.items import units
 from workflow.items.actions import Outcome, _check, _record
 from workflow.read.people import load_actor
 from workflow.read.rounds import resolve_round
+from workflow.read.scope import Scope
+from workflow.read.units import resolve_unit
 
 COOPERATING_MAX = 1000
 # What `item edit` may not change, and the command that does: the lifecycle keeps these.
@@ -41,11 +44,11 @@ _LIMITS = {
 _DIGITS = re.compile(r"\d+")
 
 
-def _aspect(conn: Connection, round_id: int, wanted: str) -> Any:
-    """The round's aspect named by its number (一) or its title; the choices when there is none."""
+def _aspect(conn: Connection, unit_id: int, wanted: str) -> Any:
+    """The unit's aspect named by its number (一) or its title; the choices when there is none."""
     text = clean_line(wanted, "方面", 500, required=True)
     rows = conn.execute(
-        sa.select(ASPECT).where(ASPECT.c.round_id == round_id).order_by(ASPECT.c.position, ASPECT.c.id)
+        sa.select(ASPECT).where(ASPECT.c.unit_id == unit_id).order_by(ASPECT.c.position, ASPECT.c.id)
     ).all()
     found = [a for a in rows if text in (a.number, a.title, f"{a.number}、{a.title}")]
     if len(found) == 1:
@@ -54,9 +57,10 @@ def _aspect(conn: Connection, round_id: int, wanted: str) -> Any:
     raise InvalidInput(f"本轮次没有编号或标题为 {text!r} 的方面（可用：{listed}）")
 
 
-def _next_number(conn: Connection, round_id: int, aspect: Any) -> tuple[str, int]:
-    """The next problem number in the aspect (一/4 after 一/3) and the position after its last item."""
-    rows = conn.execute(sa.select(ITEM.c.number, ITEM.c.position).where(ITEM.c.round_id == round_id)).all()
+def _next_number(conn: Connection, unit_id: int, aspect: Any) -> tuple[str, int]:
+    """The next problem number in the aspect (一/4 after 一/3) and the position after its last item
+    (numbers are the unit's: every town has its 一/1)."""
+    rows = conn.execute(sa.select(ITEM.c.number, ITEM.c.position).where(ITEM.c.unit_id == unit_id)).all()
     taken = {r.number for r in rows}
     prefix = f"{aspect.number}/"
     tops = [r.number[len(prefix) :] for r in rows if r.number.startswith(prefix)]
@@ -95,18 +99,21 @@ def add_item(
     cooperating: str | None = None,
     deadline: str | date | None = None,
     measures: tuple[str, ...] = (),
+    unit: str | None = None,
 ) -> tuple[int, str]:
-    """新增问题: one problem in 已登记, numbered after the last of its aspect; office only. Returns
-    (id, number)."""
+    """新增问题: one problem in 已登记 of a unit (the round's only one, `unit`, or a unit's office's
+    own), numbered after the last of its aspect; office only. Returns (id, number)."""
     actor = load_actor(conn, actor_name)
     if refused := not_permitted(actor, "item_add"):
         raise PermissionDenied(refused)
     rnd = resolve_round(conn, round_name)
-    found = _aspect(conn, rnd.id, aspect)
+    scope = Scope.of(actor)
+    target = resolve_unit(conn, rnd, unit or scope.unit, scope)
+    found = _aspect(conn, target.id, aspect)
     kind, day = parse_deadline(deadline) if deadline not in (None, "") else (None, None)
     if day is not None and day < rnd.feedback_date:
         raise InvalidInput(f"完成时限 {day} 早于本轮次的反馈日期 {rnd.feedback_date}")
-    number, position = _next_number(conn, rnd.id, found)
+    number, position = _next_number(conn, target.id, found)
     texts = [clean_text(m, "整改措施", 5000, required=True) for m in measures]
     record = ItemAdded(
         round_id=rnd.id,
@@ -124,8 +131,9 @@ def add_item(
         deadline_kind=kind,
         deadline=day,
         measures=[ImportedMeasure(seq=n, text=t, owner=None, due=None) for n, t in enumerate(texts, 1)],
+        unit_id=units.in_payload(target.id, rnd.id),
     )
-    values = {k: v for k, v in record.to_dict().items() if k != "measures"}
+    values = {k: v for k, v in record.to_dict().items() if k != "measures"} | {"unit_id": target.id}
     inserted = conn.execute(
         ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
     )

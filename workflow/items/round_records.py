@@ -11,17 +11,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from states.guards import not_permitted
+from states.guards import Actor, not_permitted
 from workflow.audit import chain
 from workflow.audit.payloads import AccountabilityAdded, RuleAdded
 from workflow.db.tables.core import ACCOUNTABILITY, ITEM, RULE
-from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_line, clean_text, occurred
 from workflow.read.people import load_actor
 from workflow.read.rounds import (
     RULE_KINDS,
     resolve_round,
 )
+from workflow.read.scope import Scope, not_found
+from workflow.read.units import units_of
 
 # The usual forms, mildest first (中共中央《中国共产党问责条例》 and practice).
 ACCOUNTABILITY_MEASURES = (
@@ -38,22 +40,34 @@ ACCOUNTABILITY_MEASURES = (
 )
 
 
-def _permitted(conn: Connection, actor_name: str | None, operation: str) -> str:
+def _permitted(conn: Connection, actor_name: str | None, operation: str) -> Actor:
     actor = load_actor(conn, actor_name)
     if refused := not_permitted(actor, operation):
         raise PermissionDenied(refused)
-    return actor.name
+    return actor
 
 
-def _round_and_item(conn: Connection, round_name: str | None, item_id: int | None) -> tuple[int, int | None]:
+def _round_and_item(
+    conn: Connection, round_name: str | None, item_id: int | None, actor: Actor
+) -> tuple[int, int | None]:
+    """The record's round and item; an item out of the actor's scope is not found, and a person of a
+    unit names an item of it when the round has several units (the record then counts for the unit)."""
+    scope = Scope.of(actor)
     if item_id is not None:
-        row = conn.execute(sa.select(ITEM.c.id, ITEM.c.round_id).where(ITEM.c.id == item_id)).first()
+        row = conn.execute(
+            sa.select(ITEM.c.id, ITEM.c.round_id).where(ITEM.c.id == item_id, scope.clause())
+        ).first()
         if row is None:
-            raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+            raise not_found(item_id)
         if round_name and resolve_round(conn, round_name).id != row.round_id:
             raise InvalidInput(f"事项 {item_id} 不属于巡察轮次「{round_name}」")
         return row.round_id, item_id
-    return resolve_round(conn, round_name).id, None
+    rnd = resolve_round(conn, round_name)
+    if scope.unit is not None and len(units_of(conn, rnd.id)) > 1:
+        raise InvalidInput(
+            f"巡察轮次「{rnd.name}」有多个被巡察单位：请用 --item 指明本单位（{scope.unit}）的事项"
+        )
+    return rnd.id, None
 
 
 def _insert(conn: Connection, table: sa.Table, record: RuleAdded | AccountabilityAdded, now: datetime) -> int:
@@ -76,13 +90,14 @@ def add_rule(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Record a rule made (制定) or revised (修订); office only."""
-    actor = _permitted(conn, actor_name, "rule_add")
+    who = _permitted(conn, actor_name, "rule_add")
+    actor = who.name
     kind = {label: value for value, label in RULE_KINDS.items()}.get(
         kind.strip(), kind.strip()
     )  # 制定 → made
     if kind not in RULE_KINDS:
         raise InvalidInput(f"未知的类型 {kind!r}（可用：made 制定、revised 修订）")
-    round_id, item_id = _round_and_item(conn, round_name, item_id)
+    round_id, item_id = _round_and_item(conn, round_name, item_id, who)
     record = RuleAdded(
         id=0,  # until inserted
         round_id=round_id,
@@ -113,10 +128,11 @@ def add_accountability(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Record an accountability action (问责): who, by what measure, when, why; office only."""
-    actor = _permitted(conn, actor_name, "accountability_add")
+    who = _permitted(conn, actor_name, "accountability_add")
+    actor = who.name
     if measure not in ACCOUNTABILITY_MEASURES:
         raise InvalidInput(f"未知的问责方式 {measure!r}（可用：{'、'.join(ACCOUNTABILITY_MEASURES)}）")
-    round_id, item_id = _round_and_item(conn, round_name, item_id)
+    round_id, item_id = _round_and_item(conn, round_name, item_id, who)
     record = AccountabilityAdded(
         id=0,  # until inserted
         round_id=round_id,

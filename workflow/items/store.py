@@ -12,9 +12,10 @@ from sqlalchemy.engine import Connection
 from workflow import clock
 from workflow.audit.payloads import CitedEvidence
 from workflow.db.prepared import Prepared
-from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, ROUND
-from workflow.errors import Conflict, NotFound
+from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, ROUND, UNIT
+from workflow.errors import Conflict
 from workflow.read.facts import E_COUNT, M_DONE, M_TOTAL
+from workflow.read.scope import not_found
 
 
 class Current(NamedTuple):
@@ -37,12 +38,14 @@ class Current(NamedTuple):
     measures_done: int
     evidence_count: int
     feedback_date: date  # of the item's round: nothing is done to an item before its feedback
+    unit: str  # the name of the item's unit: who may see it (states.guards.sees)
 
 
 _FEEDBACK = sa.select(ROUND.c.feedback_date).where(ROUND.c.id == ITEM.c.round_id).scalar_subquery()
+_UNIT = sa.select(UNIT.c.name).where(UNIT.c.id == ITEM.c.unit_id).scalar_subquery()
 _CURRENT = Prepared(
     lambda: sa.select(
-        *(ITEM.c[name] for name in Current._fields[:13]), M_TOTAL, M_DONE, E_COUNT, _FEEDBACK
+        *(ITEM.c[name] for name in Current._fields[:13]), M_TOTAL, M_DONE, E_COUNT, _FEEDBACK, _UNIT
     ).where(ITEM.c.id == sa.bindparam("p_id"))
 )
 _UPDATES: dict[frozenset[str], Prepared] = {}
@@ -92,7 +95,7 @@ def current(conn: Connection, item_id: int) -> Current:
     """The item as the write path sees it (inside the caller's write transaction)."""
     row = _CURRENT.run(conn, {"p_id": item_id}).fetchone()
     if row is None:
-        raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+        raise not_found(item_id)
     row = list(row)
     row[8], row[9], row[16] = _day(row[8]), _day(row[9]), _day(row[16])
     return Current(*row)

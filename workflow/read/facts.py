@@ -12,7 +12,7 @@ from states.guards import Actor, Facts, refusals
 from states.lifecycle import BY_ACTION, BY_TRIGGER, INPUTS, Role, State, rule
 from workflow.dates import MAX_YEAR
 from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE
-from workflow.errors import NotFound
+from workflow.read.scope import EVERYTHING, Scope, not_found
 
 M_TOTAL = sa.select(sa.func.count()).where(MEASURE.c.item_id == ITEM.c.id).scalar_subquery()
 M_DONE = (
@@ -26,11 +26,11 @@ ITEM_WITH_COUNTS = sa.select(
 )
 
 
-def item_row(conn: Connection, item_id: int) -> Row[Any]:
-    """The item with the counts its guards need, in one query."""
-    row = conn.execute(ITEM_WITH_COUNTS.where(ITEM.c.id == item_id)).first()
+def item_row(conn: Connection, item_id: int, scope: Scope = EVERYTHING) -> Row[Any]:
+    """The item with the counts its guards need, in one query; out of `scope`, as if it did not exist."""
+    row = conn.execute(ITEM_WITH_COUNTS.where(ITEM.c.id == item_id, scope.clause())).first()
     if row is None:
-        raise NotFound(f"没有编号为 {item_id} 的事项（用 zhenggai item list 查看）")
+        raise not_found(item_id)
     return row
 
 

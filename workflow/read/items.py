@@ -17,10 +17,11 @@ from workflow import clock
 from workflow.audit import chain, verify
 from workflow.audit.payloads import Extended, LedgerBaseline, LedgerItemCreated, SignedOff
 from workflow.dates import show_deadline
-from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PROGRESS
+from workflow.db.tables.core import ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.errors import InvalidInput, NotFound
 from workflow.read.clauses import OPEN_SQL, near_clause, overdue_clause
 from workflow.read.facts import item_row, options
+from workflow.read.scope import EVERYTHING, Scope
 from workflow.read.snapshot import BASELINE_PHRASE, is_baseline
 
 
@@ -63,14 +64,22 @@ def list_items(
     department: str | None = None,
     leader: str | None = None,
     overdue: bool = False,
+    unit: str | None = None,
+    scope: Scope = EVERYTHING,
     due_within: int | None = None,
     category: str | None = None,
     yellow_days: int = YELLOW_DAYS,
     scheme: Scheme = DEFAULT_SCHEME,
 ) -> list[dict[str, Any]]:
-    """The ledger view. `state` as typed (整改中 or in_progress); `due_within` N: open items with a
-    dated deadline from today to N days ahead (what is due this week: 7); overdue ones are `overdue`."""
-    q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
+    """The ledger view: the items in `scope` (and of `unit`, by name, when given). `state` as typed
+    (整改中 or in_progress); `due_within` N: open items with a dated deadline from today to N days
+    ahead (what is due this week: 7); overdue ones are `overdue`."""
+    q = sa.select(ITEM).order_by(
+        ITEM.c.round_id, ITEM.c.unit_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id
+    )
+    q = q.where(scope.clause())
+    if unit:
+        q = q.where(Scope(unit).clause())
     if state:
         try:
             q = q.where(ITEM.c.state == parse_state(state).value)
@@ -100,8 +109,8 @@ def show_item(
     scheme: Scheme = DEFAULT_SCHEME,
 ) -> dict[str, Any]:
     """One item in full: plan, measures, progress, evidence, history and, for an actor, what they may
-    do now and why not the rest."""
-    row = item_row(conn, item_id)
+    do now and why not the rest. An item out of the actor's scope is not found."""
+    row = item_row(conn, item_id, Scope.of(actor))
     out = _item_dict(row, today, yellow_days, scheme)
     aspect = conn.execute(
         sa.select(ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.id == row.aspect_id)
@@ -147,6 +156,21 @@ def show_item(
     ]
     out["baseline"] = _baseline(log[0]) if log else None
     return out
+
+
+def history(
+    conn: Connection, item_id: int | None, limit: int | None = None, scope: Scope = EVERYTHING
+) -> list[chain.Entry]:
+    """The audit log of one item or of everything (the newest `limit`), within `scope`: confined to a
+    unit, the entries of that unit's items only (an entry of no item — people, rounds — is the
+    county's); an item out of scope is not found."""
+    if item_id is not None:
+        item_row(conn, item_id, scope)
+    if item_id is not None or scope.unit is None:
+        return chain.entries(conn, item_id, limit)
+    q = sa.select(*AUDIT.c).where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(scope.clause())))
+    q = q.order_by(AUDIT.c.seq.desc() if limit is not None else AUDIT.c.seq).limit(limit)
+    return sorted((chain.Entry(*row) for row in conn.execute(q)), key=lambda e: e.seq)
 
 
 def _note(e: chain.Entry) -> str | None:
@@ -231,10 +255,10 @@ def _evidence(conn: Connection, item_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def signoff_sheet(conn: Connection, item_id: int) -> dict[str, Any]:
+def signoff_sheet(conn: Connection, item_id: int, scope: Scope = EVERYTHING) -> dict[str, Any]:
     """销号单: the latest sign-off of an item as recorded in the log, checked against the log now; for
     an item closed only by its ledger baseline, that baseline, named as such."""
-    row = item_row(conn, item_id)
+    row = item_row(conn, item_id, scope)
     log = chain.entries(conn, item_id)
     signoffs = [e for e in log if e.action == "approve"]
     if not signoffs:

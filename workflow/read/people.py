@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,6 +23,7 @@ _PERSON = Prepared(
         PERSON.c.title,
         PERSON.c.email,
         PERSON.c.active,
+        PERSON.c.unit,
     ).where(PERSON.c.name == sa.bindparam("p_name"))
 )
 
@@ -47,6 +49,7 @@ class PersonRow:
     title: str | None
     email: str | None
     active: bool
+    unit: str | None = None  # the inspected unit they work in; None: the county level
 
 
 def find_person(conn: Connection, name: str | None) -> PersonRow:
@@ -59,7 +62,16 @@ def find_person(conn: Connection, name: str | None) -> PersonRow:
         raise NotFound(
             f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
         )
-    return PersonRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+    return PersonRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+
+
+def list_people(conn: Connection, unit: str | None = None) -> list[dict[str, Any]]:
+    """Every person; for a reader confined to `unit`, the people of that unit and of the county level
+    (those they work with), not those of other units."""
+    q = sa.select(PERSON).order_by(PERSON.c.id)
+    if unit is not None:
+        q = q.where(sa.or_(PERSON.c.unit.is_(None), PERSON.c.unit == unit))
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def load_actor(conn: Connection, name: str | None) -> Actor:
@@ -71,7 +83,7 @@ def load_actor(conn: Connection, name: str | None) -> Actor:
             f"人员 {person.name} 已停用：不能再以其身份操作，也不能指派其承担事项或批准延期"
             "（历史记录保留；如需恢复，请整改办运行 zhenggai person edit 姓名 --reactivate）"
         )
-    return Actor(person.name, parse_roles(person.roles), person.department)
+    return Actor(person.name, parse_roles(person.roles), person.department, person.unit)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,17 @@ from states.deadlines import is_done, is_overdue
 from states.lifecycle import State
 from workflow import clock
 from workflow.audit.payloads import CHANGING
-from workflow.db.tables.core import ACCOUNTABILITY, ASPECT, AUDIT, EVIDENCE, ITEM, MEASURE, PROGRESS, RULE
+from workflow.db.tables.core import (
+    ACCOUNTABILITY,
+    ASPECT,
+    AUDIT,
+    EVIDENCE,
+    ITEM,
+    MEASURE,
+    PROGRESS,
+    RULE,
+    UNIT,
+)
 from workflow.read import clauses
 
 # Fields that later audited actions may have changed; the actions that record [old, new] are those
@@ -59,6 +69,7 @@ def cutoff(day: date) -> str:
 class ItemAt:
     id: int
     round_id: int
+    unit_id: int
     aspect_id: int
     number: str
     title: str
@@ -99,31 +110,35 @@ class Snapshot:
     round_id: int | None
     items: list[ItemAt]
     aspects: dict[int, tuple[str, str]]  # id → (number, title), for the items present
+    unit_id: int | None = None  # the one unit it covers (None: the whole round, or every round)
 
     @property
     def ids(self) -> set[int]:
         return {i.id for i in self.items}
 
 
-def _latest(cut: str) -> Any:
-    """Per item, the seq of its latest entry with a state made before `cut`."""
+def _latest(cut: str, unit_id: int | None = None) -> Any:
+    """Per item, the seq of its latest entry with a state made before `cut` (of one unit's items)."""
     # Grouped by `item_id + 0`, not the bare column: on the bare column SQLite walks ix_audit_item_id
     # and looks up every row of the log (3x slower at 700,000 entries); on the expression it scans the
     # `at` range once and groups in a temporary b-tree. The literal 0 keeps the two expressions
     # textually equal, as PostgreSQL requires.
     item = AUDIT.c.item_id + sa.literal_column("0")
-    return (
-        sa.select(item.label("item_id"), sa.func.max(AUDIT.c.seq).label("seq"))
-        .where(AUDIT.c.at < cut, AUDIT.c.item_id.is_not(None), AUDIT.c.to_state.is_not(None))
-        .group_by(item)
-        .subquery()
+    q = sa.select(item.label("item_id"), sa.func.max(AUDIT.c.seq).label("seq")).where(
+        AUDIT.c.at < cut, AUDIT.c.item_id.is_not(None), AUDIT.c.to_state.is_not(None)
     )
+    if unit_id is not None:
+        # One unit's items are a few hundred of a county's log: found by the item_id index, they
+        # cost a few hundred lookups instead of a scan of the whole `at` range.
+        q = q.where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == unit_id)))
+    return q.group_by(item).subquery()
 
 
-def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
-    """The items that existed at the end of `day`, with their state and fields as they were then."""
+def take(conn: Connection, day: date, round_id: int | None = None, unit_id: int | None = None) -> Snapshot:
+    """The items that existed at the end of `day`, with their state and fields as they were then (of
+    one round, and of one of its units, when given)."""
     cut = cutoff(day)
-    latest = _latest(cut)
+    latest = _latest(cut, unit_id)
     cols = [ITEM.c[f.name] for f in fields(ItemAt) if f.name != "state"]  # in ItemAt's order
     q = (
         sa.select(*cols, AUDIT.c.to_state)
@@ -136,9 +151,11 @@ def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
     )
     if round_id is not None:
         q = q.where(ITEM.c.round_id == round_id)
+    if unit_id is not None:
+        q = q.where(ITEM.c.unit_id == unit_id)
     states = {s.value: s for s in State}  # a dict lookup is several times cheaper than State(value)
     items = [ItemAt(*r[:-1], states[r[-1]]) for r in conn.execute(q)]  # type: ignore[call-arg]
-    items = _roll_back(conn, cut, round_id, items)
+    items = _roll_back(conn, cut, round_id, items, unit_id)
     wanted = {i.aspect_id for i in items}
     aspects = {
         a.id: (a.number, a.title)
@@ -147,13 +164,19 @@ def take(conn: Connection, day: date, round_id: int | None = None) -> Snapshot:
         )
         if a.id in wanted
     }
-    return Snapshot(day, cut, round_id, items, aspects)
+    return Snapshot(day, cut, round_id, items, aspects, unit_id)
 
 
 def field_changes(
-    conn: Connection, round_id: int | None, *, at_from: str | None = None, at_to: str | None = None
+    conn: Connection,
+    round_id: int | None,
+    *,
+    at_from: str | None = None,
+    at_to: str | None = None,
+    unit_id: int | None = None,
 ) -> Iterable[tuple[str, int, int, str, Any, Any]]:
-    """(at, seq, item_id, field, old, new) for every audited field change, in log order."""
+    """(at, seq, item_id, field, old, new) for every audited field change, in log order (of a round's
+    items, or of one unit's)."""
     # No ORDER BY seq in SQL: it would make SQLite scan the whole log in seq order instead of
     # using the `at` index; the (few) rows are sorted here.
     q = sa.select(AUDIT.c.at, AUDIT.c.seq, AUDIT.c.item_id, AUDIT.c.action, AUDIT.c.payload).where(
@@ -166,7 +189,9 @@ def field_changes(
     # The round is filtered here rather than in SQL: an IN (items of the round) makes SQLite walk the
     # item_id index over the whole log instead of the `at` range.
     wanted = None
-    if round_id is not None:
+    if unit_id is not None:  # a few hundred items: the item_id index finds their entries (see _latest)
+        q = q.where(AUDIT.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == unit_id)))
+    elif round_id is not None:
         wanted = set(conn.execute(sa.select(ITEM.c.id).where(ITEM.c.round_id == round_id)).scalars())
     for at, seq, item_id, action, payload in sorted(conn.execute(q), key=lambda r: r.seq):
         if wanted is not None and item_id not in wanted:
@@ -180,10 +205,14 @@ def field_changes(
                 yield at, seq, item_id, key, old, new
 
 
-def _roll_back(conn: Connection, cut: str, round_id: int | None, items: list[ItemAt]) -> list[ItemAt]:
+def _roll_back(
+    conn: Connection, cut: str, round_id: int | None, items: list[ItemAt], unit_id: int | None = None
+) -> list[ItemAt]:
     """Undo the field changes made after the cut: the first later change of a field holds its value then."""
     old: dict[int, dict[str, Any]] = {}
-    for _at, _seq, item_id, key, before, _after in field_changes(conn, round_id, at_from=cut):
+    for _at, _seq, item_id, key, before, _after in field_changes(
+        conn, round_id, at_from=cut, unit_id=unit_id
+    ):
         old.setdefault(item_id, {}).setdefault(key, before)
     if not old:
         return items
@@ -203,6 +232,9 @@ def first_day(conn: Connection, round_id: int | None) -> date | None:
 
 
 def _in_round(q: Any, table: Any, snap: Snapshot) -> Any:
+    """The rows of the snapshot's items' round (of its unit, when it has one)."""
+    if snap.unit_id is not None:
+        return q.where(table.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == snap.unit_id)))
     if snap.round_id is None:
         return q
     return q.where(table.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.round_id == snap.round_id)))
@@ -277,7 +309,19 @@ def _records(conn: Connection, table: Any, day_column: str, snap: Snapshot) -> l
     )
     if snap.round_id is not None:
         q = q.where(table.c.round_id == snap.round_id)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    rows = [dict(r._mapping) for r in conn.execute(q)]
+    if snap.unit_id is None:
+        return rows
+    return [r for r in rows if unit_of_record(conn, r["item_id"], snap.round_id) == snap.unit_id]
+
+
+def unit_of_record(conn: Connection, item_id: int | None, round_id: int | None) -> int | None:
+    """The unit a rule or an accountability record counts for: its item's; without an item, the
+    round's only unit (None when the round has several: the record is the round's as a whole)."""
+    if item_id is not None:
+        return conn.execute(sa.select(ITEM.c.unit_id).where(ITEM.c.id == item_id)).scalar()
+    units = conn.execute(sa.select(UNIT.c.id).where(UNIT.c.round_id == round_id).limit(2)).scalars().all()
+    return units[0] if len(units) == 1 else None
 
 
 def rules(conn: Connection, snap: Snapshot) -> list[dict[str, Any]]:
@@ -327,5 +371,7 @@ def baselines(conn: Connection, snap: Snapshot) -> dict[int, State]:
         base.c.at < snap.cut,
         ~moved,
     )
+    if snap.unit_id is not None:  # one unit's items, by the index (see _latest)
+        q = q.where(base.c.item_id.in_(sa.select(ITEM.c.id).where(ITEM.c.unit_id == snap.unit_id)))
     ids = snap.ids
     return {item_id: State(state) for item_id, state in conn.execute(q) if item_id in ids}

@@ -20,6 +20,7 @@ from states.deadlines import is_overdue
 from states.lifecycle import State
 from workflow.db.tables.core import ACCOUNTABILITY, ITEM, MEASURE, ROUND, RULE
 from workflow.read import snapshot
+from workflow.read.scope import EVERYTHING, Scope
 
 # (state, deadline kind, deadline, aspect id, category mark, how many items share these)
 Group = tuple[State, str | None, date | None, int, str | None, int]
@@ -90,20 +91,30 @@ def figures(conn: Connection, snap: snapshot.Snapshot, rate: Rate) -> dict[str, 
     )
 
 
-def summary(conn: Connection, today: date, *, rate: Rate) -> dict[str, Any]:
-    """The headline figures from the live rows (every round), with the rounds they cover."""
+def summary(conn: Connection, today: date, *, rate: Rate, scope: Scope = EVERYTHING) -> dict[str, Any]:
+    """The headline figures from the live rows (every round), with the rounds they cover. Confined to a
+    unit (`scope`), rules and accountability count those tied to the unit's items."""
     states = {s.value: s for s in State}
     key = (ITEM.c.state, ITEM.c.deadline_kind, ITEM.c.deadline, ITEM.c.aspect_id, ITEM.c.category)
-    grouped = conn.execute(sa.select(*key, sa.func.count()).group_by(*key))
+    grouped = conn.execute(sa.select(*key, sa.func.count()).where(scope.clause()).group_by(*key))
     groups = [(states[s], kind, dl, aspect, mark, n) for s, kind, dl, aspect, mark, n in grouped]
-    measures = conn.execute(sa.select(sa.func.count()).select_from(MEASURE)).scalar_one()
-    rules = conn.execute(sa.select(RULE.c.kind).where(RULE.c.issued_on <= today)).scalars().all()
-    acc = conn.execute(
-        sa.select(ACCOUNTABILITY.c.measure).where(ACCOUNTABILITY.c.decided_on <= today)
-    ).scalars()
+    mine = sa.select(ITEM.c.id).where(scope.clause())
+    measures_q = sa.select(sa.func.count()).select_from(MEASURE)
+    rules_q = sa.select(RULE.c.kind).where(RULE.c.issued_on <= today)
+    acc_q = sa.select(ACCOUNTABILITY.c.measure).where(ACCOUNTABILITY.c.decided_on <= today)
+    if scope.unit is not None:
+        measures_q = measures_q.where(MEASURE.c.item_id.in_(mine))
+        rules_q = rules_q.where(RULE.c.item_id.in_(mine))
+        acc_q = acc_q.where(ACCOUNTABILITY.c.item_id.in_(mine))
+    measures = conn.execute(measures_q).scalar_one()
+    rules = conn.execute(rules_q).scalars().all()
+    acc = conn.execute(acc_q).scalars()
+    q = sa.select(ROUND).order_by(ROUND.c.id)
+    if scope.unit is not None:
+        q = q.where(ROUND.c.id.in_(sa.select(ITEM.c.round_id).where(scope.clause())))
     rounds = [
         {"name": r.name, "group": r.group_name, "unit": r.unit, "feedback_date": r.feedback_date.isoformat()}
-        for r in conn.execute(sa.select(ROUND).order_by(ROUND.c.id))
+        for r in conn.execute(q)
     ]
     figures = headline(today, groups, measures=measures, rules=rules, accountability=list(acc), rate=rate)
     return {**figures, "rounds": rounds}

@@ -84,7 +84,7 @@ def _audience(rule: Rule, row: Any, people: People, heads: list[str]) -> list[st
             names.append(row.leader if people.reachable(row.leader) else None)
         else:
             names += people.office if who == "office" else heads
-    return unique(names)
+    return people.within(unique(names), row.unit_id)  # nobody hears of another unit's item
 
 
 def deadline_firings(conn: Connection, settings: Settings, people: People, now: datetime) -> list[Firing]:

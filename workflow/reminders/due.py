@@ -48,6 +48,7 @@ ITEM_COLUMNS = (
     ITEM.c.handler,
     ITEM.c.deadline_kind,
     ITEM.c.deadline,
+    ITEM.c.unit_id,
 )
 
 

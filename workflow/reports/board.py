@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
+from fractions import Fraction
 from itertools import accumulate
 from typing import Any
 
@@ -19,8 +21,9 @@ from states.categories import DEFAULT_RATE, LABELS, Category, Rate
 from states.colours import ATTENTION, DEFAULT_SCHEME, YELLOW_DAYS, Colour, Meaning, Scheme, legend
 from states.lifecycle import OPEN_STATES
 from workflow import clock
-from workflow.db.tables.core import AUDIT, ITEM, ROUND
+from workflow.db.tables.core import AUDIT, ITEM, ROUND, UNIT
 from workflow.read import snapshot
+from workflow.read.scope import EVERYTHING, Scope
 from workflow.read.statistics import figures, format_rate, shown_categories
 
 MAX_POINTS = 200  # timeline samples: daily for up to half a year, coarser for longer
@@ -36,10 +39,20 @@ def data(
     rate: Rate = DEFAULT_RATE,
     labels: dict[Category, str] = LABELS,
     scheme: Scheme = DEFAULT_SCHEME,
+    scope: Scope = EVERYTHING,
 ) -> dict[str, Any]:
     """Everything the board shows, as of `day`: totals, groups, the items needing attention, the
-    timeline, and what each colour means under the office's scheme ([lights.colours])."""
+    timeline, and what each colour means under the office's scheme ([lights.colours]); the items in
+    `scope` only, and, when they span several inspected units, a row per unit."""
     snap = snapshot.take(conn, day, round_id)
+    unit_names = dict(conn.execute(sa.select(UNIT.c.id, UNIT.c.name)).all())
+    if scope.unit is not None:
+        mine = {i for i, name in unit_names.items() if name == scope.unit}
+        snap = replace(
+            snap,
+            items=[i for i in snap.items if i.unit_id in mine],
+            unit_id=next(iter(mine)) if len(mine) == 1 else None,
+        )
     meanings = {i.id: i.meaning(day, yellow_days) for i in snap.items}
     lights = {i.id: scheme[meanings[i.id]] for i in snap.items}
     groups: dict[tuple[str, str], Counter[str]] = {}
@@ -52,6 +65,13 @@ def data(
             counter["overdue"] += i.overdue(day)
             counter[lights[i.id].value] += 1
     head = figures(conn, snap, rate)
+    units: dict[str, Counter[str]] = {}
+    for i in snap.items:
+        c = units.setdefault(unit_names[i.unit_id], Counter())
+        c["total"] += 1
+        c[i.completion.value] += 1
+        c["overdue"] += i.overdue(day)
+        c[lights[i.id].value] += 1
     attention = sorted(
         (i for i in snap.items if meanings[i.id] in ATTENTION and not i.completed),
         key=lambda i: (meanings[i.id] is not Meaning.overdue, i.deadline or date.max, i.number),
@@ -91,9 +111,16 @@ def data(
             for i in attention[:ATTENTION_LIMIT]
         ],
         "attention_total": len(attention),
-        "timeline": timeline(conn, day, round_id),
+        "timeline": timeline(conn, day, round_id, scope),
         "legend": {c.value: "、".join(m.label for m in ms) for c, ms in legend(scheme).items()},
+        # Several units: a row each, the slowest first (as the county roll-up sorts them).
+        **({"units": _by_unit(units, rate)} if len(units) > 1 else {}),
     }
+
+
+def _by_unit(units: dict[str, Counter[str]], rate: Rate) -> list[dict[str, Any]]:
+    rows = [{"unit": name, **_counts(c, rate)} for name, c in units.items()]
+    return sorted(rows, key=lambda r: (Fraction(r["completed"], r["total"]), -r["overdue"], r["unit"]))
 
 
 def _counts(c: Counter[str], rate: Rate) -> dict[str, Any]:
@@ -109,13 +136,15 @@ def _counts(c: Counter[str], rate: Rate) -> dict[str, Any]:
     }
 
 
-def timeline(conn: Connection, day: date, round_id: int | None = None) -> list[dict[str, Any]]:
+def timeline(
+    conn: Connection, day: date, round_id: int | None = None, scope: Scope = EVERYTHING
+) -> list[dict[str, Any]]:
     """Open, closed and overdue items at the end of each sampled day, replaying the audit trail once.
 
     The state at each sample is the latest entry (highest seq) made by then, as in `snapshot`; an
     open item is overdue once its deadline (as it stood then, extensions included) has passed."""
     cut = snapshot.cutoff(day)
-    moves, deadline = _moves(conn, cut, round_id)
+    moves, deadline = _moves(conn, cut, round_id, scope)
     if not moves:
         return []
     start = clock.from_text(moves[0][0]).astimezone(clock.LOCAL).date()
@@ -170,10 +199,10 @@ Move = tuple[str, int, int, tuple[str, Any]]
 
 
 def _moves(
-    conn: Connection, cut: str, round_id: int | None
+    conn: Connection, cut: str, round_id: int | None, scope: Scope = EVERYTHING
 ) -> tuple[list[Move], dict[int, tuple[str | None, Any]]]:
     """What moves the timeline, in trail order: state changes between open and closed, and deadline
-    changes; with each item's deadline as it stood at creation."""
+    changes; with each item's deadline as it stood at creation. Of the items in `scope` only."""
     # Only entries that open, close or reopen an item move the lines; moves between open states
     # (assign, start, submit) or between closed ones leave every count as it was.
     open_values = [s.value for s in OPEN_STATES]
@@ -188,7 +217,7 @@ def _moves(
         )
         .order_by(AUDIT.c.at, AUDIT.c.seq)
     )
-    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline)
+    deadlines_now = sa.select(ITEM.c.id, ITEM.c.deadline_kind, ITEM.c.deadline).where(scope.clause())
     if round_id is not None:
         deadlines_now = deadlines_now.where(ITEM.c.round_id == round_id)
     # The deadline at creation is the first old value of any later change, else today's value.
@@ -199,7 +228,7 @@ def _moves(
         return [], {}
     first: dict[int, dict[str, Any]] = {}
     for at, seq, item, key, old, new in snapshot.field_changes(conn, round_id, at_to=cut):
-        if key in ("deadline", "deadline_kind"):
+        if key in ("deadline", "deadline_kind") and item in current:
             first.setdefault(item, {}).setdefault(key, old)
             moves.append((at, seq, item, (key, new)))
     moves.sort(key=lambda m: (m[0], m[1]))

@@ -56,7 +56,7 @@ def page(board: dict[str, Any], assets: str | None = None) -> str:
 <h2>各责任部门</h2>
 <div class="legend"><span style="color:#2e9d57">■ 已完成</span><span style="color:#d33c3c">■ 逾期</span><span style="color:#2f6fca">■ 正在整改</span></div>
 <svg id="departments" width="900" role="img" aria-label="各责任部门完成情况"></svg>
-<h2>按责任部门和责任领导</h2>
+{_units(board)}<h2>按责任部门和责任领导</h2>
 <table id="groups"><thead><tr><th>责任部门</th><th>责任领导</th><th>问题</th><th>已完成</th><th>完成率</th>{lights}</tr></thead>
 <tbody>{group_rows}</tbody></table>
 {attention_html}
@@ -114,6 +114,25 @@ def _groups(board: dict[str, Any]) -> str:
         + "".join(f'<td class="n" data-colour="{c.value}">{g[c.value]}</td>' for c in Colour)
         + "</tr>"
         for g in board["groups"]
+    )
+
+
+def _units(board: dict[str, Any]) -> str:
+    """A row per inspected unit, the slowest first; nothing when the board covers one unit."""
+    if "units" not in board:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(u['unit'])}</td>"
+        f'<td class="n">{u["total"]}</td><td class="n">{u["completed"]}</td><td class="n">{u["overdue"]}</td>'
+        f'<td class="n">{u["rate"]}</td>'
+        + "".join(f'<td class="n" data-colour="{c.value}">{u[c.value]}</td>' for c in Colour)
+        + "</tr>"
+        for u in board["units"]
+    )
+    return (
+        '<h2>各被巡察单位（完成率由低到高）</h2><table id="units"><thead><tr><th>被巡察单位</th><th>问题</th>'
+        f"<th>已完成</th><th>逾期</th><th>完成率</th>{_lights(board)}</tr></thead><tbody>{rows}</tbody></table>\n"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +20,9 @@ from workflow.db.tables.core import AUDIT, ITEM
 from workflow.errors import InvalidInput
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
+from workflow.read.scope import EVERYTHING, Scope
 from workflow.read.statistics import figures, format_rate, shown_categories
+from workflow.read.units import resolve_unit
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
 
@@ -76,13 +79,25 @@ def _newly_done(conn: Connection, snap: snapshot.Snapshot, before: snapshot.Snap
 
 
 def periodic(
-    conn: Connection, kind: str, day: date, config: Settings, *, round_name: str | None = None
+    conn: Connection,
+    kind: str,
+    day: date,
+    config: Settings,
+    *,
+    round_name: str | None = None,
+    unit_name: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> tuple[Document, dict[str, Any]]:
-    """The weekly bulletin (周通报) or the monthly report (月度汇报) as of `day`."""
+    """The weekly bulletin (周通报) or the monthly report (月度汇报) as of `day`: of the whole round, or
+    of one unit (`unit_name`, or the reader's own when they are confined to one)."""
     start, end = period(kind, day)
     rnd = resolve_round(conn, round_name)
-    snap = snapshot.take(conn, end, rnd.id)
-    before = snapshot.take(conn, start - timedelta(days=1), rnd.id)
+    unit_id = None
+    if unit_name or scope.unit is not None:
+        unit = resolve_unit(conn, rnd, unit_name or scope.unit, scope)
+        rnd, unit_id = SimpleNamespace(**{**rnd._mapping, "unit": unit.name}), unit.id
+    snap = snapshot.take(conn, end, rnd.id, unit_id)
+    before = snapshot.take(conn, start - timedelta(days=1), rnd.id, unit_id)
     stats = figures(conn, snap, config.rate)
     short = config.short_name or rnd.unit
     word = "本周" if kind == "weekly" else "本月"
@@ -107,7 +122,7 @@ def periodic(
         )
     else:  # before any problem was recorded: no figures to print
         doc.para(f"截至{cn_date(end)}，系统中尚无{rnd.name}反馈问题的记录，暂无整改进展可以通报。")
-    moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut)
+    moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut, unit_id)
     _dynamics(doc, word, moves, notes, snap)
     _pressing(doc, late, yellow, end, config.yellow_days)
     head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
@@ -178,7 +193,9 @@ def _pressing(
         )
 
 
-def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tuple[str, ...]]:
+def _moves(
+    conn: Connection, round_id: int, since: str, until: str, unit_id: int | None = None
+) -> list[tuple[str, ...]]:
     """State changes (and items coming in) in [since, until), from the audit trail, in order."""
     q = (
         sa.select(
@@ -200,6 +217,8 @@ def _moves(conn: Connection, round_id: int, since: str, until: str) -> list[tupl
         )
         .order_by(AUDIT.c.at, AUDIT.c.seq)  # the `at` index, not a scan of the whole log in seq order
     )
+    if unit_id is not None:
+        q = q.where(ITEM.c.unit_id == unit_id)
     # An item a ledger brought in already past 已登记 came with its history: it says so.
     return [
         (

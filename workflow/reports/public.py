@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -14,7 +15,9 @@ from states.lifecycle import State
 from workflow.chinese import chinese_number, cn_date
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
+from workflow.read.scope import EVERYTHING, Scope
 from workflow.read.statistics import figures, shown_categories
+from workflow.read.units import resolve_unit
 from workflow.reports.document import Document
 from workflow.reports.settings import Settings
 
@@ -128,11 +131,16 @@ def public(
     config: Settings,
     *,
     round_name: str | None = None,
+    unit_name: str | None = None,
     published: date | None = None,
+    scope: Scope = EVERYTHING,
 ) -> tuple[Document, dict[str, Any]]:
-    """The public report as of `day` (and its figures), in the seed's structure."""
+    """The public report of one inspected unit (the round's only one, or `unit_name`) as of `day`, and
+    its figures, in the seed's structure: each unit publishes its own."""
     rnd = resolve_round(conn, round_name)
-    snap = snapshot.take(conn, day, rnd.id)
+    unit = resolve_unit(conn, rnd, unit_name, scope)
+    rnd = SimpleNamespace(**{**rnd._mapping, "unit": unit.name})  # the report speaks of this unit
+    snap = snapshot.take(conn, day, rnd.id, unit.id)
     stats = figures(conn, snap, config.rate)
     short = config.short_name or rnd.unit
     doc = Document()

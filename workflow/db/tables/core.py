@@ -45,6 +45,9 @@ class Person(SQLModel, table=True):
     department: str | None = Field(default=None, max_length=200)
     title: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=200)
+    # The inspected unit (被巡察单位, by name) the person works in: they see and act on its items only.
+    # None: the county level (the inspection office, auditors), who see every unit.
+    unit: str | None = Field(default=None, max_length=200)
     # PostgreSQL deployments: the database login of this person; the actor of their actions.
     db_login: str | None = Field(default=None, max_length=63, unique=True, index=True)
     # False once deactivated (`person deactivate`): kept for the history that names them, refused as
@@ -68,10 +71,23 @@ class Round(SQLModel, table=True):
     created_at: datetime = moment_field()
 
 
+class Unit(SQLModel, table=True):
+    """An inspected unit (被巡察单位) of a round: a town or a bureau, with its own feedback, items and
+    public report. A round made before units existed has one, with the round's id (migration 0007)."""
+
+    __table_args__ = (sa.UniqueConstraint("round_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    name: str = Field(max_length=200)
+    position: int = 0
+    created_at: datetime = moment_field()
+
+
 class Aspect(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("round_id", "number"),)
+    __table_args__ = (sa.UniqueConstraint("unit_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id")
+    unit_id: int = Field(foreign_key="unit.id")
     number: str = Field(max_length=20)
     title: str = Field(max_length=500)
     position: int = 0
@@ -80,9 +96,10 @@ class Aspect(SQLModel, table=True):
 class Item(SQLModel, table=True):
     # The partial index ix_item_open_deadline (open items by deadline) is created by migration 0001
     # in plain SQL: declared here, its dialect keywords would import every dialect at start-up.
-    __table_args__ = (sa.UniqueConstraint("round_id", "number"),)
+    __table_args__ = (sa.UniqueConstraint("unit_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
     aspect_id: int = Field(foreign_key="aspect.id")
     parent_id: int | None = Field(default=None, foreign_key="item.id")
     number: str = Field(max_length=60, description="hierarchical: 一/1 or 一/1/(1)")
@@ -213,6 +230,7 @@ PROGRESS = _tables["progress"]
 EVIDENCE = _tables["evidence"]
 AUDIT = _tables["audit"]
 ROUND = _tables["round"]
+UNIT = _tables["unit"]
 ASPECT = _tables["aspect"]
 BLOB = _tables["blob"]
 META = _tables["meta"]

@@ -34,9 +34,10 @@ class LedgerKey(SQLModel, table=True):
     """The ledger's 序号 of an item, so that importing the same ledger again updates instead of adding."""
 
     __tablename__ = "ledger_key"
-    __table_args__ = (sa.UniqueConstraint("round_id", "ledger_no"),)
+    __table_args__ = (sa.UniqueConstraint("unit_id", "ledger_no"),)
     item_id: int = Field(primary_key=True, foreign_key="item.id", sa_column_kwargs={"autoincrement": False})
     round_id: int = Field(foreign_key="round.id")
+    unit_id: int = Field(foreign_key="unit.id")  # 序号 count within a unit: each unit has its own ledger
     ledger_no: str = Field(max_length=60)
     batch_id: int = Field(foreign_key="ledger_batch.id")
 

@@ -33,10 +33,12 @@ from workflow.audit.payloads import (
 from workflow.db.tables.core import ASPECT, EVIDENCE, ITEM, MEASURE, PERSON, PROGRESS, ROUND
 from workflow.db.tables.ledger import LEDGER_BATCH, LEDGER_KEY
 from workflow.errors import Conflict
+from workflow.intake.ledger import by_unit
 from workflow.intake.ledger.cells import status_category
 from workflow.intake.ledger.changes import TEXT_FIELDS, Change, norm
 from workflow.intake.ledger.plan import Plan
 from workflow.intake.ledger.rows import TICK_EVERY, Row, Tick
+from workflow.items import units
 
 
 @dataclass(frozen=True)
@@ -55,25 +57,26 @@ class Summary:
 def apply(conn: Connection, plan: Plan, now: datetime, *, tick: Tick | None = None) -> Summary:
     """Write the plan in the caller's transaction: rows, keys, audit entries."""
     rid = _round(conn, plan, now)
+    uid = by_unit.target_unit(conn, plan, rid, now)
     _people(conn, plan, now)
     positions = dict(
         conn.execute(
             sa.select(ITEM.c.aspect_id, sa.func.max(ITEM.c.position))
-            .where(ITEM.c.round_id == rid)
+            .where(ITEM.c.unit_id == uid)
             .group_by(ITEM.c.aspect_id)
         ).all()
     )
-    _aspects(conn, plan, rid, now)
+    _aspects(conn, plan, rid, uid, now)
     src = LedgerSource(batch=_batch(conn, plan, rid, now), file=plan.table.file_name, sheet=plan.table.sheet)
     if plan.adopted:
         conn.execute(
             LEDGER_KEY.insert(),
             [
-                {"item_id": i, "round_id": rid, "ledger_no": no, "batch_id": src.batch}
+                {"item_id": i, "round_id": rid, "unit_id": uid, "ledger_no": no, "batch_id": src.batch}
                 for i, no in plan.adopted
             ],
         )
-    baselines = _create(conn, plan, rid, positions, now, src, tick)
+    baselines = _create(conn, plan, (rid, uid), positions, now, src, tick)
     _update(conn, plan, now, src, tick)
     rows = len(plan.creates) + len(plan.updates) + plan.unchanged
     summary = Summary(
@@ -120,24 +123,35 @@ def _round(conn: Connection, plan: Plan, now: datetime) -> int:
 
 
 def _people(conn: Connection, plan: Plan, now: datetime) -> None:
+    # People a unit's ledger names work in that unit: they see its items only.
     for person in plan.people.values():
         added = LedgerPersonAdded(
-            name=person["name"], roles=",".join(sorted(person["roles"])), department=person["department"]
+            name=person["name"],
+            roles=",".join(sorted(person["roles"])),
+            department=person["department"],
+            unit=plan.round.unit or None,
         )
         conn.execute(PERSON.insert().values(**added.to_dict()))
         chain.append(conn, at=now, actor=plan.actor, action="person_add", payload=added)
 
 
-def _aspects(conn: Connection, plan: Plan, rid: int, now: datetime) -> None:
-    """Create the aspects the plan found new, after the round's others."""
+def _aspects(conn: Connection, plan: Plan, rid: int, uid: int, now: datetime) -> None:
+    """Create the aspects the plan found new, after the unit's others."""
     position = (
-        conn.execute(sa.select(sa.func.max(ASPECT.c.position)).where(ASPECT.c.round_id == rid)).scalar() or -1
+        conn.execute(sa.select(sa.func.max(ASPECT.c.position)).where(ASPECT.c.unit_id == uid)).scalar() or -1
     ) + 1
     for key, aspect_id in list(plan.aspects.items()):
         if aspect_id is None:
             number, title = key
-            added = AspectAdded(id=0, round_id=rid, number=number, title=title, position=position)
-            values = {k: v for k, v in added.to_dict().items() if k != "id"}
+            added = AspectAdded(
+                id=0,
+                round_id=rid,
+                number=number,
+                title=title,
+                position=position,
+                unit_id=units.in_payload(uid, rid),
+            )
+            values = {k: v for k, v in added.to_dict().items() if k != "id"} | {"unit_id": uid}
             new_id = int(conn.execute(ASPECT.insert().values(**values)).inserted_primary_key[0])  # type: ignore[index]
             plan.aspects[key] = new_id
             chain.append(
@@ -205,7 +219,7 @@ def _progress_rows(
 
 
 def _created(
-    src: LedgerSource, row: Row, rid: int, number: str, aspect_id: int, position: int
+    src: LedgerSource, row: Row, where: tuple[int, int], number: str, aspect_id: int, position: int
 ) -> LedgerItemCreated:
     """A new item as a ledger row gives it: columns absent from the file are empty."""
     values: dict[str, Any] = {
@@ -213,11 +227,13 @@ def _created(
         **dict.fromkeys(("leader", "department", "handler", "deadline_kind", "deadline")),
         **{k: norm(k, v) for k, v in row.fields.items()},
     }
+    rid, uid = where
     return LedgerItemCreated(
         **src.to_dict(),
         ledger_no=row.no,
         row=row.line,
         round_id=rid,
+        unit_id=units.in_payload(uid, rid),
         aspect_id=aspect_id,
         number=number,
         position=position,
@@ -246,7 +262,12 @@ def _category(row: Row) -> str | None:
 
 
 def _item_rows(
-    conn: Connection, plan: Plan, rid: int, positions: dict[int, int], now: datetime, src: LedgerSource
+    conn: Connection,
+    plan: Plan,
+    where: tuple[int, int],
+    positions: dict[int, int],
+    now: datetime,
+    src: LedgerSource,
 ) -> tuple[list[int], list[LedgerItemCreated]]:
     """Insert the new items (one INSERT for all); their ids and creation records, in plan order."""
     created = []
@@ -254,10 +275,11 @@ def _item_rows(
         aspect_id = plan.aspects[aspect]
         assert aspect_id is not None
         positions[aspect_id] = positions.get(aspect_id, -1) + 1
-        created.append(_created(src, row, rid, number, aspect_id, positions[aspect_id]))
+        created.append(_created(src, row, where, number, aspect_id, positions[aspect_id]))
     rows = [
         {
             **{k: v for k, v in c.to_dict().items() if k in ITEM.c},
+            "unit_id": where[1],
             "category": c.category,  # every row names every column: one INSERT for all
             "version": 1,
             "closed_at": now if State(c.state) in DONE_STATES else None,
@@ -277,7 +299,7 @@ def _item_rows(
 def _create(
     conn: Connection,
     plan: Plan,
-    rid: int,
+    where: tuple[int, int],
     positions: dict[int, int],
     now: datetime,
     src: LedgerSource,
@@ -286,7 +308,8 @@ def _create(
     """Write the new items and their parts, one entry each; how many start past 已登记 (baselines)."""
     if not plan.creates:
         return 0
-    ids, created = _item_rows(conn, plan, rid, positions, now, src)
+    ids, created = _item_rows(conn, plan, where, positions, now, src)
+    rid, uid = where
     measures, progress, evidence, keys = [], [], [], []
     hashes: list[list[str]] = []
     for item_id, (row, _number, _aspect) in zip(ids, plan.creates, strict=True):
@@ -295,7 +318,9 @@ def _create(
         cited = _evidence_rows(item_id, row.evidence, plan.actor, now)
         evidence += cited
         hashes.append([e["hash"] for e in cited])
-        keys.append({"item_id": item_id, "round_id": rid, "ledger_no": row.no, "batch_id": src.batch})
+        keys.append(
+            {"item_id": item_id, "round_id": rid, "unit_id": uid, "ledger_no": row.no, "batch_id": src.batch}
+        )
     for table, batch in ((MEASURE, measures), (PROGRESS, progress), (EVIDENCE, evidence), (LEDGER_KEY, keys)):
         if batch:
             conn.execute(table.insert(), batch)

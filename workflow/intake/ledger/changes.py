@@ -43,24 +43,23 @@ class Known:
     people: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, conn: Connection, round_id: int | None) -> Known:
+    def load(cls, conn: Connection, unit_id: int | None) -> Known:
+        """What the unit holds (a ledger is one unit's); nothing but the people for a unit to add."""
         known = cls(people=set(conn.execute(sa.select(PERSON.c.name)).scalars()))
-        if round_id is None:
+        if unit_id is None:
             return known
-        of_round = ITEM.c.round_id == round_id
+        of_round = ITEM.c.unit_id == unit_id
         known.items = {r.id: r for r in conn.execute(sa.select(ITEM).where(of_round))}
         known.by_number = {r.number: r.id for r in known.items.values()}
         known.keys = dict(
             conn.execute(
-                sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id).where(
-                    LEDGER_KEY.c.round_id == round_id
-                )
+                sa.select(LEDGER_KEY.c.ledger_no, LEDGER_KEY.c.item_id).where(LEDGER_KEY.c.unit_id == unit_id)
             ).all()
         )
         known.aspects = {
             a.id: (a.number, a.title)
             for a in conn.execute(
-                sa.select(ASPECT.c.id, ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.round_id == round_id)
+                sa.select(ASPECT.c.id, ASPECT.c.number, ASPECT.c.title).where(ASPECT.c.unit_id == unit_id)
             )
         }
         for item_id, seq, text in conn.execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ from workflow.intake.ledger.formats import META_SHEET
 from workflow.intake.ledger.workbook import BY_KEY
 from workflow.read import snapshot
 from workflow.read.rounds import resolve_round
+from workflow.read.scope import EVERYTHING, Scope
+from workflow.read.units import resolve_unit
 
 COLUMNS = (
     "no",
@@ -144,15 +147,20 @@ def export(
     day: date,
     *,
     round_name: str | None = None,
+    unit_name: str | None = None,
+    scope: Scope = EVERYTHING,
     yellow_days: int = YELLOW_DAYS,
     scheme: Scheme = DEFAULT_SCHEME,
     labels: dict[Category, str] = LABELS,
 ) -> int:
-    """Write the ledger as of `day` to `path` (.xlsx); returns the number of items."""
+    """Write one unit's ledger (the round's only one, or `unit_name`, within `scope`) as of `day` to
+    `path` (.xlsx); returns the number of items."""
     from openpyxl import Workbook
 
     rnd = resolve_round(conn, round_name)
-    snap = snapshot.take(conn, day, rnd.id)
+    unit = resolve_unit(conn, rnd, unit_name, scope)
+    rnd = SimpleNamespace(**{**rnd._mapping, "unit": unit.name})  # the sheet of this unit
+    snap = snapshot.take(conn, day, rnd.id, unit.id)
     data = rows(conn, snap, yellow_days, scheme, labels)
     book = Workbook()
     sheet = book.active

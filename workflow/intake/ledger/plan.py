@@ -18,7 +18,7 @@ from states.guards import not_permitted, plan_complete
 from states.lifecycle import Role, State
 from workflow.chinese import chinese_number
 from workflow.dates import parse_date
-from workflow.db.tables.core import ROUND
+from workflow.db.tables.core import ROUND, UNIT
 from workflow.errors import InvalidInput, PermissionDenied
 from workflow.inputs import clean_line
 from workflow.intake.ledger.changes import Change, Known, diff, plan_facts
@@ -57,6 +57,8 @@ class RoundTarget:
 
     id: int | None
     values: dict[str, Any]
+    unit: str = ""  # the inspected unit (被巡察单位) the rows belong to
+    unit_id: int | None = None  # None: a unit to add (or the new round's own)
 
     @property
     def name(self) -> str:
@@ -80,7 +82,7 @@ def target_round(
     if not name:
         rounds = conn.execute(sa.select(*columns).order_by(ROUND.c.id)).all()
         if len(rounds) == 1:
-            return RoundTarget(rounds[0].id, dict(rounds[0]._mapping))
+            return _in_unit(conn, RoundTarget(rounds[0].id, dict(rounds[0]._mapping)), given.get("unit"))
         if not rounds:
             raise InvalidInput(
                 "数据库中还没有巡察轮次：用 --round NAME --group 巡察组 --unit 被巡察单位 --feedback-date 日期 新建，"
@@ -91,7 +93,11 @@ def target_round(
         )
     row = conn.execute(sa.select(*columns).where(ROUND.c.name == name)).first()
     if row is not None:
-        return RoundTarget(row.id, dict(row._mapping))
+        # An existing round: the unit named, else the one the ledger's 轮次信息 names (an exported
+        # unit's ledger goes back to its unit), else the round's only one.
+        return _in_unit(
+            conn, RoundTarget(row.id, dict(row._mapping)), given.get("unit"), from_meta.get("unit")
+        )
     values = {
         **(from_meta if from_meta.get("name") in (None, name) else {}),
         **{k: v for k, v in given.items() if v},
@@ -115,7 +121,30 @@ def target_round(
             values[key] = parse_date(values[key])
     for key, label in (("group_name", "巡察组"), ("unit", "被巡察单位")):
         values[key] = clean_line(values[key], label, 200, required=True)
-    return RoundTarget(None, {k: values.get(k) for k in ("name", *META_KEYS.values())})
+    return RoundTarget(None, {k: values.get(k) for k in ("name", *META_KEYS.values())}, values["unit"])
+
+
+def _in_unit(conn: Connection, target: RoundTarget, unit: str | None, hint: str | None = None) -> RoundTarget:
+    """An existing round's unit the ledger is for: --unit (a new one is added), else the unit its
+    轮次信息 names if the round has it (an exported unit's ledger goes back to its unit), else the
+    round's only one."""
+    assert target.id is not None
+    units = conn.execute(
+        sa.select(UNIT.c.id, UNIT.c.name).where(UNIT.c.round_id == target.id).order_by(UNIT.c.position)
+    ).all()
+    if not unit and hint in {u.name for u in units}:
+        unit = hint
+    if unit:
+        target.unit = clean_line(unit, "被巡察单位", 200, required=True)
+        target.unit_id = next((u.id for u in units if u.name == target.unit), None)
+    elif len(units) == 1:
+        target.unit, target.unit_id = units[0].name, units[0].id
+    else:
+        names = "、".join(u.name for u in units)
+        raise InvalidInput(
+            f"巡察轮次「{target.name}」有多个被巡察单位，请用 --unit 指明导入到哪一个：{names}"
+        )
+    return target
 
 
 # --- the plan: what the import will do -------------------------------------------------------------------
@@ -156,7 +185,7 @@ def prepare(
         raise PermissionDenied(refused)
     rows, problems = parse_rows(table, year_hint=target.feedback_date, today=today, tick=tick)
     plan = Plan(table, target, actor.name)
-    planner = _Planner(plan, Known.load(conn, target.id), problems)
+    planner = _Planner(plan, Known.load(conn, target.unit_id), problems)
     for row in rows:
         planner.add(row)
     if problems:

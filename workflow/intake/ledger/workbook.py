@@ -46,6 +46,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("progress", "整改进展", ("进展情况", "整改进展情况", "推进情况", "工作进展")),
     Column("evidence", "佐证材料", ("佐证资料", "证明材料", "整改佐证")),
     Column("status", "完成情况", ("整改情况", "整改状态", "完成状态", "是否完成", "整改完成情况")),
+    # Read by `by_unit` (a ledger of many units is split by it), not by the row parser.
+    Column("unit", "被巡察单位", ("被巡察党组织", "巡察单位", "被巡察对象"), imported=False),
     Column("state", "状态", (), imported=False),
     Column("light", "亮灯", ("预警",), imported=False),
     Column("category", "完成类别", (), imported=False),  # 完成情况 carries it back in (cells.status_category)

@@ -4,7 +4,7 @@ Not audited facts (see workflow/db/tables/web.py); on PostgreSQL people's logins
 them (workflow/db/grants.py), so only the server's role reads or writes them.
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-12-01 14:20:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
