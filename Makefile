@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/zhenggai demo --dir zhenggai-demo
+	$(BIN)/zhenggai demo --dir zhenggai-demo --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

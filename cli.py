@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import audit, items, ledger, people, reminders, reports, round_records, setup
+from workflow.cli import audit, items, ledger, people, reminders, reports, round_records, setup, web
 from workflow.cli.app import App, Group
 
 
@@ -71,8 +71,11 @@ for _command in (
     reminders.remind_group,
     reminders.outbox_group,
     reminders.scheduler_group,
+    web.serve,
+    web.backup,
 ):
     cli.add_command(_command)
+people.person.add_command(web.person_password)
 
 
 def main() -> None:

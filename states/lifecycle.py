@@ -252,6 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("person_edit", "修改人员信息", (Role.office,)),
     Operation("person_deactivate", "停用人员", (Role.office,)),
     Operation("item_add", "新增问题", (Role.office,)),
+    Operation("password_reset", "重置口令", (Role.office,)),
     Operation("round_import", "导入", (Role.office,)),
     Operation("ledger_import", "导入台账", (Role.office,)),
     Operation("rule_add", "记录建章立制", (Role.office,)),

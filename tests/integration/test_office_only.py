@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from tests.conftest import HANDLER, LEADER, OFFICE
 from workflow import clock, db
+from workflow.accounts import passwords
 from workflow.db.tables.core import AUDIT
 from workflow.errors import PermissionDenied
 from workflow.intake import round_yaml
@@ -29,6 +30,7 @@ SECOND_ROUND = {
 OPERATIONS: dict[str, tuple[str, Callable[[sa.Connection, str], Any]]] = {
     "person_add": ("添加人员", lambda c, who: people.add_person(c, who, NOW, name="新人", roles="handler")),
     "person_login": ("设置登录", lambda c, who: people.set_login(c, who, NOW, name=HANDLER, login="ghbjbr")),
+    "password_reset": ("重置口令", lambda c, who: passwords.reset(c, who, OFFICE, "taken-over-1", NOW)),
     "round_import": (
         "导入",
         lambda c, who: round_yaml.import_round(

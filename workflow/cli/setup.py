@@ -160,8 +160,18 @@ def graph() -> None:
     show_default=True,
     help="Where to build the demo database (replaced if present).",
 )
-@pass_app
-def demo(app: App, directory: Path) -> None:
+@click.option(
+    "--password",
+    default="zhenggai-demo",
+    show_default=True,
+    help="The one web password of every seed person.",
+)
+@click.option(
+    "--serve", "then_serve", is_flag=True, help="Then serve the web app at 127.0.0.1:8000 until Ctrl-C."
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo(ctx: click.Context, directory: Path, password: str, then_serve: bool, port: int) -> None:
     """Build the seed case (太山镇党委, 2024-2025) in a fresh SQLite file and report as of 2025-02-14.
 
     \b
@@ -169,12 +179,15 @@ def demo(app: App, directory: Path) -> None:
         zhenggai demo --dir /tmp/taishan
     """
     from states.categories import Rate
-    from workflow import db
+    from workflow import clock, db
     from workflow import demo as seed
+    from workflow.accounts import passwords
     from workflow.audit import verify
-    from workflow.cli.render import item_rows
+    from workflow.cli.render import board_text, item_rows
     from workflow.read import statistics
+    from workflow.read.directory import people
     from workflow.read.items import list_items
+    from workflow.reports import board
 
     url, count = seed.build(directory)
     click.echo(f"已建立示例数据库 {url}，回放 {count} 个事件（2024-10-14 至 2025-01-24）。\n")
@@ -183,10 +196,23 @@ def demo(app: App, directory: Path) -> None:
         rows = list_items(conn, seed.AS_OF)
         data = statistics.summary(conn, seed.AS_OF, rate=Rate())
         verdict = verify.verify(conn)
+        shown = board.data(conn, seed.AS_OF)
+    with db.unit_of_work(engine) as conn:
+        names = [p["name"] for p in people(conn)]
+        for name in names:
+            passwords.set_password(conn, name, password, clock.now(), must_change=False)
     engine.dispose()
     click.echo(f"整改台账（截至 {seed.AS_OF}）：")
     click.echo(item_rows(rows))
     click.echo("")
     click.echo(statistics.summary_sentence(data))
     click.echo(f"审计链：{verdict.count} 条，校验{'通过' if verdict.ok else '失败'}。")
+    click.echo("")
+    click.echo(board_text(shown))
     click.echo(f"\n继续查看：zhenggai --db {url} --as 县委巡察办 item show 1")
+    click.echo(f"网页登录账户（口令均为 {password}）：{'、'.join(names)}")
+    if then_serve:
+        from workflow.cli import web
+
+        ctx.obj.url = url
+        ctx.invoke(web.serve, host="127.0.0.1", port=port, workers=1, with_scheduler=False)

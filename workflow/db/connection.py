@@ -22,7 +22,7 @@ from workflow.errors import NotInitialised
 
 # The migration revision this code works with; tests/integration/test_migrations.py checks that it
 # is the head of workflow/migrations (kept as a constant so that commands need not import Alembic).
-SCHEMA_HEAD = "0007"  # after 0008 (merged first): see 0007_units.py
+SCHEMA_HEAD = "0009"  # 0009_web, after 0007 (which follows 0008): see 0007_units.py
 # The PostgreSQL advisory lock that serialises writers (and so appends to the audit chain).
 CHAIN_LOCK = 0x5A47_4149  # "ZGAI"
 DEFAULT_DB_FILE = "zhenggai.db"

@@ -22,6 +22,9 @@ OUTBOX_UPDATED = (
     "claimed_until",
     "sent_at",
 )
+# The web server's own tables (passwords, sessions, tokens): only the server's role (the owner)
+# reads or writes them; a person's login sees none of them, not even the hashes.
+WEB_TABLES = ("web_account", "web_session", "web_token", "web_login", "web_inbox_read")
 # Read-only for everyone: the schema's own bookkeeping.
 READ_ONLY = ("alembic_version", "meta")
 # Tables people's use cases change in place, less the columns no use case ever changes (a row's
@@ -48,8 +51,8 @@ def sql(role: str = "zhenggai_app", schema: str = "public", scheduler: str = "zh
     if role == scheduler:
         raise ValueError(f"人员的角色与调度程序的角色不能同名：{role}")
     tables = metadata().tables
-    everything = sorted({*tables, *READ_ONLY})
-    appended = sorted(t for t in tables if t not in (*READ_ONLY, *SCHEDULER_TABLES, "person"))
+    everything = sorted({*tables, *READ_ONLY} - set(WEB_TABLES))
+    appended = sorted(t for t in tables if t not in (*READ_ONLY, *SCHEDULER_TABLES, *WEB_TABLES, "person"))
     person = [c.name for c in tables["person"].columns if c.name not in PERSON_FIXED]
     both = f"{role}, {scheduler}"
     lines = [

@@ -267,6 +267,8 @@ def send_webhook(w: WebhookChannel, d: Delivery) -> None:
 
 
 def send(settings: Settings, d: Delivery) -> None:
+    if d.channel == "web":
+        return  # the message is in the database: the recipient's web inbox shows it (reminders/inbox.py)
     if d.channel == "file":
         send_file(settings.file.dir, d)
     elif d.channel == "smtp":

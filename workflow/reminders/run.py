@@ -94,6 +94,8 @@ def _channels(recipient: str, settings: Settings, people: People) -> list[tuple[
     if recipient == WEBHOOK:
         return [("webhook", WEBHOOK)] if settings.webhook else []
     out = [("file", recipient)] if settings.file.enabled else []
+    if settings.web.enabled and recipient in people.emails:  # a person (not a department, say)
+        out.append(("web", recipient))
     email = people.emails.get(recipient)
     if settings.smtp is not None and email:
         out.append(("smtp", email))

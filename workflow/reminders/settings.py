@@ -121,6 +121,12 @@ class FileChannel(_Table):
     dir: Annotated[Path, PATH] = Path("reminders")
 
 
+class WebChannel(_Table):
+    """[channels.web]: every reminder to a person also lands in their inbox on the web pages."""
+
+    enabled: Annotated[bool, FLAG] = False
+
+
 class _Channel(_Table):
     """A channel that its table switches on, unless the table is empty or says enabled = false."""
 
@@ -209,6 +215,7 @@ class _Channels(_Table):
     """[channels]: a switched-off smtp or webhook channel is None."""
 
     file: FileChannel = FileChannel()
+    web: WebChannel = WebChannel()
     smtp: SmtpChannel | None = None
     webhook: WebhookChannel | None = None
 

@@ -18,9 +18,20 @@ def _asset(name: str) -> str:
     return resources.files("workflow.reports").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def page(board: dict[str, Any]) -> str:
-    """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request."""
+def page(board: dict[str, Any], assets: str | None = None) -> str:
+    """One self-contained HTML page: inline CSS and script, data embedded as JSON, no external request.
+    With `assets` (the web server's folder of `assets/`), the CSS and script are linked from there
+    instead, so that the page runs under a policy that allows no inline script."""
     e = html.escape
+    if assets is None:
+        policy = """<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">"""
+        style, script = f"<style>{_asset('board.css')}</style>", f"<script>{_asset('board.js')}</script>"
+        back = ""
+    else:  # the web server's own policy header applies; a way back to the other pages
+        policy, back = "", '<p class="sub"><a href="/">← 返回我的待办</a></p>'
+        style = f'<link rel="stylesheet" href="{e(assets)}/board.css">'
+        script = f'<script src="{e(assets)}/board.js"></script>'
+
     dl, lights, group_rows, attention_html = _totals(board), _lights(board), _groups(board), _attention(board)
     payload = json_for_html(board)
     rounds = "、".join(board["rounds"]) or "无巡察轮次"
@@ -28,12 +39,13 @@ def page(board: dict[str, Any]) -> str:
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+{policy}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>挂图作战 · {e(rounds)} · 截至 {board["as_of"]}</title>
-<style>{_asset("board.css")}</style>
+{style}
 </head>
 <body>
+{back}
 <h1>巡察整改挂图作战</h1>
 <div class="sub">{e(rounds)} · 截至 {board["as_of"]}</div>
 <dl class="totals" id="totals">{dl}</dl>
@@ -49,7 +61,7 @@ def page(board: dict[str, Any]) -> str:
 <tbody>{group_rows}</tbody></table>
 {attention_html}
 <script type="application/json" id="board-data">{payload}</script>
-<script>{_asset("board.js")}</script>
+{script}
 </body>
 </html>
 """

@@ -60,7 +60,7 @@ class Outbox(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     message_key: str = Field(max_length=32, foreign_key="reminder_message.key")
-    channel: str = Field(max_length=20, description="file | smtp | webhook")
+    channel: str = Field(max_length=20, description="file | web | smtp | webhook")
     address: str = Field(max_length=500, description="folder, e-mail address or URL")
     status: str = Field(default="pending", max_length=10, description="pending | sending | sent | failed")
     attempts: int = 0

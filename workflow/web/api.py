@@ -1,0 +1,239 @@
+"""The JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json): a personal token in
+`Authorization: Bearer …`, the same use cases and the same Chinese reasons as the command line.
+Every action needs the version the client last saw in `If-Match` (409 when the item changed since)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from states.guards import Actor
+from states.lifecycle import BY_TRIGGER, State
+from workflow.accounts import sessions
+from workflow.errors import InvalidInput, NotFound, PermissionDenied, ZhenggaiError
+from workflow.items import actions
+from workflow.read import directory, work
+from workflow.read.items import show_item
+from workflow.read.people import load_actor
+from workflow.web import guard
+from workflow.web.state import Web
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="why, in the words the command line uses")
+
+
+class Unauthorised(Exception):
+    pass
+
+
+class ActionBody(BaseModel):
+    reason: str | None = Field(None, max_length=20000)
+    summary: str | None = Field(None, max_length=20000)
+    finding: str | None = Field(None, max_length=20000)
+    text: str | None = Field(None, max_length=20000, description="progress text")
+    on: date | None = Field(None, description="date of a progress entry or of a measure's completion")
+    when: str | None = Field(None, max_length=40)
+    seq: int | None = Field(None, ge=1, le=2**31 - 1, description="measure number (measure_done)")
+    to: date | None = Field(None, description="new deadline (extend)")
+    approved_by: str | None = Field(None, max_length=64)
+
+
+class Outcome(BaseModel):
+    item_id: guard.Id
+    number: str
+    from_state: str
+    to_state: str
+    version: int
+
+
+class ItemRow(BaseModel):
+    id: int
+    number: str
+    title: str
+    state: str
+    state_label: str
+    leader: str | None
+    department: str | None
+    handler: str | None
+    deadline: str | None
+    overdue: bool
+    colour: str
+    version: int
+
+
+class Person(BaseModel):
+    name: str
+    roles: str
+    department: str | None
+    title: str | None
+    email: str | None
+    active: bool
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 428)
+}
+ACTIONS = (*BY_TRIGGER, "progress", "measure_done", "extend")
+
+
+def _who(request: Request) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthorised()
+    w: Web = request.app.state.web
+    with w.read() as conn:
+        person = sessions.token_person(conn, raw.strip())
+        if person is None:
+            raise Unauthorised()
+        return load_actor(conn, person)
+
+
+Who = Annotated[Actor, Depends(_who)]
+
+
+def _items(
+    request: Request,
+    who: Who,
+    state: State | None = None,
+    department: Annotated[str | None, Query(max_length=200)] = None,
+    leader: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool = False,
+) -> list[ItemRow]:
+    w: Web = request.app.state.web
+    query = work.LedgerQuery(
+        state=state.value if state else None,
+        department=department,
+        leader=leader,
+        overdue=overdue,
+        size=10**9,
+    )
+    with w.read() as conn:
+        rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme)
+    return [ItemRow(**r) for r in rows]
+
+
+def _item(request: Request, who: Who, item_id: guard.Id) -> Response:
+    w: Web = request.app.state.web
+    with w.read() as conn:
+        data = show_item(conn, item_id, who, w.today(), w.yellow_days)
+    return JSONResponse(data, headers={"ETag": str(data["version"])})
+
+
+def _run(
+    conn: Any, w: Web, who: Actor, item_id: guard.Id, action: str, body: ActionBody, version: int
+) -> Any:
+    now = w.now()
+    if action in BY_TRIGGER:
+        return actions.fire(
+            conn, item_id, action, who.name, now, reason=body.reason, summary=body.summary,
+            finding=body.finding, expect_version=version,
+        )  # fmt: skip
+    current = actions.store.current(conn, item_id).version
+    if current != version:
+        from workflow.errors import Conflict
+
+        raise Conflict(
+            f"事项 {item_id} 已被他人改动（当前版本 {current}，你看到的是 {version}），请刷新后重试"
+        )
+    if action == "progress":
+        return actions.add_progress(
+            conn, item_id, who.name, now, on=body.on or w.today(), text=body.text or "", when_text=body.when
+        )
+    if action == "measure_done":
+        if body.seq is None:
+            raise InvalidInput("需要整改措施序号（seq）")
+        return actions.complete_measure(conn, item_id, body.seq, who.name, now, on=body.on)
+    if body.to is None:
+        raise InvalidInput("需要新的完成时限（to）")
+    return actions.extend(
+        conn, item_id, who.name, now, new_deadline=body.to, reason=body.reason, approved_by=body.approved_by
+    )
+
+
+def _act(
+    request: Request, who: Who, item_id: guard.Id, action: str, body: ActionBody,
+    if_match: Annotated[str | None, Header(max_length=20)] = None,
+) -> Outcome:  # fmt: skip
+    if action not in ACTIONS:
+        raise NotFound(f"未知操作 {action!r}（可用：{', '.join(ACTIONS)}）")
+    tag = (if_match or "").strip().strip('"').removeprefix('W/"').strip('"')
+    if not tag.isdigit() or len(tag) > 10:
+        raise Precondition()
+    w: Web = request.app.state.web
+    with w.write() as conn:
+        out = _run(conn, w, who, item_id, action, body, int(tag))
+    return Outcome(
+        item_id=out.item_id, number=out.number, from_state=out.from_state.value,
+        to_state=out.to_state.value, version=out.version,
+    )  # fmt: skip
+
+
+class Precondition(Exception):
+    pass
+
+
+def _people(request: Request, who: Who) -> list[Person]:
+    w: Web = request.app.state.web
+    with w.read() as conn:
+        return [Person(**p) for p in directory.people(conn)]
+
+
+def _report(request: Request, who: Who, kind: str, as_of: date | None = None) -> dict[str, str]:
+    from workflow.reports import document, periodic, public, settings
+
+    if kind not in ("public", "weekly", "monthly"):
+        raise NotFound(f"未知报告 {kind!r}（可用：public、weekly、monthly）")
+    w: Web = request.app.state.web
+    config = settings.load(w.config)
+    day = as_of or w.today()
+    with w.read() as conn:
+        built = (
+            public.public(conn, day, config)[0]
+            if kind == "public"
+            else periodic.periodic(conn, kind, day, config)[0]
+        )
+    return {"kind": kind, "as_of": day.isoformat(), "markdown": document.to_markdown(built)}
+
+
+def create(w: Web) -> FastAPI:
+    api = FastAPI(
+        title="zhenggai API", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json"
+    )
+    api.state.web = w
+    api.get("/items", response_model=list[ItemRow], responses=_ERRORS)(_items)
+    api.get("/items/{item_id}", responses=_ERRORS)(_item)
+    api.post("/items/{item_id}/{action}", response_model=Outcome, responses=_ERRORS)(_act)
+    api.get("/people", response_model=list[Person], responses=_ERRORS)(_people)
+    api.get("/reports/{kind}", responses=_ERRORS)(_report)
+
+    @api.exception_handler(Unauthorised)
+    def _401(request: Request, exc: Unauthorised) -> Response:
+        return JSONResponse({"detail": "需要有效的 API 令牌（Authorization: Bearer …）"}, 401)
+
+    @api.exception_handler(Precondition)
+    def _428(request: Request, exc: Precondition) -> Response:
+        return JSONResponse({"detail": "请在 If-Match 中给出你看到的事项版本号"}, 428)
+
+    @api.exception_handler(ZhenggaiError)
+    def _refused(request: Request, exc: ZhenggaiError) -> Response:
+        return JSONResponse({"detail": str(exc)}, guard.status_of(exc))
+
+    @api.exception_handler(ValueError)
+    def _bad(request: Request, exc: ValueError) -> Response:
+        return JSONResponse({"detail": str(exc)}, 422)
+
+    @api.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": f"请求有误：{where} {first.get('msg', '')}".strip()}, 422)
+
+    _ = PermissionDenied
+    return api
