@@ -126,6 +126,8 @@ def test_the_api_answers_a_towns_clerk_404_for_the_other_town(server: Server) ->
     rollup = api.get("/reports/rollup", params={"as_of": "2025-02-14"}).json()
     assert [r["unit"] for r in rollup["rows"]] == ["城关镇"] and rollup["totals"]["problems"] == 3
     assert api.get("/reports/public", params={"unit": "河口镇"}).status_code == 404
+    documented = api.get("/openapi.json").json()["paths"]["/reports/rollup"]["get"]["parameters"]
+    assert {p["name"] for p in documented} == {"as_of", "round"}
 
 
 def test_a_towns_clerk_sees_only_their_town_in_the_ledger_todo_and_people(server: Server) -> None:
