@@ -82,6 +82,9 @@ class Person(BaseModel):
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 428)
 }
+# What a name in a query may hold: what the server takes at all (guard.security_headers refuses NUL,
+# lone surrogates and U+FFFD with 422), said in the document so that a client knows it beforehand.
+TYPABLE = r"^[^\x00\ufffd]*$"  # (lone surrogates cannot be percent-encoded UTF-8 at all)
 ACTIONS = (*BY_TRIGGER, "progress", "measure_done", "extend")
 
 
@@ -105,10 +108,12 @@ def _items(
     request: Request,
     who: Who,
     state: State | None = None,
-    department: Annotated[str | None, Query(max_length=200)] = None,
-    leader: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=200, pattern=TYPABLE)] = None,
+    leader: Annotated[str | None, Query(max_length=64, pattern=TYPABLE)] = None,
     overdue: bool = False,
-    unit: Annotated[str | None, Query(max_length=200, description="被巡察单位 (within one's own)")] = None,
+    unit: Annotated[
+        str | None, Query(max_length=200, pattern=TYPABLE, description="被巡察单位 (within one's own)")
+    ] = None,
 ) -> list[ItemRow]:
     """The items the token's person may see: of their own inspected unit when they belong to one."""
     w: Web = request.app.state.web
@@ -194,7 +199,7 @@ def _people(request: Request, who: Who) -> list[Person]:
 
 def _report(
     request: Request, who: Who, kind: str, as_of: date | None = None,
-    unit: Annotated[str | None, Query(max_length=200, description="被巡察单位 (a county's: required)")] = None,
+    unit: Annotated[str | None, Query(max_length=200, pattern=TYPABLE, description="被巡察单位 (a county's: required)")] = None,
 ) -> dict[str, str]:  # fmt: skip
     from workflow.reports import document, periodic, public, settings
 
@@ -233,7 +238,7 @@ class Rollup(BaseModel):
 
 def _rollup(
     request: Request, who: Who, as_of: date | None = None,
-    round: Annotated[str | None, Query(max_length=200, description="巡察轮次 (default: the only one)")] = None,
+    round: Annotated[str | None, Query(max_length=200, pattern=TYPABLE, description="巡察轮次 (default: the only one)")] = None,
 ) -> Rollup:  # fmt: skip
     """The county roll-up by inspected unit as of a date (`report rollup`): a unit's person gets their
     own unit's row only."""
