@@ -8,11 +8,14 @@ from sqlalchemy.engine import Connection
 from workflow.db.tables.core import BLOB, EVIDENCE
 from workflow.errors import NotFound
 from workflow.read.facts import item_row
+from workflow.read.scope import EVERYTHING, Scope
 
 
-def evidence_file(conn: Connection, item_id: int, evidence_id: int) -> tuple[str, bytes]:
+def evidence_file(
+    conn: Connection, item_id: int, evidence_id: int, scope: Scope = EVERYTHING
+) -> tuple[str, bytes]:
     """(file name, content) of evidence `evidence_id` of item `item_id` (NotFound otherwise)."""
-    item_row(conn, item_id)  # the item must exist (and, where scopes apply, be the reader's)
+    item_row(conn, item_id, scope)  # the item must exist and be the reader's
     row = conn.execute(
         sa.select(EVIDENCE.c.file_name, BLOB.c.data)
         .join(BLOB, BLOB.c.sha256 == EVIDENCE.c.file_sha256)

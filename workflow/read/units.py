@@ -34,3 +34,9 @@ def resolve_unit(conn: Connection, rnd: Any, name: str | None, scope: Scope = EV
         raise NotFound(f"巡察轮次「{rnd.name}」没有被巡察单位")
     names = "、".join(u.name for u in units)
     raise InvalidInput(f"巡察轮次「{rnd.name}」有多个被巡察单位，请用 --unit 指明：{names}")
+
+
+def unit_names(conn: Connection, scope: Scope = EVERYTHING) -> list[str]:
+    """The names of every round's units in `scope`, each once (the web ledger's 被巡察单位 filter)."""
+    q = sa.select(UNIT.c.name).where(scope.clause(UNIT.c.id)).group_by(UNIT.c.name)
+    return [r.name for r in conn.execute(q.order_by(sa.func.min(UNIT.c.id)))]

@@ -19,6 +19,7 @@ from workflow.db.tables.core import ITEM
 from workflow.read.clauses import days_left_at_most, overdue_clause
 from workflow.read.facts import ITEM_WITH_COUNTS, options
 from workflow.read.items import _item_dict, category_clause
+from workflow.read.scope import EVERYTHING, Scope
 
 _URGENCY = {"red": 0, "yellow": 1, "blue": 2, "green": 3}
 SORTS = ("number", "deadline", "state", "department", "leader", "colour")
@@ -40,8 +41,9 @@ def my_work(
     scheme: Scheme = DEFAULT_SCHEME,
 ) -> list[dict[str, Any]]:
     """Open items on which `actor` may now do more than routine record-keeping, most urgent first
-    (red, yellow, blue, green; then the soonest deadline), each with the actions open to them."""
-    q = ITEM_WITH_COUNTS.where(ITEM.c.state.in_(_states_for(actor)))
+    (red, yellow, blue, green; then the soonest deadline), each with the actions open to them; of
+    the actor's own inspected unit only when they belong to one."""
+    q = ITEM_WITH_COUNTS.where(ITEM.c.state.in_(_states_for(actor)), Scope.of(actor).clause())
     if Role.office not in actor.roles and Role.approver not in actor.roles:
         # states.guards.responsible as SQL, for those whose every non-routine action needs it: an item
         # of theirs by name, or of their department.
@@ -81,6 +83,7 @@ class LedgerQuery:
     due_within: int | None = None
     text: str | None = None
     category: str | None = None  # the problem category (方面), as `item list --category`
+    unit: str | None = None  # the inspected unit (被巡察单位) by name, as `item list --unit`
     sort: str = "number"
     descending: bool = False
     page: int = 1
@@ -93,9 +96,11 @@ def ledger_page(
     query: LedgerQuery,
     yellow_days: int = YELLOW_DAYS,
     scheme: Scheme = DEFAULT_SCHEME,
+    scope: Scope = EVERYTHING,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the ledger and the number of rows all pages hold."""
+    """One page of the ledger (of the items in `scope`) and the number of rows all pages hold."""
     q = sa.select(ITEM).order_by(ITEM.c.round_id, ITEM.c.aspect_id, ITEM.c.position, ITEM.c.id)
+    q = q.where(scope.clause(), Scope(query.unit).clause())  # a unit filter narrows, never widens
     if query.state:
         q = q.where(ITEM.c.state == State(query.state).value)
     if query.department:

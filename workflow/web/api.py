@@ -18,8 +18,10 @@ from workflow.accounts import sessions
 from workflow.errors import InvalidInput, NotFound, PermissionDenied, ZhenggaiError
 from workflow.items import actions
 from workflow.read import directory, work
+from workflow.read.facts import item_row
 from workflow.read.items import show_item
 from workflow.read.people import load_actor
+from workflow.read.scope import Scope
 from workflow.web import guard
 from workflow.web.state import Web
 
@@ -74,11 +76,15 @@ class Person(BaseModel):
     title: str | None
     email: str | None
     active: bool
+    unit: str | None = Field(None, description="被巡察单位; none: the county level")
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (401, 403, 404, 409, 413, 422, 428)
 }
+# What a name in a query may hold: what the server takes at all (guard.security_headers refuses NUL,
+# lone surrogates and U+FFFD with 422), said in the document so that a client knows it beforehand.
+TYPABLE = r"^[^\x00\ufffd]*$"  # (lone surrogates cannot be percent-encoded UTF-8 at all)
 ACTIONS = (*BY_TRIGGER, "progress", "measure_done", "extend")
 
 
@@ -102,20 +108,25 @@ def _items(
     request: Request,
     who: Who,
     state: State | None = None,
-    department: Annotated[str | None, Query(max_length=200)] = None,
-    leader: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=200, pattern=TYPABLE)] = None,
+    leader: Annotated[str | None, Query(max_length=64, pattern=TYPABLE)] = None,
     overdue: bool = False,
+    unit: Annotated[
+        str | None, Query(max_length=200, pattern=TYPABLE, description="被巡察单位 (within one's own)")
+    ] = None,
 ) -> list[ItemRow]:
+    """The items the token's person may see: of their own inspected unit when they belong to one."""
     w: Web = request.app.state.web
     query = work.LedgerQuery(
         state=state.value if state else None,
         department=department,
         leader=leader,
         overdue=overdue,
+        unit=unit or None,
         size=10**9,
     )
     with w.read() as conn:
-        rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme)
+        rows, _ = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme, Scope.of(who))
     return [ItemRow(**r) for r in rows]
 
 
@@ -130,6 +141,7 @@ def _run(
     conn: Any, w: Web, who: Actor, item_id: guard.Id, action: str, body: ActionBody, version: int
 ) -> Any:
     now = w.now()
+    item_row(conn, item_id, Scope.of(who))  # out of scope: 404 before any version is compared
     if action in BY_TRIGGER:
         return actions.fire(
             conn, item_id, action, who.name, now, reason=body.reason, summary=body.summary,
@@ -182,10 +194,13 @@ class Precondition(Exception):
 def _people(request: Request, who: Who) -> list[Person]:
     w: Web = request.app.state.web
     with w.read() as conn:
-        return [Person(**p) for p in directory.people(conn)]
+        return [Person(**p) for p in directory.people(conn, Scope.of(who).unit)]
 
 
-def _report(request: Request, who: Who, kind: str, as_of: date | None = None) -> dict[str, str]:
+def _report(
+    request: Request, who: Who, kind: str, as_of: date | None = None,
+    unit: Annotated[str | None, Query(max_length=200, pattern=TYPABLE, description="被巡察单位 (a county's: required)")] = None,
+) -> dict[str, str]:  # fmt: skip
     from workflow.reports import document, periodic, public, settings
 
     if kind not in ("public", "weekly", "monthly"):
@@ -193,13 +208,44 @@ def _report(request: Request, who: Who, kind: str, as_of: date | None = None) ->
     w: Web = request.app.state.web
     config = settings.load(w.config)
     day = as_of or w.today()
+    scope = Scope.of(who)
     with w.read() as conn:
         built = (
-            public.public(conn, day, config)[0]
+            public.public(conn, day, config, unit_name=unit, scope=scope)[0]
             if kind == "public"
-            else periodic.periodic(conn, kind, day, config)[0]
+            else periodic.periodic(conn, kind, day, config, unit_name=unit, scope=scope)[0]
         )
     return {"kind": kind, "as_of": day.isoformat(), "markdown": document.to_markdown(built)}
+
+
+class RollupRow(BaseModel, extra="allow"):
+    unit: str = Field(description="被巡察单位")
+    problems: int
+    completed: int
+    in_progress: int
+    completion_rate: str
+    overdue: int
+    rules_made: int
+
+
+class Rollup(BaseModel):
+    round: str
+    as_of: str
+    units: int = Field(description="the round's inspected units the person sees")
+    rows: list[RollupRow] = Field(description="one per unit, slowest (lowest completion rate) first")
+    totals: dict[str, Any] = Field(description="the sums of the rows")
+
+
+def _rollup(
+    request: Request, who: Who, as_of: date | None = None,
+    round: Annotated[str | None, Query(max_length=200, pattern=TYPABLE, description="巡察轮次 (default: the only one)")] = None,
+) -> Rollup:  # fmt: skip
+    """The county roll-up by inspected unit as of a date (`report rollup`): a unit's person gets their
+    own unit's row only."""
+    from workflow.web.pages_reports import rollup_data
+
+    w: Web = request.app.state.web
+    return Rollup(**rollup_data(w, who, as_of or w.today(), round))
 
 
 def create(w: Web) -> FastAPI:
@@ -211,6 +257,7 @@ def create(w: Web) -> FastAPI:
     api.get("/items/{item_id}", responses=_ERRORS)(_item)
     api.post("/items/{item_id}/{action}", response_model=Outcome, responses=_ERRORS)(_act)
     api.get("/people", response_model=list[Person], responses=_ERRORS)(_people)
+    api.get("/reports/rollup", response_model=Rollup, responses=_ERRORS)(_rollup)
     api.get("/reports/{kind}", responses=_ERRORS)(_report)
 
     @api.exception_handler(Unauthorised)

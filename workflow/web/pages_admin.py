@@ -16,6 +16,7 @@ from workflow.db.tables.core import ROUND
 from workflow.errors import PermissionDenied
 from workflow.items import people, round_records
 from workflow.read import directory, rounds
+from workflow.read.scope import Scope
 from workflow.web import guard
 from workflow.web.guard import Me
 from workflow.web.view import render
@@ -31,7 +32,7 @@ def admin(request: Request, who: Who) -> Response:
     if refused := not_permitted(who.actor, "person_add"):
         raise PermissionDenied(refused)
     with guard.web(request).read() as conn:
-        everyone = directory.people(conn)
+        everyone = directory.people(conn, Scope.of(who.actor).unit)
         round_rows = [dict(r._mapping) for r in conn.execute(sa.select(ROUND).order_by(ROUND.c.id))]
         rules = rounds.list_rules(conn)
         accountability = rounds.list_accountability(conn)

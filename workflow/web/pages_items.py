@@ -15,7 +15,11 @@ from workflow.dates import parse_date
 from workflow.errors import Conflict
 from workflow.items import actions, store
 from workflow.read import files, work
+from workflow.read.facts import item_row
 from workflow.read.items import show_item
+from workflow.read.people import list_people
+from workflow.read.scope import Scope
+from workflow.read.units import unit_names
 from workflow.reminders import inbox
 from workflow.web import guard, uploads
 from workflow.web.guard import Me
@@ -48,6 +52,7 @@ def inbox_read(request: Request, who: Who, key: str, csrf: Annotated[str, Form()
 def _ledger_query(
     state: str | None, dept: str | None, leader: str | None, colour: str | None, overdue: bool,
     within: str | None, q: str | None, sort: str, desc: bool, page: int, category: str | None = None,
+    unit: str | None = None,
 ) -> work.LedgerQuery:  # fmt: skip
     return work.LedgerQuery(
         state=state if state in {s.value for s in State} else None,
@@ -58,6 +63,7 @@ def _ledger_query(
         due_within=int(within) if within and within.isdigit() and len(within) < 5 else None,
         text=(q or "").strip()[:100] or None,
         category=(category or "").strip()[:200] or None,
+        unit=(unit or "").strip()[:200] or None,
         sort=sort if sort in work.SORTS else "number",
         descending=desc,
         page=max(1, min(page, 100_000)),
@@ -76,24 +82,31 @@ def ledger(
     within: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     category: Annotated[str | None, Query(max_length=200)] = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "number",
     desc: bool = False,
     page: int = 1,
 ) -> Response:
     w = guard.web(request)
-    query = _ledger_query(state, dept, leader, colour, overdue, within, q, sort, desc, page, category)
+    query = _ledger_query(state, dept, leader, colour, overdue, within, q, sort, desc, page, category, unit)
+    scope = Scope.of(who.actor)
     with w.read() as conn:
-        rows, total = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme)
+        rows, total = work.ledger_page(conn, w.today(), query, w.yellow_days, w.scheme, scope)
+        units = unit_names(conn, scope)
     pages = max(1, -(-total // query.size))
     filters = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request, "ledger.html", who, rows=rows, total=total, query=query, pages=pages, filters=filters,
-        states=list(State), colours=list(Colour),
+        states=list(State), colours=list(Colour), units=units,
     )  # fmt: skip
 
 
 @router.get("/ledger.xlsx")
-def ledger_export(request: Request, who: Who, as_of: str | None = None) -> Response:
+def ledger_export(
+    request: Request, who: Who, as_of: str | None = None,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:  # fmt: skip
+    """One unit's ledger (the only one in the reader's scope, or `unit`), as `ledger export`."""
     from workflow.intake.ledger import export
     from workflow.reports import settings
 
@@ -102,7 +115,10 @@ def ledger_export(request: Request, who: Who, as_of: str | None = None) -> Respo
     config = settings.load(w.config)
     with tempfile.TemporaryDirectory() as folder, w.read() as conn:
         out = Path(folder) / "ledger.xlsx"
-        export.export(conn, out, day, yellow_days=config.yellow_days)
+        export.export(
+            conn, out, day, unit_name=unit or None, scope=Scope.of(who.actor),
+            yellow_days=config.yellow_days, scheme=config.lights, labels=config.labels,
+        )  # fmt: skip
         data = out.read_bytes()
     return Response(
         data,
@@ -116,23 +132,17 @@ def item_page(request: Request, who: Who, item_id: guard.Id) -> Response:
     w = guard.web(request)
     with w.read() as conn:
         data = show_item(conn, item_id, who.actor, w.today(), w.yellow_days)
-        people = [p["name"] for p in _people(conn)]
+        people = [p["name"] for p in list_people(conn, Scope.of(who.actor).unit)]
     return render(
         request, "item.html", who, item=data, triggers=BY_TRIGGER, inputs=INPUTS,
         kinds=EVIDENCE_KINDS, images=uploads.IMAGES, people=people, labels=LABELS,
     )  # fmt: skip
 
 
-def _people(conn: Any) -> list[dict[str, Any]]:
-    from workflow.read.directory import people
-
-    return people(conn)
-
-
 @router.get("/items/{item_id}/evidence/{evidence_id}")
 def evidence_file(request: Request, who: Who, item_id: guard.Id, evidence_id: guard.Id) -> Response:
     with guard.web(request).read() as conn:
-        name, data = files.evidence_file(conn, item_id, evidence_id)
+        name, data = files.evidence_file(conn, item_id, evidence_id, Scope.of(who.actor))
     mime = uploads.media_type(name)
     inline = Path(name).suffix.lower() in uploads.IMAGES | {".pdf"}
     disposition = "inline" if inline else "attachment"
@@ -148,9 +158,11 @@ def evidence_file(request: Request, who: Who, item_id: guard.Id, evidence_id: gu
     )
 
 
-def _expect(conn: Any, item_id: guard.Id, version: int | None) -> None:
+def _expect(conn: Any, who: Me, item_id: guard.Id, version: int | None) -> None:
     """The version the form was rendered with must still be the item's (one write transaction: no
-    other writer can come between this check and the action)."""
+    other writer can come between this check and the action). An item out of the person's scope is
+    not found before its version is compared, so a 409 never tells that it exists."""
+    item_row(conn, item_id, Scope.of(who.actor))
     if version is None:
         return
     current = store.current(conn, item_id).version
@@ -166,7 +178,7 @@ def _act(request: Request, who: Me, csrf: str, item_id: guard.Id, version: int |
     guard.check_csrf(request, who, csrf)
     w = guard.web(request)
     with w.write() as conn:
-        _expect(conn, item_id, version)
+        _expect(conn, who, item_id, version)
         run(conn, w.now())
     return guard.redirect(f"/items/{item_id}?done=1")
 

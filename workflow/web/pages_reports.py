@@ -9,17 +9,21 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from states.guards import Actor
 from workflow.dates import parse_date
 from workflow.errors import InvalidInput, PermissionDenied
+from workflow.read.scope import Scope
+from workflow.read.units import unit_names
 from workflow.web import guard
 from workflow.web.guard import Me
 from workflow.web.view import render
 
 router = APIRouter()
 Who = Annotated[Me, Depends(guard.me)]
+Unit = Annotated[str | None, Query(max_length=200)]
 KINDS = {"public": "整改进展情况通报（公开）", "weekly": "周通报", "monthly": "月通报"}
 _IMPORTS = Path(tempfile.gettempdir()) / "zhenggai-imports"
 
@@ -43,38 +47,49 @@ def board_page(request: Request, who: Who, as_of: str | None = None) -> Response
             rate=config.rate,
             labels=config.labels,
             scheme=config.lights,
+            scope=Scope.of(who.actor),
         )
     return HTMLResponse(board_page.page(data, assets="/board-assets"))
 
 
-def _document(request: Request, kind: str, day: Any) -> Any:
+def _document(request: Request, who: Me, kind: str, day: Any, unit: str | None) -> Any:
     from workflow.reports import periodic, public, settings
 
     if kind not in KINDS:
         raise InvalidInput(f"未知报告 {kind!r}（可用：{'、'.join(KINDS)}）")
     w = guard.web(request)
     config = settings.load(w.config)
+    scope, unit = Scope.of(who.actor), (unit or "").strip()[:200] or None
     with w.read() as conn:
         if kind == "public":
-            return public.public(conn, day, config)[0]
-        return periodic.periodic(conn, kind, day, config)[0]
+            return public.public(conn, day, config, unit_name=unit, scope=scope)[0]
+        return periodic.periodic(conn, kind, day, config, unit_name=unit, scope=scope)[0]
 
 
 @router.get("/reports", response_class=HTMLResponse)
-def reports(request: Request, who: Who, kind: str = "public", as_of: str | None = None) -> Response:
+def reports(
+    request: Request, who: Who, kind: str = "public", as_of: str | None = None, unit: Unit = None
+) -> Response:
     from workflow.reports import document
 
     day = _day(request, as_of)
-    text = document.to_markdown(_document(request, kind, day))
-    return render(request, "reports.html", who, kinds=KINDS, kind=kind, day=day, text=text)
+    with guard.web(request).read() as conn:
+        units = unit_names(conn, Scope.of(who.actor))
+    unit = unit or (units[0] if len(units) > 1 else None)  # a county's report is one unit's at a time
+    text = document.to_markdown(_document(request, who, kind, day, unit))
+    return render(
+        request, "reports.html", who, kinds=KINDS, kind=kind, day=day, text=text, units=units, unit=unit
+    )
 
 
 @router.get("/reports/{kind}.{fmt}")
-def report_file(request: Request, who: Who, kind: str, fmt: str, as_of: str | None = None) -> Response:
+def report_file(
+    request: Request, who: Who, kind: str, fmt: str, as_of: str | None = None, unit: Unit = None
+) -> Response:
     from workflow.reports import document
 
     day = _day(request, as_of)
-    built = _document(request, kind, day)
+    built = _document(request, who, kind, day, unit)
     name = quote(f"{KINDS[kind]}-{day}.{fmt}")
     disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
     if fmt == "md":
@@ -89,6 +104,61 @@ def report_file(request: Request, who: Who, kind: str, fmt: str, as_of: str | No
         data = out.read_bytes()
     mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return Response(data, media_type=mime, headers=disposition)
+
+
+# --- 汇总 (the county roll-up by unit) ----------------------------------------------------------------
+
+
+def rollup_data(w: Any, who: Actor, day: Any, round_name: str | None) -> dict[str, Any]:
+    """`report rollup` as the person sees it: their own unit's row when they belong to one."""
+    from workflow.reports import rollup, settings
+
+    rate = settings.load(w.config).rate
+    with w.read() as conn:
+        return rollup.data(
+            conn, day, round_name=(round_name or "").strip()[:200] or None, rate=rate,
+            scope=Scope.of(who),
+        )  # fmt: skip
+
+
+@router.get("/rollup", response_class=HTMLResponse)
+def rollup_page(request: Request, who: Who, as_of: str | None = None, round: Unit = None) -> Response:
+    from workflow.reports import rollup
+
+    day = _day(request, as_of)
+    data = rollup_data(guard.web(request), who.actor, day, round)
+    return render(request, "rollup.html", who, data=data, day=day, columns=rollup.COLUMNS, round=round)
+
+
+@router.get("/rollup.{fmt}")
+def rollup_file(
+    request: Request, who: Who, fmt: str, as_of: str | None = None, round: Unit = None
+) -> Response:
+    from workflow.reports import document, rollup
+
+    if fmt not in _FILES:
+        raise InvalidInput("格式应为 md、docx 或 xlsx")
+    day = _day(request, as_of)
+    data = rollup_data(guard.web(request), who.actor, day, round)
+    name = quote(f"{data['round']}整改进度汇总-{day}.{fmt}")
+    disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+    if fmt == "md":
+        text = document.to_markdown(rollup.document(data))
+        return Response(text, media_type=_FILES[fmt], headers=disposition)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"rollup.{fmt}"
+        if fmt == "docx":
+            document.to_docx(rollup.document(data), out)
+        else:
+            rollup.to_xlsx(data, out)
+        return Response(out.read_bytes(), media_type=_FILES[fmt], headers=disposition)
+
+
+_FILES = {
+    "md": "text/markdown; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 # --- 台账导入 ------------------------------------------------------------------------------------------
@@ -173,11 +243,11 @@ def import_confirm(
 def audit_log(
     request: Request, who: Who, item: int | None = None, actor: str | None = None, verify: bool = False
 ) -> Response:
-    from workflow.audit import chain
     from workflow.audit import verify as checks
+    from workflow.read.items import history
 
     with guard.web(request).read() as conn:
-        log = chain.entries(conn, item, limit=None if item else 200)
+        log = history(conn, item, None if item else 200, Scope.of(who.actor))
         if actor:
             log = [e for e in log if e.actor == actor]
         verdict = checks.verify(conn, deep=True) if verify else None
@@ -191,5 +261,5 @@ def signoff(request: Request, who: Who, item_id: guard.Id) -> Response:
     from workflow.read.items import signoff_sheet
 
     with guard.web(request).read() as conn:
-        sheet = signoff_sheet(conn, item_id)
+        sheet = signoff_sheet(conn, item_id, Scope.of(who.actor))
     return render(request, "signoff.html", who, sheet=sheet)
