@@ -86,7 +86,7 @@ TARGETS: dict[str, Target] = {
         0.80,
     ),
     "ledger-apply": Target(
-        ("workflow/intake/ledger/apply.py",),
+        ("workflow/intake/ledger/apply.py", "workflow/intake/ledger/apply_items.py"),
         (
             "tests/integration/test_ledger_import.py",
             "tests/integration/test_ledger_lifecycle.py",

@@ -177,7 +177,7 @@ _OVERRIDES = {"changes": st.dictionaries(_TEXT, st.lists(_VALUE, min_size=2, max
 def _strategy(cls: type[p.Payload], later: bool = False) -> st.SearchStrategy[p.Payload]:
     """Any payload of the class; fields added later (the unit, issue 10) left None, as in every entry the
     old code wrote, unless `later`."""
-    hints = get_type_hints(cls, vars(p))
+    hints = get_type_hints(cls)  # each class read in its own module (payloads_*)
 
     def field_strategy(f: Any) -> st.SearchStrategy[Any]:
         if dict(f.metadata) == p.LATER and not later:

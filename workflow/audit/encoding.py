@@ -14,6 +14,11 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Self
 
+# A field added after entries without it were written: absent when None, so those entries' payloads
+# (and hashes) stay what they were. The unit fields (issue 10): an entry naming no unit was written
+# before units existed and means the round's own unit, whose id is the round's (migration 0007).
+LATER: dict[str, Any] = {"omit_none": True}
+
 
 def canonical_json(payload: dict[str, Any]) -> str:
     """The text the chain stores and hashes: sorted keys, no ASCII escapes, no spaces, dates as ISO."""

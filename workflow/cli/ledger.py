@@ -6,11 +6,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflow.cli.app import App, as_of_option, date_arg, emit, json_option, pass_app, round_option
+
+if TYPE_CHECKING:
+    from workflow.intake.ledger.apply import Summary
+    from workflow.intake.ledger.plan import Plan, RoundTarget
+    from workflow.intake.ledger.workbook import Table
 
 PROGRESS_MIN_ROWS = 1000  # smaller ledgers import in well under a second: no bar
 
@@ -112,40 +117,49 @@ def ledger_import(
                 conn, table, target, app.actor, today=app.today(), tick=tick, period_days=period_days
             )
         if dry_run:
-            data: dict[str, Any] = {
-                "round": target.name,
-                "unit": target.unit,
-                "sheet": table.sheet,
-                "create": len(planned.creates),
-                "update": len(planned.updates),
-                "unchanged": planned.unchanged,
-                "people": len(planned.people),
-                "columns": workbook.mapping(table),
-                "sections": [text for _line, text in table.sections],
-                "footer_rows": table.footers,
-            }
-            emit(
-                data,
-                as_json,
-                lambda: _dry_run_text(table, data),
-            )
+            data = _dry_run_data(table, target, planned)
+            emit(data, as_json, lambda: _dry_run_text(table, data))
             return
         with _bar("写入数据库", len(planned.creates) + len(planned.updates), big) as tick:
             summary = apply.apply(conn, planned, app.now(), tick=tick)
-    emit(
-        summary.__dict__,
-        as_json,
-        lambda: (
-            f"已导入「{summary.sheet}」到巡察轮次「{summary.round}」：{summary.rows} 行，"
-            f"新增 {summary.created} 项（其中台账基线 {summary.state_changes} 项），更新 {summary.updated} 项，"
-            f"{summary.unchanged} 项无变化，新增人员 {summary.people} 名（导入批次 {summary.batch_id}）"
-        ),
-    )
-    if not as_json:  # a column read by its content rather than its name is said, on stderr
-        from workflow.escape import terminal
+    emit(summary.__dict__, as_json, lambda: _imported_text(summary))
+    if not as_json:
+        _say_ambiguous(table)
 
-        ambiguous = [line for line in workbook.mapping(table) if "：" in line.partition("→")[2]]
-        for line in ambiguous:
+
+def _dry_run_data(table: Table, target: RoundTarget, planned: Plan) -> dict[str, Any]:
+    """What `--dry-run` reports: the counts the import would write and how the columns were read."""
+    from workflow.intake.ledger import workbook
+
+    return {
+        "round": target.name,
+        "unit": target.unit,
+        "sheet": table.sheet,
+        "create": len(planned.creates),
+        "update": len(planned.updates),
+        "unchanged": planned.unchanged,
+        "people": len(planned.people),
+        "columns": workbook.mapping(table),
+        "sections": [text for _line, text in table.sections],
+        "footer_rows": table.footers,
+    }
+
+
+def _imported_text(summary: Summary) -> str:
+    return (
+        f"已导入「{summary.sheet}」到巡察轮次「{summary.round}」：{summary.rows} 行，"
+        f"新增 {summary.created} 项（其中台账基线 {summary.state_changes} 项），更新 {summary.updated} 项，"
+        f"{summary.unchanged} 项无变化，新增人员 {summary.people} 名（导入批次 {summary.batch_id}）"
+    )
+
+
+def _say_ambiguous(table: Table) -> None:
+    """A column read by its content rather than its name is said, on stderr."""
+    from workflow.escape import terminal
+    from workflow.intake.ledger import workbook
+
+    for line in workbook.mapping(table):
+        if "：" in line.partition("→")[2]:
             click.echo(f"注意：{terminal(line)}", err=True)
 
 

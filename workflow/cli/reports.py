@@ -3,12 +3,19 @@ and the board (挂图作战)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from workflow.cli.app import App, as_of_option, date_arg, emit, json_option, pass_app, round_option
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from workflow.reports.document import Document
+    from workflow.reports.settings import Settings
 
 
 @click.command()
@@ -58,46 +65,16 @@ def _report_command(kind: str, doc: str) -> click.Command:
         as_json: bool,
         **extra: Any,
     ) -> None:
-        from workflow.read.scope import scope_of
-        from workflow.reports import document, periodic, public, settings
+        from workflow.reports import settings
 
         config = settings.load(app.config)
         day = date_arg(as_of) or app.today()
         with app.read() as conn:
-            if kind == "public":
-                built, data = public.public(
-                    conn,
-                    day,
-                    config,
-                    round_name=round_name,
-                    unit_name=extra.get("unit_name"),
-                    published=date_arg(extra.get("published")),
-                    scope=scope_of(conn, app.actor),
-                )
-            else:
-                built, data = periodic.periodic(
-                    conn,
-                    kind,
-                    day,
-                    config,
-                    round_name=round_name,
-                    unit_name=extra.get("unit_name"),
-                    scope=scope_of(conn, app.actor),
-                )
+            built, data = _build(conn, app, kind, day, config, round_name, extra)
         if as_json:
             emit(data, True, str)
             return
-        fmt = fmt or ("docx" if out is not None and out.suffix.lower() == ".docx" else "md")
-        if fmt == "docx":
-            if out is None:
-                raise click.UsageError("--format docx 需要 --out FILE.docx")
-            document.to_docx(built, out)
-        elif out is not None:
-            out.write_text(document.to_markdown(built), encoding="utf-8")
-        else:
-            click.echo(document.to_markdown(built), nl=False)
-            return
-        click.echo(f"已写入 {out}")
+        _write(built, fmt, out)
 
     command.__doc__ = doc
     command = click.option(
@@ -111,6 +88,57 @@ def _report_command(kind: str, doc: str) -> click.Command:
             "--date", "published", metavar="DATE", help="Date printed under the signature (default: today)."
         )(command)
     return click.command(kind, help=doc)(command)
+
+
+def _build(
+    conn: Connection,
+    app: App,
+    kind: str,
+    day: date,
+    config: Settings,
+    round_name: str | None,
+    extra: dict[str, Any],
+) -> tuple[Document, dict[str, Any]]:
+    """The report of this kind as of the day, in the acting person's scope: the document and its data."""
+    from workflow.read.scope import scope_of
+    from workflow.reports import periodic, public
+
+    if kind == "public":
+        return public.public(
+            conn,
+            day,
+            config,
+            round_name=round_name,
+            unit_name=extra.get("unit_name"),
+            published=date_arg(extra.get("published")),
+            scope=scope_of(conn, app.actor),
+        )
+    return periodic.periodic(
+        conn,
+        kind,
+        day,
+        config,
+        round_name=round_name,
+        unit_name=extra.get("unit_name"),
+        scope=scope_of(conn, app.actor),
+    )
+
+
+def _write(built: Document, fmt: str | None, out: Path | None) -> None:
+    """The document as .docx or Markdown, to the file (said) or to stdout; the format from --out if not given."""
+    from workflow.reports import document
+
+    fmt = fmt or ("docx" if out is not None and out.suffix.lower() == ".docx" else "md")
+    if fmt == "docx":
+        if out is None:
+            raise click.UsageError("--format docx 需要 --out FILE.docx")
+        document.to_docx(built, out)
+    elif out is not None:
+        out.write_text(document.to_markdown(built), encoding="utf-8")
+    else:
+        click.echo(document.to_markdown(built), nl=False)
+        return
+    click.echo(f"已写入 {out}")
 
 
 for _kind, _doc in (

@@ -305,7 +305,30 @@ def import_round(
     A 立行立改 item is due at the end of the concentrated period ([rectification] period_days)."""
     existing = _check_import(conn, data, actor_name)
     assert actor_name is not None  # checked above
-    # People already known (from an earlier round) are kept as they are.
+    people = _add_people(conn, data, existing, actor_name, now)
+    round_id, unit_id = _add_round(conn, data.round, actor_name, now)
+    counts = {"people": people, "aspects": 0, "items": 0, "measures": 0}
+    for a_pos, aspect in enumerate(data.aspects):
+        aspect_id = conn.execute(
+            ASPECT.insert().values(
+                round_id=round_id, unit_id=unit_id, number=aspect.number, title=aspect.title, position=a_pos
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        counts["aspects"] += 1
+        ids: dict[str, int] = {}
+        for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
+            parent_id = ids.get(parent) if parent else None
+            record = _item_record(
+                item, (round_id, unit_id, aspect_id), number, pos, parent_id, data.round, period_days
+            )
+            ids[number] = _add_item(conn, record, actor_name, now)
+            counts["items"] += 1
+            counts["measures"] += len(record.measures)
+    return counts
+
+
+def _add_people(conn: Connection, data: RoundFile, existing: set[str], actor_name: str, now: datetime) -> int:
+    """Add the file's people not yet known (those from an earlier round are kept as they are); how many."""
     new_people = [p for p in data.people if p.name not in existing]
     for p in new_people:
         person = PersonAdded(
@@ -318,42 +341,41 @@ def import_round(
         )
         conn.execute(PERSON.insert().values(**person.to_dict()))
         chain.append(conn, at=now, actor=actor_name, action="person_add", payload=person)
-    round_id, unit_id = _add_round(conn, data.round, actor_name, now)
-    counts = {"people": len(new_people), "aspects": 0, "items": 0, "measures": 0}
-    for a_pos, aspect in enumerate(data.aspects):
-        aspect_id = conn.execute(
-            ASPECT.insert().values(
-                round_id=round_id, unit_id=unit_id, number=aspect.number, title=aspect.title, position=a_pos
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        counts["aspects"] += 1
-        ids: dict[str, int] = {}
-        for pos, (number, _loc, item, parent) in enumerate(_walk(aspect.items, aspect.number, "")):
-            kind, day = item.deadline or (None, None)
-            if kind == "immediate" and day is None:  # due when the concentrated period ends
-                day = data.round.rectification_end or data.round.feedback_date + timedelta(days=period_days)
-            record = ItemImported(
-                round_id=round_id,
-                aspect_id=aspect_id,
-                parent_id=ids.get(parent) if parent else None,
-                number=number,
-                position=pos,
-                title=item.title,
-                description=item.description,
-                instance=item.instance,
-                leader=item.leader,
-                department=item.department,
-                cooperating="、".join(item.cooperating),
-                handler=item.handler,
-                deadline_kind=kind,
-                deadline=day,
-                measures=[
-                    ImportedMeasure(seq=n, text=m.text, owner=m.owner, due=m.due)
-                    for n, m in enumerate(item.measures, 1)
-                ],
-                unit_id=units.in_payload(unit_id, round_id),
-            )
-            ids[number] = _add_item(conn, record, actor_name, now)
-            counts["items"] += 1
-            counts["measures"] += len(record.measures)
-    return counts
+    return len(new_people)
+
+
+def _item_record(
+    item: ItemIn,
+    where: tuple[int, int, int],
+    number: str,
+    pos: int,
+    parent_id: int | None,
+    r: RoundIn,
+    period_days: int,
+) -> ItemImported:
+    """The import entry of one item of the file (round, unit, aspect ids in `where`)."""
+    round_id, unit_id, aspect_id = where
+    kind, day = item.deadline or (None, None)
+    if kind == "immediate" and day is None:  # due when the concentrated period ends
+        day = r.rectification_end or r.feedback_date + timedelta(days=period_days)
+    return ItemImported(
+        round_id=round_id,
+        aspect_id=aspect_id,
+        parent_id=parent_id,
+        number=number,
+        position=pos,
+        title=item.title,
+        description=item.description,
+        instance=item.instance,
+        leader=item.leader,
+        department=item.department,
+        cooperating="、".join(item.cooperating),
+        handler=item.handler,
+        deadline_kind=kind,
+        deadline=day,
+        measures=[
+            ImportedMeasure(seq=n, text=m.text, owner=m.owner, due=m.due)
+            for n, m in enumerate(item.measures, 1)
+        ],
+        unit_id=units.in_payload(unit_id, round_id),
+    )

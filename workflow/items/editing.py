@@ -133,7 +133,12 @@ def add_item(
         measures=[ImportedMeasure(seq=n, text=t, owner=None, due=None) for n, t in enumerate(texts, 1)],
         unit_id=units.in_payload(target.id, rnd.id),
     )
-    values = {k: v for k, v in record.to_dict().items() if k != "measures"} | {"unit_id": target.id}
+    return _write_item(conn, record, target.id, actor.name, now), number
+
+
+def _write_item(conn: Connection, record: ItemAdded, unit_id: int, actor: str, now: datetime) -> int:
+    """The new item's row, its measures and its `item_add` entry; its id."""
+    values = {k: v for k, v in record.to_dict().items() if k != "measures"} | {"unit_id": unit_id}
     inserted = conn.execute(
         ITEM.insert().values(state="reported", version=1, created_at=now, updated_at=now, **values)
     )
@@ -143,13 +148,13 @@ def add_item(
     chain.append(
         conn,
         at=now,
-        actor=actor.name,
+        actor=actor,
         action="item_add",
         item_id=item_id,
         to_state="reported",
         payload=record,
     )
-    return item_id, number
+    return item_id
 
 
 def edit_item(

@@ -47,31 +47,11 @@ def data(
     snap = snapshot.take(conn, day, round_id)
     unit_names = dict(conn.execute(sa.select(UNIT.c.id, UNIT.c.name)).all())
     if scope.unit is not None:
-        mine = {i for i, name in unit_names.items() if name == scope.unit}
-        snap = replace(
-            snap,
-            items=[i for i in snap.items if i.unit_id in mine],
-            unit_id=next(iter(mine)) if len(mine) == 1 else None,
-        )
+        snap = _in_unit(snap, unit_names, scope.unit)
     meanings = {i.id: i.meaning(day, yellow_days) for i in snap.items}
     lights = {i.id: scheme[meanings[i.id]] for i in snap.items}
-    groups: dict[tuple[str, str], Counter[str]] = {}
-    departments: dict[str, Counter[str]] = {}
-    for i in snap.items:
-        key = (i.department or "（未指定）", i.leader or "（未指定）")
-        for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
-            counter["total"] += 1
-            counter[i.completion.value] += 1  # the category 已完成 is the key "completed"
-            counter["overdue"] += i.overdue(day)
-            counter[lights[i.id].value] += 1
+    groups, departments, units = _tally(snap.items, day, lights, unit_names)
     head = figures(conn, snap, rate)
-    units: dict[str, Counter[str]] = {}
-    for i in snap.items:
-        c = units.setdefault(unit_names[i.unit_id], Counter())
-        c["total"] += 1
-        c[i.completion.value] += 1
-        c["overdue"] += i.overdue(day)
-        c[lights[i.id].value] += 1
     attention = sorted(
         (i for i in snap.items if meanings[i.id] in ATTENTION and not i.completed),
         key=lambda i: (meanings[i.id] is not Meaning.overdue, i.deadline or date.max, i.number),
@@ -81,40 +61,78 @@ def data(
     return {
         "as_of": day.isoformat(),
         "rounds": list(rounds),
-        "totals": {
-            "problems": head["problems"],
-            "completed": head["completed"],
-            "open": head["in_progress"],
-            "overdue": head["overdue"],
-            "completion_rate": head["completion_rate"],
-            "by_category": head["by_category"],
-            # The categories a sentence names (statistics.shown_categories), with their wording.
-            "categories": [{"key": c.value, "label": labels[c], "n": n} for c, n in shown_categories(head)],
-            **{c.value: sum(light is c for light in lights.values()) for c in Colour},
-        },
+        "totals": _totals(head, lights, labels),
         "groups": [
             {"department": d, "leader": leader, **_counts(c, rate)}
             for (d, leader), c in sorted(groups.items())
         ],
         "departments": [{"department": d, **_counts(c, rate)} for d, c in sorted(departments.items())],
-        "attention": [
-            {
-                "id": i.id,
-                "number": i.number,
-                "title": i.title,
-                "department": i.department,
-                "leader": i.leader,
-                "deadline": i.deadline.isoformat() if i.deadline else "",
-                "state": i.state.label,
-                "colour": lights[i.id].value,
-            }
-            for i in attention[:ATTENTION_LIMIT]
-        ],
+        "attention": [_attention_row(i, lights) for i in attention[:ATTENTION_LIMIT]],
         "attention_total": len(attention),
         "timeline": timeline(conn, day, round_id, scope),
         "legend": {c.value: "、".join(m.label for m in ms) for c, ms in legend(scheme).items()},
         # Several units: a row each, the slowest first (as the county roll-up sorts them).
         **({"units": _by_unit(units, rate)} if len(units) > 1 else {}),
+    }
+
+
+def _in_unit(snap: snapshot.Snapshot, unit_names: dict[int, str], unit: str) -> snapshot.Snapshot:
+    """The snapshot narrowed to the items of the units of this name (the acting person's scope)."""
+    mine = {i for i, name in unit_names.items() if name == unit}
+    return replace(
+        snap,
+        items=[i for i in snap.items if i.unit_id in mine],
+        unit_id=next(iter(mine)) if len(mine) == 1 else None,
+    )
+
+
+def _tally(
+    items: list[snapshot.ItemAt], day: date, lights: dict[int, Colour], unit_names: dict[int, str]
+) -> tuple[dict[tuple[str, str], Counter[str]], dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """The counts by (department, leader), by department and by unit name."""
+    groups: dict[tuple[str, str], Counter[str]] = {}
+    departments: dict[str, Counter[str]] = {}
+    for i in items:
+        key = (i.department or "（未指定）", i.leader or "（未指定）")
+        for counter in (groups.setdefault(key, Counter()), departments.setdefault(key[0], Counter())):
+            counter["total"] += 1
+            counter[i.completion.value] += 1  # the category 已完成 is the key "completed"
+            counter["overdue"] += i.overdue(day)
+            counter[lights[i.id].value] += 1
+    units: dict[str, Counter[str]] = {}
+    for i in items:
+        c = units.setdefault(unit_names[i.unit_id], Counter())
+        c["total"] += 1
+        c[i.completion.value] += 1
+        c["overdue"] += i.overdue(day)
+        c[lights[i.id].value] += 1
+    return groups, departments, units
+
+
+def _totals(head: dict[str, Any], lights: dict[int, Colour], labels: dict[Category, str]) -> dict[str, Any]:
+    return {
+        "problems": head["problems"],
+        "completed": head["completed"],
+        "open": head["in_progress"],
+        "overdue": head["overdue"],
+        "completion_rate": head["completion_rate"],
+        "by_category": head["by_category"],
+        # The categories a sentence names (statistics.shown_categories), with their wording.
+        "categories": [{"key": c.value, "label": labels[c], "n": n} for c, n in shown_categories(head)],
+        **{c.value: sum(light is c for light in lights.values()) for c in Colour},
+    }
+
+
+def _attention_row(i: snapshot.ItemAt, lights: dict[int, Colour]) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "number": i.number,
+        "title": i.title,
+        "department": i.department,
+        "leader": i.leader,
+        "deadline": i.deadline.isoformat() if i.deadline else "",
+        "state": i.state.label,
+        "colour": lights[i.id].value,
     }
 
 

@@ -91,11 +91,7 @@ def periodic(
     """The weekly bulletin (周通报) or the monthly report (月度汇报) as of `day`: of the whole round, or
     of one unit (`unit_name`, or the reader's own when they are confined to one)."""
     start, end = period(kind, day)
-    rnd = resolve_round(conn, round_name)
-    unit_id = None
-    if unit_name or scope.unit is not None:
-        unit = resolve_unit(conn, rnd, unit_name or scope.unit, scope)
-        rnd, unit_id = SimpleNamespace(**{**rnd._mapping, "unit": unit.name}), unit.id
+    rnd, unit_id = _round_and_unit(conn, round_name, unit_name, scope)
     snap = snapshot.take(conn, end, rnd.id, unit_id)
     before = snapshot.take(conn, start - timedelta(days=1), rnd.id, unit_id)
     stats = figures(conn, snap, config.rate)
@@ -105,13 +101,7 @@ def periodic(
     notes = snapshot.progress(conn, snap, since=start)
     yellow = [i for i in snap.items if i.meaning(end, config.yellow_days) in _PRESSING and not i.completed]
     late = sorted((i for i in snap.items if i.overdue(end)), key=lambda i: (i.deadline, i.number))
-    doc = Document()
-    if kind == "weekly":
-        doc.title(f"{short}巡察整改工作周通报")
-        doc.subtitle(f"（{cn_date(start)}至{cn_date(end)}）")
-    else:
-        doc.title(f"{short}巡察整改工作月度汇报")
-        doc.subtitle(f"（{end.year}年{end.month}月，截至{cn_date(end, year=False)}）")
+    doc = _titled(kind, short, start, end)
     doc.heading("一、总体进展")
     if snap.items:
         doc.para(
@@ -125,12 +115,7 @@ def periodic(
     moves = _moves(conn, rnd.id, snapshot.cutoff(start - timedelta(days=1)), snap.cut, unit_id)
     _dynamics(doc, word, moves, notes, snap)
     _pressing(doc, late, yellow, end, config.yellow_days)
-    head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
-    doc.heading("四、各责任部门整改进展")
-    doc.table(head, _group_rows(snap.items, "department", end, config.rate))
-    if kind == "monthly":
-        doc.heading("五、各责任领导分管事项进展")
-        doc.table(("责任领导", *head[1:]), _group_rows(snap.items, "leader", end, config.rate))
+    _group_tables(doc, kind, snap.items, end, config.rate)
     data = {
         **stats,
         "kind": kind,
@@ -142,6 +127,39 @@ def periodic(
         "state_changes": len(moves),
     }
     return doc, data
+
+
+def _round_and_unit(
+    conn: Connection, round_name: str | None, unit_name: str | None, scope: Scope
+) -> tuple[Any, int | None]:
+    """The round (its `unit` the one reported on, when there is one) and that unit's id, else None."""
+    rnd = resolve_round(conn, round_name)
+    unit_id = None
+    if unit_name or scope.unit is not None:
+        unit = resolve_unit(conn, rnd, unit_name or scope.unit, scope)
+        rnd, unit_id = SimpleNamespace(**{**rnd._mapping, "unit": unit.name}), unit.id
+    return rnd, unit_id
+
+
+def _titled(kind: str, short: str, start: date, end: date) -> Document:
+    doc = Document()
+    if kind == "weekly":
+        doc.title(f"{short}巡察整改工作周通报")
+        doc.subtitle(f"（{cn_date(start)}至{cn_date(end)}）")
+    else:
+        doc.title(f"{short}巡察整改工作月度汇报")
+        doc.subtitle(f"（{end.year}年{end.month}月，截至{cn_date(end, year=False)}）")
+    return doc
+
+
+def _group_tables(doc: Document, kind: str, items: list[snapshot.ItemAt], end: date, rate: Rate) -> None:
+    """Sections 四 (by department) and, in the monthly report, 五 (by leader)."""
+    head = ("责任部门", "问题数", "已完成", "正在整改", "逾期", "完成率")
+    doc.heading("四、各责任部门整改进展")
+    doc.table(head, _group_rows(items, "department", end, rate))
+    if kind == "monthly":
+        doc.heading("五、各责任领导分管事项进展")
+        doc.table(("责任领导", *head[1:]), _group_rows(items, "leader", end, rate))
 
 
 def _dynamics(
