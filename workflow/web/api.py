@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, File, Form, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -15,14 +15,15 @@ from pydantic import BaseModel, Field
 from states.guards import Actor
 from states.lifecycle import BY_TRIGGER, State
 from workflow.accounts import sessions
-from workflow.errors import InvalidInput, NotFound, PermissionDenied, ZhenggaiError
+from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ZhenggaiError
+from workflow.inputs import size_text
 from workflow.items import actions
 from workflow.read import directory, work
 from workflow.read.facts import item_row
 from workflow.read.items import show_item
 from workflow.read.people import load_actor
 from workflow.read.scope import Scope
-from workflow.web import guard
+from workflow.web import guard, uploads
 from workflow.web.state import Web
 
 
@@ -147,13 +148,7 @@ def _run(
             conn, item_id, action, who.name, now, reason=body.reason, summary=body.summary,
             finding=body.finding, expect_version=version,
         )  # fmt: skip
-    current = actions.store.current(conn, item_id).version
-    if current != version:
-        from workflow.errors import Conflict
-
-        raise Conflict(
-            f"事项 {item_id} 已被他人改动（当前版本 {current}，你看到的是 {version}），请刷新后重试"
-        )
+    _same_version(conn, item_id, version)
     if action == "progress":
         return actions.add_progress(
             conn, item_id, who.name, now, on=body.on or w.today(), text=body.text or "", when_text=body.when
@@ -169,18 +164,63 @@ def _run(
     )
 
 
+def _same_version(conn: Any, item_id: int, version: int) -> None:
+    current = actions.store.current(conn, item_id).version
+    if current != version:
+        raise Conflict(
+            f"事项 {item_id} 已被他人改动（当前版本 {current}，你看到的是 {version}），请刷新后重试"
+        )
+
+
+def _version(if_match: str | None) -> int:
+    tag = (if_match or "").strip().strip('"').removeprefix('W/"').strip('"')
+    if not tag.isdigit() or len(tag) > 10:
+        raise Precondition()
+    return int(tag)
+
+
 def _act(
     request: Request, who: Who, item_id: guard.Id, action: str, body: ActionBody,
     if_match: Annotated[str | None, Header(max_length=20)] = None,
 ) -> Outcome:  # fmt: skip
     if action not in ACTIONS:
         raise NotFound(f"未知操作 {action!r}（可用：{', '.join(ACTIONS)}）")
-    tag = (if_match or "").strip().strip('"').removeprefix('W/"').strip('"')
-    if not tag.isdigit() or len(tag) > 10:
-        raise Precondition()
+    version = _version(if_match)
     w: Web = request.app.state.web
     with w.write() as conn:
-        out = _run(conn, w, who, item_id, action, body, int(tag))
+        out = _run(conn, w, who, item_id, action, body, version)
+    return _outcome(out)
+
+
+def _evidence(
+    request: Request, who: Who, item_id: guard.Id, kind: Annotated[str, Form(max_length=40)],
+    ref: Annotated[str, Form(max_length=200)] = "", note: Annotated[str, Form(max_length=20000)] = "",
+    file: Annotated[UploadFile | None, File(description="证明材料（大小与类型同网页上传）")] = None,
+    if_match: Annotated[str | None, Header(max_length=20)] = None,
+) -> Outcome:  # fmt: skip
+    """Attach evidence (a file and/or a reference), as the item page's upload form: the same size and
+    type checks (the content must match the name's extension), 413 for a file over the limit."""
+    version = _version(if_match)
+    w: Web = request.app.state.web
+    given = file is not None and bool(file.filename)
+    if given and file is not None and file.size is not None and file.size > w.max_upload:
+        raise TooLarge(f"{file.filename} 太大（超过 {size_text(w.max_upload)}）")
+    with w.write() as conn:
+        item_row(conn, item_id, Scope.of(who))  # out of scope: 404 before any version is compared
+        _same_version(conn, item_id, version)
+        if not given or file is None:
+            out = actions.attach_evidence(
+                conn, item_id, who.name, w.now(), kind=kind, ref=ref or None, note=note or None
+            )
+        else:
+            with uploads.saved(file, w.max_upload) as path:
+                out = actions.attach_evidence(
+                    conn, item_id, who.name, w.now(), kind=kind, ref=ref or None, file=path, note=note or None
+                )  # fmt: skip
+    return _outcome(out)
+
+
+def _outcome(out: Any) -> Outcome:
     return Outcome(
         item_id=out.item_id, number=out.number, from_state=out.from_state.value,
         to_state=out.to_state.value, version=out.version,
@@ -188,6 +228,10 @@ def _act(
 
 
 class Precondition(Exception):
+    pass
+
+
+class TooLarge(Exception):
     pass
 
 
@@ -255,6 +299,7 @@ def create(w: Web) -> FastAPI:
     api.state.web = w
     api.get("/items", response_model=list[ItemRow], responses=_ERRORS)(_items)
     api.get("/items/{item_id}", responses=_ERRORS)(_item)
+    api.post("/items/{item_id}/evidence", response_model=Outcome, responses=_ERRORS)(_evidence)
     api.post("/items/{item_id}/{action}", response_model=Outcome, responses=_ERRORS)(_act)
     api.get("/people", response_model=list[Person], responses=_ERRORS)(_people)
     api.get("/reports/rollup", response_model=Rollup, responses=_ERRORS)(_rollup)
@@ -267,6 +312,10 @@ def create(w: Web) -> FastAPI:
     @api.exception_handler(Precondition)
     def _428(request: Request, exc: Precondition) -> Response:
         return JSONResponse({"detail": "请在 If-Match 中给出你看到的事项版本号"}, 428)
+
+    @api.exception_handler(TooLarge)
+    def _413(request: Request, exc: TooLarge) -> Response:
+        return JSONResponse({"detail": str(exc)}, 413)
 
     @api.exception_handler(ZhenggaiError)
     def _refused(request: Request, exc: ZhenggaiError) -> Response:

@@ -15,7 +15,7 @@ from workflow.dates import parse_date
 from workflow.db.tables.core import ROUND
 from workflow.errors import PermissionDenied
 from workflow.items import people, round_records
-from workflow.read import directory, rounds
+from workflow.read import directory, rounds, units
 from workflow.read.scope import Scope
 from workflow.web import guard
 from workflow.web.guard import Me
@@ -36,9 +36,13 @@ def admin(request: Request, who: Who) -> Response:
         round_rows = [dict(r._mapping) for r in conn.execute(sa.select(ROUND).order_by(ROUND.c.id))]
         rules = rounds.list_rules(conn)
         accountability = rounds.list_accountability(conn)
+        scope = Scope.of(who.actor)
+        round_units = [(r, units.units_of(conn, r["id"], scope)) for r in round_rows]
     return render(
         request, "admin.html", who, people=everyone, rounds=round_rows, rules=rules,
-        accountability=accountability, roles=list(Role),
+        accountability=accountability, roles=list(Role), round_units=round_units,
+        unit_names=sorted({u.name for _, us in round_units for u in us}),
+        may_move=who.actor.sees_every_unit,
     )  # fmt: skip
 
 
@@ -74,8 +78,11 @@ def person_password(
 def person_edit(
     request: Request, who: Who, csrf: Csrf = "", name: Line = "", roles: Annotated[list[str], Form()] = [],  # noqa: B006
     dept: Line = "", title: Line = "", email: Line = "", reactivate: Annotated[bool, Form()] = False,
+    unit: Line = "",
 ) -> Response:  # fmt: skip
-    """Roles as ticked (the difference from now is added and removed); a blank field stays as it is."""
+    """Roles as ticked (the difference from now is added and removed); a blank field stays as it is.
+    The unit comes as "" (unchanged) or "=" followed by the unit's name ("=" alone: the county level),
+    so that no unit's name can be mistaken for "unchanged"."""
     guard.check_csrf(request, who, csrf)
     w = guard.web(request)
     with w.write() as conn:
@@ -84,7 +91,7 @@ def person_edit(
         people.edit_person(
             conn, who.name, w.now(), name=name, add_roles=tuple(sorted(wanted - current)),
             remove_roles=tuple(sorted(current - wanted)), department=dept or None, title=title or None,
-            email=email or None, reactivate=reactivate,
+            email=email or None, reactivate=reactivate, unit=unit[1:] if unit.startswith("=") else None,
         )  # fmt: skip
     return guard.redirect("/admin")
 
