@@ -176,3 +176,25 @@ def test_the_rollup_page_by_unit_and_its_downloads(server: Server, tmp_path: Pat
     assert "城关镇" in str([list(r) for r in xlsx.worksheets[0].iter_rows(values_only=True)])
     town = login(server, TOWN_A).get("/rollup", params={"as_of": "2025-02-14"}).text
     assert "城关镇" in town and "河口镇" not in town
+
+
+def test_the_office_sees_each_persons_unit_and_only_the_county_moves_people(server: Server) -> None:
+    county = login(server, COUNTY)
+    page = county.get("/admin").text
+    assert re.search(rf"<td>{TOWN_A}</td>(<td>[^<]*</td>){{4}}<td>城关镇</td>", page)
+    assert re.search(rf"<td>{COUNTY}</td>(<td>[^<]*</td>){{4}}<td>县级</td>", page)
+    units = re.findall(rf"<tr><td>{ROUND}</td><td>([^<]+)</td></tr>", page)
+    assert sorted(units) == ["城关镇", "河口镇"]
+    r = county.post("/admin/people", data={"csrf": csrf_of(page), "name": "借调人员", "roles": "handler"})
+    assert r.status_code == 303
+    r = county.post("/admin/people/edit", data={"csrf": csrf_of(page), "name": "借调人员", "unit": "=河口镇"})
+    assert r.status_code == 303
+    assert re.search(r"<td>借调人员</td>(<td>[^<]*</td>){4}<td>河口镇</td>", county.get("/admin").text)
+    town = login(server, TOWN_A)
+    page = town.get("/admin").text
+    assert "只有县级整改办可以改变人员所属的被巡察单位" in page
+    before = _trail(server)
+    r = town.post("/admin/people/edit", data={"csrf": csrf_of(page), "name": "城关经办人", "unit": "=河口镇"})
+    assert r.status_code == 403 and "不能改变人员所属的被巡察单位" in r.text
+    assert _trail(server) == before
+    assert re.search(r"<td>城关经办人</td>(<td>[^<]*</td>){4}<td>城关镇</td>", town.get("/admin").text)

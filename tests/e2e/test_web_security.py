@@ -282,3 +282,39 @@ def test_a_stale_form_gives_the_conflict_page_and_changes_nothing(server: Server
     )
     assert r.status_code == 409 and "已被他人改动" in r.text and "没有保存" in r.text
     assert _count(server, AUDIT) == before
+
+
+def test_evidence_through_the_api_is_checked_as_the_page_and_needs_the_current_version(
+    server: Server,
+) -> None:
+    c = login(server, HANDLER)
+    made = c.post("/account/tokens", data={"csrf": csrf_of(c.get("/account").text), "label": "脚本"})
+    found = re.search(r'<code id="new-token">([^<]+)</code>', made.text)
+    assert found is not None
+    api = server.client()
+    api.base_url = httpx.URL(server.url + "/api/v1")
+    api.headers["Authorization"] = f"Bearer {found.group(1)}"
+
+    def upload(version: int | None, name: str, data: bytes) -> httpx.Response:
+        return api.post(
+            "/items/1/evidence",
+            data={"kind": "照片", "note": "现场照片"},
+            files={"file": (name, data, "image/png")},
+            headers={"If-Match": str(version)} if version is not None else {},
+        )
+
+    _, version = _state(server, 1)
+    before = (_count(server, EVIDENCE), _count(server, BLOB), _count(server, AUDIT))
+    assert upload(None, "现场.png", png()).status_code == 428
+    stale = upload(version - 1, "现场.png", png())
+    assert stale.status_code == 409 and "已被他人改动" in stale.json()["detail"]
+    lying = upload(version, "照片.jpg", png())
+    assert lying.status_code == 422 and "内容与扩展名 .jpg 不符" in lying.json()["detail"]
+    big = upload(version, "大.png", png() + b"\0" * LIMIT)
+    assert big.status_code == 413 and "太大" in big.json()["detail"]
+    assert (_count(server, EVIDENCE), _count(server, BLOB), _count(server, AUDIT)) == before
+    ok = upload(version, "现场.png", png())
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["version"] == version + 1 and _count(server, EVIDENCE) == before[0] + 1
+    documented = api.get("/openapi.json").json()["paths"]["/items/{item_id}/evidence"]["post"]
+    assert "multipart/form-data" in documented["requestBody"]["content"]
