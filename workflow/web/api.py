@@ -193,7 +193,7 @@ def _act(
 
 
 def _evidence(
-    request: Request, who: Who, item_id: guard.Id, kind: Annotated[str, Form(max_length=40)],
+    request: Request, who: Who, item_id: guard.Id, kind: Annotated[str, Form(min_length=1, max_length=40)],
     ref: Annotated[str, Form(max_length=200)] = "", note: Annotated[str, Form(max_length=20000)] = "",
     file: Annotated[UploadFile | None, File(description="证明材料（大小与类型同网页上传）")] = None,
     if_match: Annotated[str | None, Header(max_length=20)] = None,
