@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.ledger_fixtures import ADMIN, blank_engine, import_ledger, row, write_xlsx
+from tests.ledger_fixtures import ADMIN, NEW_ROUND, blank_engine, import_ledger, row, write_xlsx
 from workflow import clock, db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE
@@ -149,3 +149,56 @@ def test_a_plan_overtaken_by_another_import_of_the_same_item_is_a_conflict(
     assert str(refused.value) == "事项 1 在导入过程中被他人改动，请重新导入"
     with db.reading(blank_engine) as conn:
         assert conn.execute(sa.select(ITEM.c.instance, ITEM.c.version)).one() == ("典型表现甲", 2)
+
+
+def _entries(conn: sa.Connection, action: str) -> list[dict[str, Any]]:
+    q = sa.text("SELECT payload FROM audit WHERE action = :a ORDER BY seq")
+    return [dict(json.loads(p)) for p in conn.execute(q, {"a": action}).scalars()]
+
+
+def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_written(
+    blank_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apply, "TICK_EVERY", 2)  # the progress callback every 2 rows, not every 500
+    rows = [row(1), row(2, 问题类别=SECOND), row(3, 责任领导="王五", 责任人="王五", 责任部门="财政所")]
+    ticks: list[int] = []
+    now = clock.parse_moment("2025-01-10T10:00")
+    table = workbook.load(write_xlsx(tmp_path / "a.xlsx", [*rows, row(4), row(5)]))
+    with db.unit_of_work(blank_engine) as conn:
+        target = plan.target_round(conn, table.meta, "测试轮次", **NEW_ROUND)
+        planned = plan.prepare(conn, table, target, ADMIN, today=clock.local_today(now))
+        summary = apply.apply(conn, planned, now, tick=ticks.append)
+    assert ticks == [2, 2, 1, 0]  # five creates, then no updates
+    third = [*rows[:2], row(3, 责任领导="王五", 责任人="王五", 责任部门="财政所", 典型表现="改过")]
+    again = workbook.load(
+        write_xlsx(tmp_path / "b.xlsx", [*third, row(4), row(5), row(6, 问题类别="三、其他问题")])
+    )
+    ticks.clear()
+    with db.unit_of_work(blank_engine) as conn:
+        target = plan.target_round(conn, again.meta, "测试轮次")
+        planned = plan.prepare(conn, again, target, ADMIN, today=clock.local_today(now))
+        apply.apply(conn, planned, now, tick=ticks.append)
+    assert ticks == [1, 1]  # one create, one update
+    with db.reading(blank_engine) as conn:
+        (round_added,) = _entries(conn, "round_add")
+        people = {p["name"]: p for p in _entries(conn, "person_add") if p["name"] != ADMIN}
+        aspects = conn.execute(sa.select(ASPECT.c.title, ASPECT.c.position).order_by(ASPECT.c.id)).all()
+        batch = _entries(conn, "ledger_batch")[0]
+        rows_of = {
+            r.name: (r.roles, r.department, r.unit) for r in conn.execute(sa.text("SELECT * FROM person"))
+        }
+        assert verify.verify(conn, deep=True).ok
+    assert round_added["source"] == "ledger"
+    unit = NEW_ROUND["unit"]
+    assert people["王五"] == {"name": "王五", "roles": "handler,leader", "department": "财政所", "unit": unit}
+    assert people["徐波"] == {"name": "徐波", "roles": "leader", "department": None, "unit": unit}
+    assert rows_of["王五"] == ("handler,leader", "财政所", unit)
+    assert [tuple(a) for a in aspects] == [("违法违规占用耕地", 0), ("违规建房", 1), ("其他问题", 2)]
+    assert {k: batch[k] for k in ("batch_id", "round", "rows", "created", "people", "state_changes")} == {
+        "batch_id": summary.batch_id,
+        "round": "测试轮次",
+        "rows": 5,
+        "created": 5,
+        "people": 3,
+        "state_changes": 5,
+    }
