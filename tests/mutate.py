@@ -83,6 +83,11 @@ TARGETS: dict[str, Target] = {
             "tests/integration/test_reminders_outbox.py",
             "tests/integration/test_reminders_replay.py",
             "tests/integration/test_reminders_ladder.py",
+            "tests/integration/test_reminders_run.py",
+            # `remind rules` and `remind history` (describe, history), in process through the CliRunner
+            "tests/unit/test_reminders_catalogue.py",
+            "tests/e2e/test_reminders_cli.py::test_remind_rules_and_history",
+            "tests/e2e/test_reminders_cli.py::test_remind_rules_shows_the_one_yellow_threshold_and_history_offers_every_rule",
         ),
         0.80,
     ),
