@@ -24,8 +24,12 @@ from tests.reminders_fixtures import (
     run,
     start,
 )
-from workflow import db
+from workflow import clock, db
 from workflow.db.tables.reminders import MESSAGE
+from workflow.errors import InvalidInput
+from workflow.reminders import run as reminders_run
+from workflow.reminders import text
+from workflow.reminders.catalogue import RULES, label
 
 __all__ = ["out_dir", "rem_engine"]  # fixtures used by name
 
@@ -72,3 +76,44 @@ def test_a_message_is_late_only_more_than_an_hour_after_it_was_due(
     assert result.messages and [m.late for m in result.messages] == [late] * len(result.messages)
     with db.reading(one_item) as conn:
         assert set(conn.execute(sa.select(MESSAGE.c.late)).scalars()) == {late}
+
+
+def test_history_lists_each_firing_newest_first_with_its_message(one_item: sa.Engine, out_dir: Path) -> None:
+    settings = make_settings(out_dir, **quiet())
+    first = run(one_item, settings, "2024-12-26T11:00")  # late: 补发
+    with db.reading(one_item) as conn:
+        rows = reminders_run.history(conn, item_id=1)
+        assert len(reminders_run.history(conn, item_id=1, limit=1)) == 1
+        assert reminders_run.history(conn, item_id=2) == []
+        assert reminders_run.history(conn, rule="weekly_dispatch") == []
+        assert len(reminders_run.history(conn, rule="deadline_warning")) == len(rows)
+        with pytest.raises(InvalidInput) as refused:
+            reminders_run.history(conn, rule="no_such_rule")
+    assert str(refused.value) == f"未知规则 'no_such_rule'（可用：{'、'.join(RULES)}）"
+    assert [r["id"] for r in rows] == sorted((r["id"] for r in rows), reverse=True)
+    by_message = {m.key: m for m in first.messages}
+    for r in rows:
+        message = by_message[r["message"]]
+        assert set(r) == {
+            "id",
+            "rule",
+            "rule_label",
+            "recipient",
+            "scope",
+            "period",
+            "due_at",
+            "fired_at",
+        } | {
+            "late",
+            "subject",
+            "message",
+        }
+        assert (r["rule"], r["rule_label"], r["subject"], r["late"]) == (
+            "deadline_warning",
+            label("deadline_warning"),
+            message.subject,
+            True,
+        )
+        assert r["recipient"] == text.named(message.recipient)
+        assert (r["scope"], r["period"]) == (message.firings[0].scope, message.firings[0].period)
+        assert (r["due_at"], r["fired_at"]) == (clock.show(message.firings[0].due_at), clock.show(first.now))
