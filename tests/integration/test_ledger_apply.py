@@ -18,7 +18,7 @@ from workflow import clock, db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import ASPECT, ITEM, MEASURE
 from workflow.errors import Conflict
-from workflow.intake.ledger import apply, plan, workbook
+from workflow.intake.ledger import apply, apply_items, plan, workbook
 
 __all__ = ["blank_engine"]  # fixture used below
 
@@ -159,7 +159,7 @@ def _entries(conn: sa.Connection, action: str) -> list[dict[str, Any]]:
 def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_written(
     blank_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(apply, "TICK_EVERY", 2)  # the progress callback every 2 rows, not every 500
+    monkeypatch.setattr(apply_items, "TICK_EVERY", 2)  # the progress callback every 2 rows, not every 500
     rows = [row(1), row(2, 问题类别=SECOND), row(3, 责任领导="王五", 责任人="王五", 责任部门="财政所")]
     ticks: list[int] = []
     now = clock.parse_moment("2025-01-10T10:00")
