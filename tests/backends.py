@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from workflow import db
 
 BACKEND = os.environ.get("ZHENGGAI_TEST_BACKEND", "sqlite")
 if BACKEND not in ("sqlite", "postgresql"):
@@ -72,3 +76,24 @@ def url_for(folder: Path) -> str:
     if folder not in _by_folder:
         _by_folder[folder] = fresh_url(folder)
     return _by_folder[folder]
+
+
+_template: Path | None = None
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """`db.create_schema` for a test's new database. On SQLite a new file is a copy of one migrated
+    once per test process: running the eight migrations took 0.15–0.35 s of every test's set-up, and
+    the copy is byte for byte what they make (the migration tests themselves call `db.create_schema`)."""
+    global _template
+    path = engine.url.database
+    if BACKEND != "sqlite" or not path or Path(path).exists():
+        db.create_schema(engine)
+        return
+    if _template is None or not _template.exists():
+        folder = Path(tempfile.mkdtemp(prefix="zhenggai-template-"))
+        made = db.make_engine(f"sqlite:///{folder / 'template.db'}")
+        db.create_schema(made)
+        made.dispose()  # the last connection closing folds the WAL into the file
+        _template = folder / "template.db"
+    shutil.copyfile(_template, path)

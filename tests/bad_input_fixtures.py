@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 
+from tests import backends
 from workflow import clock, db
 from workflow.db.tables import metadata
 from workflow.demo import example_path
@@ -68,7 +69,7 @@ def assert_clear(message: str, *allowed: object) -> None:
 
 def seed(engine: sa.Engine) -> None:
     """The seed round; item 1 in 整改中 (so progress, evidence and measures may be recorded on it)."""
-    db.create_schema(engine)
+    backends.create_schema(engine)
     data = round_yaml.load_file(example_path("taishan.yaml"))
     with db.unit_of_work(engine) as conn:
         round_yaml.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from tests import backends
 from workflow import clock, db
+from workflow.audit import verify
 from workflow.demo import example_path
 from workflow.intake import round_yaml
 
@@ -79,7 +81,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def engine(db_path: Path) -> Iterator[sa.Engine]:
     eng = db.make_engine(backends.fresh_url(db_path.parent, db_path.name), synchronous="NORMAL")
-    db.create_schema(eng)
+    backends.create_schema(eng)
     yield eng
     eng.dispose()
 
@@ -91,3 +93,14 @@ def seeded(engine: sa.Engine) -> sa.Engine:
     with db.unit_of_work(engine) as conn:
         round_yaml.import_round(conn, data, OFFICE, clock.parse_moment("2024-10-14T16:00"))
     return engine
+
+
+@pytest.fixture(params=["processes", "threads"])
+def parallel_verify(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`verify_engine` takes its parallel path whatever the log's size: in forked processes, as it
+    runs, and in threads of the test's own process — the same ranges and parts, where a mutation tool
+    (which plants its mutant in the test process only) can see the workers' code."""
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    if request.param == "threads":
+        monkeypatch.setattr(verify, "_pool", ThreadPoolExecutor)
+    return str(request.param)

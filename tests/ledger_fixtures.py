@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests import backends
 from tests.backends import BACKEND, fresh_url
 from workflow import clock, db, demo
 from workflow.intake.ledger import apply, plan, workbook
@@ -76,7 +77,7 @@ def demo_engine(demo_dir: Path, tmp_path: Path) -> Iterator[sa.Engine]:
 def blank_engine(tmp_path: Path) -> Iterator[sa.Engine]:
     """An empty database with one office user, ADMIN."""
     engine = engine_for(tmp_path / "blank.db")
-    db.create_schema(engine)
+    backends.create_schema(engine)
     with db.unit_of_work(engine) as conn:
         people.add_person(
             conn, None, clock.parse_moment("2024-10-14T09:00"), name=ADMIN, roles="office", bootstrap=True

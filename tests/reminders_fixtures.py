@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests import backends
 from tests.backends import fresh_url
 from workflow import clock, db, demo
 from workflow.db.tables.reminders import FIRING, MESSAGE, OUTBOX
@@ -62,7 +63,7 @@ def make_settings(out: Path, **sections: Any) -> reminder_settings.Settings:
 
 def new_engine(path: Path) -> sa.Engine:
     engine = db.make_engine(fresh_url(path.parent, path.name), synchronous="OFF")
-    db.create_schema(engine)
+    backends.create_schema(engine)
     return engine
 
 

@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 def seed(db_url: str) -> sa.Engine:
     engine = db.make_engine(db_url, synchronous="NORMAL")
-    db.create_schema(engine)
+    backends.create_schema(engine)
     data = round_yaml.load_file(example_path("taishan.yaml"))
     at = clock.parse_moment("2024-10-14T16:00")
     with db.unit_of_work(engine) as conn:

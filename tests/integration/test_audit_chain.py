@@ -156,11 +156,10 @@ def test_a_rolled_back_append_leaves_no_gap(engine: sa.Engine) -> None:
     ],
 )
 def test_parallel_verify_agrees_with_the_single_pass(
-    copy: Path, monkeypatch: pytest.MonkeyPatch, sql: list[str], bad_seq: int | None
+    copy: Path, parallel_verify: str, sql: list[str], bad_seq: int | None
 ) -> None:
     if sql:
         tamper(copy, *sql)
-    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     engine = db.make_engine(db.sqlite_url(copy))
     parallel = verify.verify_engine(engine, workers=3)
     assert parallel == verify_file(copy)
@@ -168,9 +167,7 @@ def test_parallel_verify_agrees_with_the_single_pass(
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
-def test_parallel_verify_checks_the_link_between_two_ranges(
-    copy: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_parallel_verify_checks_the_link_between_two_ranges(copy: Path, parallel_verify: str) -> None:
     """Entry 14 ends the first of three ranges (40 entries, 14 a range). Forged with its own hash
     recomputed, each range still checks out alone: only the link from range 1 into range 2 (entry 15's
     prev_hash) shows it, and the parallel verify must check that link as the single pass does."""
@@ -184,7 +181,6 @@ def test_parallel_verify_checks_the_link_between_two_ranges(
     row[2] = "冒名者"
     forged = chain.entry_hash(row[:10], row[10])
     tamper(copy, f"UPDATE audit SET actor = '冒名者', hash = '{forged}' WHERE seq = 14")
-    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     engine = db.make_engine(db.sqlite_url(copy))
     parallel = verify.verify_engine(engine, workers=3, deep=False)
     assert (parallel.ok, parallel.bad_seq, parallel.count) == (False, 15, 14)
@@ -194,7 +190,7 @@ def test_parallel_verify_checks_the_link_between_two_ranges(
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 @pytest.mark.parametrize("workers", [1, 3])
 def test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_backwards(
-    copy: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+    copy: Path, parallel_verify: str, workers: int
 ) -> None:
     """Entry 15 (the first of the second range when three workers share 40 entries) moved to a moment
     before entry 14, its own hash recomputed: its link and hash check out, only the order of time does
@@ -210,7 +206,6 @@ def test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_ba
     row[1] = "2024-01-01T00:00:00.000000Z"
     forged = chain.entry_hash(row[:10], row[10])
     tamper(copy, f"UPDATE audit SET at = '{row[1]}', hash = '{forged}' WHERE seq = 15")
-    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
     verdict = verify.verify_engine(db.make_engine(db.sqlite_url(copy)), workers=workers, deep=False)
     assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 15, 14)
     assert verdict.problem == (

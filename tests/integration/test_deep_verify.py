@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,17 @@ def behind_the_engine(engine: sa.Engine, *statements: str) -> None:
             conn.exec_driver_sql(statement)
 
 
-@pytest.fixture(params=["one process", "parallel"])
+@pytest.fixture(params=["one process", "parallel", "parallel in threads"])
 def deep(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[sa.Engine], verify.Verdict]:
     """`audit verify` as it runs on a small log (one process) and on a large one (several, each
-    hashing a range of entries and replaying a share of the items)."""
-    if request.param == "parallel":
+    hashing a range of entries and replaying a share of the items) — in processes as it runs, and in
+    threads of this process (see the `parallel_verify` fixture)."""
+    if request.param != "one process":
         monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    if request.param == "parallel in threads":
+        monkeypatch.setattr(verify, "_pool", ThreadPoolExecutor)
     return lambda engine: verify.verify_engine(engine, workers=3)
 
 

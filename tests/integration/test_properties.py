@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from states.lifecycle import State
+from tests import backends
 from tests.backends import fresh_url
 from tests.conftest import APPROVER, AUDITOR, HANDLER, LEADER, OFFICE
 from workflow import clock, db
@@ -92,7 +93,7 @@ def apply(
 def test_any_sequence_keeps_the_invariants(actions: list[tuple[str, int, str | int, str | None]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = db.make_engine(fresh_url(Path(tmp), "p.db"), synchronous="OFF")
-        db.create_schema(engine)
+        backends.create_schema(engine)
         with db.unit_of_work(engine) as conn:
             round_yaml.import_round(
                 conn,

@@ -12,7 +12,7 @@ import pytest
 from states import machine
 from states.colours import Colour, colour, is_near
 from states.deadlines import days_left, is_open, is_overdue
-from states.guards import Actor, Facts, not_permitted, refusals, requires, responsible
+from states.guards import Actor, Facts, not_permitted, refusals, requires, responsible, sees
 from states.lifecycle import BY_INPUT, Role, State, transitions_from
 
 R, A, P, S, C, V = "reported", "assigned", "in_progress", "submitted", "closed", "revisited"
@@ -138,6 +138,19 @@ def test_deadline_boundaries() -> None:
     assert colour(State.in_progress, "ongoing", None, today) == Colour.blue
     assert colour(State.in_progress, "immediate", date(2022, 3, 11), today) == Colour.red
     assert colour(State.closed, "date", date(2025, 1, 1), today) == Colour.green
+    # the yellow window is the configured one, not the built-in 10 days
+    assert colour(State.in_progress, "date", date(2025, 2, 5), today, 3) == Colour.green
+    assert colour(State.in_progress, "date", date(2025, 2, 3), today, 3) == Colour.yellow
+    assert colour(State.in_progress, "date", date(2025, 2, 20), today, 20) == Colour.yellow
+
+
+def test_who_sees_an_item_of_a_unit() -> None:
+    township = Actor("镇经办人", frozenset({Role.handler}), "规划办", "某镇")
+    county = Actor("县巡察办", frozenset({Role.approver}), None, None)
+    auditor = Actor("审计员", frozenset({Role.auditor}), None, "某镇")
+    assert (sees(township, "某镇"), sees(township, "另一镇"), sees(township, None)) == (True, False, False)
+    assert (sees(county, "某镇"), sees(county, "另一镇"), sees(county, None)) == (True, True, True)
+    assert (sees(auditor, "另一镇"), sees(auditor, None)) == (True, True)
 
 
 def test_the_diagram_by_hand() -> None:

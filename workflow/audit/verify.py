@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -18,6 +18,9 @@ from workflow.audit.chain import GENESIS, entry, message
 from workflow.audit.replay import Disagreement, Expected, feeding, replay
 from workflow.db import unit_of_work
 from workflow.db.tables.core import AUDIT
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 _COLUMNS = (
     "seq, at, actor, item_id, action, from_state, to_state, reason, payload, prev_hash, hash, recorded_at"
@@ -280,6 +283,16 @@ def _first(found: Sequence[Disagreement]) -> Disagreement:
     )
 
 
+def _pool(workers: int) -> Executor:
+    """The workers of a parallel verify: forked processes, since hashing and replaying are CPU-bound.
+    Tests also run the same ranges in threads of their own process (the mutation tool sees a mutant
+    only in the process it put it in)."""
+    import multiprocessing  # only large logs pay for these imports
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
 def verify_engine(
     engine: sa.Engine,
     expect_head: tuple[int, str] | None = None,
@@ -305,10 +318,7 @@ def verify_engine(
     ranges = [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
     ranges[0] = (1, ranges[0][1])  # entries before `lo` are missing, and the first span must say so
     url = engine.url.render_as_string(hide_password=False)
-    import multiprocessing  # only large logs pay for these imports
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+    with _pool(len(ranges)) as pool:
         if deep:
             jobs = [pool.submit(_deep_range, url, a, b, k, len(ranges)) for k, (a, b) in enumerate(ranges)]
             results = [j.result() for j in jobs]
