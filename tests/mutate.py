@@ -66,13 +66,35 @@ TARGETS: dict[str, Target] = {
         ("tests/integration/test_audit_chain.py", "tests/integration/test_deep_verify.py"),
         0.90,
     ),
+    # The item use cases, in two targets: the lifecycle (actions on an item, their effects, the rows
+    # they write) and the records an office manages (items added and edited, people, units, rules and
+    # accountability), each with the tests that call it in process.
     "items": Target(
-        ("workflow/items/*.py",),
+        ("workflow/items/actions.py", "workflow/items/effects.py", "workflow/items/store.py"),
         (
             "tests/integration/test_lifecycle_db.py",
             "tests/integration/test_office_only.py",
             "tests/integration/test_bad_input.py",
             "tests/integration/test_one_line_names.py",
+            "tests/integration/test_categories.py",
+        ),
+        0.80,
+    ),
+    "items-managed": Target(
+        (
+            "workflow/items/editing.py",
+            "workflow/items/people.py",
+            "workflow/items/units.py",
+            "workflow/items/round_records.py",
+        ),
+        (
+            "tests/integration/test_items_managed.py",
+            "tests/integration/test_people_managed.py",
+            "tests/integration/test_units.py",
+            "tests/integration/test_office_only.py",
+            "tests/integration/test_one_line_names.py",
+            "tests/integration/test_bad_input.py",
+            "tests/integration/test_report_public.py",
         ),
         0.80,
     ),
