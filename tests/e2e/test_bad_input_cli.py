@@ -202,7 +202,7 @@ FIELDS: dict[str, tuple[str, int]] = {
 LOOKUPS: dict[str, str] = {
     "accountability add --measure": "未知的问责方式 '{v}'（可用：",
     "person login LOGIN": "无效的数据库登录名 '{v}'（小写字母、数字和下划线，最多 63 个字符）",
-    "db grants --role": "无效的名称：'{v}'（小写字母、数字和下划线）",
+    "db grants --role": "无效的人员角色名：'{v}'（小写字母、数字和下划线，最多 63 个字符）",
     "--round of a read command": "没有名为「{v}」的巡察轮次",
     "item list --category": "没有编号或标题为 '{v}' 的问题类别（方面）",
 }
@@ -381,22 +381,48 @@ def test_text_no_database_can_hold_is_refused_even_where_it_is_only_looked_up(
     run: Invoke, database: tuple[str, sa.Engine], args: list[str], value: str
 ) -> None:
     command = [*args, value] if args != ["--db"] else ["--db", value, "item", "list"]
-    refused(run, database[1], command)
+    stderr = refused(run, database[1], command)
+    if value == BAD_TEXT["NUL"]:
+        assert stderr == "Error: 命令行参数 '甲\\x00乙' 含有 NUL 字符\n"
+    else:
+        assert stderr.startswith("Error: 命令行参数 '\\udcb2") and "不是有效的 UTF-8 文本" in stderr
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["person", "login", "徐波", SQL],
-        ["db", "grants", "--role", SQL],
-        ["db", "grants", "--scheduler-role", SQL],
-        ["db", "grants", "--schema", SQL],
-    ],
-)
+def test_the_look_up_options_take_a_good_value(run: Invoke, database: tuple[str, sa.Engine]) -> None:
+    """The control: the same look-ups with a value that is there find it."""
+    for args in (["item", "list", "--dept", "村镇规划建设办公室"], ["item", "list", "--leader", "徐波"]):
+        result = run(*args)
+        assert result.exit_code == 0 and "没有符合条件的事项" not in result.stdout, (args, result.output)
+    assert run("report", "public", "--round", "县委上下联动乡村振兴专项巡察（太山镇）").exit_code == 0
+    assert run("--db", database[0], "item", "list").exit_code == 0
+
+
+SQL_NAMES = {
+    "person login LOGIN": (
+        ["person", "login", "徐波"],
+        '无效的数据库登录名 "\'; DROP TABLE item; --"（小写字母、数字和下划线，最多 63 个字符）',
+    ),
+    "db grants --role": (["db", "grants", "--role"], "无效的人员角色名"),
+    "db grants --scheduler-role": (["db", "grants", "--scheduler-role"], "无效的调度程序角色名"),
+    "db grants --schema": (["db", "grants", "--schema"], "无效的模式名"),
+}
+
+
+@pytest.mark.parametrize("option", list(SQL_NAMES))
 def test_sql_like_text_where_a_name_goes_into_sql_is_refused(
-    run: Invoke, database: tuple[str, sa.Engine], args: list[str]
+    run: Invoke, database: tuple[str, sa.Engine], option: str
 ) -> None:
-    refused(run, database[1], args)
+    args, says = SQL_NAMES[option]
+    stderr = refused(run, database[1], [*args, SQL])
+    assert says in stderr and "DROP TABLE item" in stderr, stderr
+
+
+@pytest.mark.parametrize("option", [o for o in SQL_NAMES if o.startswith("db grants")])
+def test_a_good_name_in_the_same_option_prints_the_grants(run: Invoke, option: str) -> None:
+    args, _ = SQL_NAMES[option]
+    result = run(*args, "zhenggai_other")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("zhenggai_other") >= 2
 
 
 def test_sql_like_text_through_the_cli_is_stored_verbatim(
@@ -576,12 +602,22 @@ def test_a_number_no_database_can_hold_exits_1_in_chinese(
 
 
 @pytest.mark.parametrize(
-    "args", [["audit", "log", "--limit=0"], ["item", "show", "0"], ["item", "show", "--", "-1"]]
+    ("args", "says"),
+    [
+        (["audit", "log", "--limit=0"], "'--limit' 超出范围：0（最小 1）"),
+        (["item", "show", "0"], "没有编号为 0 的事项（用 zhenggai item list 查看）"),
+        (["item", "show", "--", "-1"], "没有编号为 -1 的事项（用 zhenggai item list 查看）"),
+    ],
 )
 def test_a_count_below_one_or_an_id_that_cannot_exist_exits_1(
-    run: Invoke, database: tuple[str, sa.Engine], args: list[str]
+    run: Invoke, database: tuple[str, sa.Engine], args: list[str], says: str
 ) -> None:
-    refused(run, database[1], args)
+    assert refused(run, database[1], args) == f"Error: {says}\n"
+
+
+def test_a_count_of_one_and_an_id_that_exists_answer(run: Invoke) -> None:
+    assert run("audit", "log", "--limit=1").exit_code == 0
+    assert run("item", "show", "1").exit_code == 0
 
 
 # --- files --------------------------------------------------------------------------------------------------
@@ -621,90 +657,130 @@ def _fifo(tmp: Path) -> Path:
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 FILES: dict[str, tuple[Make, Callable[[Path], list[str]], str]] = {
-    "import: a directory": (_folder("round.yaml"), lambda p: ["import", str(p)], "文件夹"),
-    "import: missing": (lambda tmp: tmp / "none.yaml", lambda p: ["import", str(p)], "文件不存在"),
-    "import: empty": (_bytes("round.yaml", b""), lambda p: ["import", str(p)], "是空文件"),
-    "import: a PNG": (_bytes("round.yaml", PNG), lambda p: ["import", str(p)], "PNG 图片"),
-    "import: a list": (_bytes("round.yaml", b"- a\n- b\n"), lambda p: ["import", str(p)], "YAML 映射"),
+    "import: a directory": (
+        _folder("round.yaml"),
+        lambda p: ["import", str(p)],
+        "：这是一个文件夹，不是文件",
+    ),
+    "import: missing": (lambda tmp: tmp / "none.yaml", lambda p: ["import", str(p)], "：文件不存在"),
+    "import: empty": (_bytes("round.yaml", b""), lambda p: ["import", str(p)], " 是空文件"),
+    "import: a PNG": (
+        _bytes("round.yaml", PNG),
+        lambda p: ["import", str(p)],
+        "不是 YAML 文本：这是一张 PNG 图片",
+    ),
+    "import: a list": (
+        _bytes("round.yaml", b"- a\n- b\n"),
+        lambda p: ["import", str(p)],
+        "应是一个包含 round、people、aspects 的 YAML 映射",
+    ),
     "import: GBK": (
         _bytes("round.yaml", "round:\n  name: 太山镇\n".encode("gbk")),
         lambda p: ["import", str(p)],
-        "UTF-8",
+        "不是 UTF-8 文本（第 19 字节）：请另存为 UTF-8",
     ),
-    "import: huge": (_sparse("round.yaml", 21 * 2**20), lambda p: ["import", str(p)], "太大"),
-    "import: deep": (_bytes("round.yaml", b"[" * 20_000), lambda p: ["import", str(p)], "YAML"),
+    "import: huge": (
+        _sparse("round.yaml", 21 * 2**20),
+        lambda p: ["import", str(p)],
+        "太大（21.0 MB，最多 20.0 MB）",
+    ),
+    "import: deep": (
+        _bytes("round.yaml", b"[" * 20_000),
+        lambda p: ["import", str(p)],
+        "不是有效的 YAML：嵌套层次过深",
+    ),
     "ledger: a PNG named .xlsx": (
         _bytes("台账.xlsx", PNG),
         lambda p: ["ledger", "import", str(p)],
-        "PNG 图片",
+        "不是有效的 .xlsx 文件：这是一张 PNG 图片",
     ),
     "ledger: a zip that is no workbook": (
         _bytes("台账.xlsx", b"PK\x05\x06" + bytes(18)),
         lambda p: ["ledger", "import", str(p)],
-        "没有 Excel 工作簿",
+        "不是有效的 .xlsx 文件：它是一个 zip 压缩包，但里面没有 Excel 工作簿",
     ),
-    "ledger: a directory": (_folder("台账.xlsx"), lambda p: ["ledger", "import", str(p)], "文件夹"),
-    "ledger: missing": (lambda tmp: tmp / "none.csv", lambda p: ["ledger", "import", str(p)], "文件不存在"),
-    "ledger: empty": (_bytes("台账.csv", b""), lambda p: ["ledger", "import", str(p)], "是空文件"),
-    "ledger: huge": (_sparse("台账.csv", 101 * 2**20), lambda p: ["ledger", "import", str(p)], "太大"),
+    "ledger: a directory": (
+        _folder("台账.xlsx"),
+        lambda p: ["ledger", "import", str(p)],
+        "：这是一个文件夹，不是文件",
+    ),
+    "ledger: missing": (lambda tmp: tmp / "none.csv", lambda p: ["ledger", "import", str(p)], "：文件不存在"),
+    "ledger: empty": (_bytes("台账.csv", b""), lambda p: ["ledger", "import", str(p)], " 是空文件"),
+    "ledger: huge": (
+        _sparse("台账.csv", 101 * 2**20),
+        lambda p: ["ledger", "import", str(p)],
+        "太大（101.0 MB，最多 100.0 MB）",
+    ),
     "ledger: GBK without --encoding": (
         lambda tmp: write_csv(tmp / "台账.csv", [row(1)], encoding="gbk"),
         lambda p: ["ledger", "import", str(p)],
-        "--encoding gbk",
+        "不是 utf-8-sig 编码的文本（第 0 字节）：中文版 Excel 另存的 CSV 通常是 GBK 编码，请加 --encoding gbk",
     ),
     "ledger: --encoding rot13": (
         lambda tmp: write_csv(tmp / "台账.csv", [row(1)]),
         lambda p: ["ledger", "import", str(p), "--encoding", "rot13"],
-        "未知的编码",
+        "未知的编码 'rot13'（常用：utf-8、gbk、gb18030）",
     ),
     "ledger: an old .xls": (
         _bytes("台账.xls", b"\xd0\xcf\x11\xe0" + bytes(64)),
         lambda p: ["ledger", "import", str(p)],
-        ".xls",
+        "是旧版 Excel（.xls）文件：请在 Excel 中“另存为” .xlsx 后再导入",
     ),
     "evidence: a directory": (
         _folder("scan"),
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "文件夹",
+        "：这是一个文件夹，不是文件",
     ),
     "evidence: missing": (
         lambda tmp: tmp / "none.pdf",
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "文件不存在",
+        "：文件不存在",
     ),
     "evidence: empty": (
         _bytes("scan.pdf", b""),
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "是空文件",
+        " 是空文件",
     ),
     "evidence: a pipe": (
         _fifo,
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "不是普通文件",
+        "：不是普通文件（设备、管道或套接字）",
     ),
     "evidence: huge": (
         _sparse("scan.pdf", 101 * 2**20),
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "太大",
+        "太大（101.0 MB，最多 100.0 MB）",
     ),
     "evidence: an ESC in the name": (
         _bytes("scan\x1b[2J.pdf", b"%PDF"),
         lambda p: ["item", "evidence", "1", "--kind", "文件", "--file", str(p)],
-        "文件名含有控制字符",
+        "文件名含有控制字符 '\\x1b'",
     ),
-    "--config: a directory": (_folder("conf"), lambda p: ["--config", str(p), "board"], "文件夹"),
-    "--config: missing": (lambda tmp: tmp / "none.toml", lambda p: ["--config", str(p), "board"], "不存在"),
+    "--config: a directory": (
+        _folder("conf"),
+        lambda p: ["--config", str(p), "board"],
+        "：这是一个文件夹，不是文件",
+    ),
+    "--config: missing": (
+        lambda tmp: tmp / "none.toml",
+        lambda p: ["--config", str(p), "board"],
+        "配置文件不存在：",
+    ),
     "--config: not TOML": (
         _bytes("z.toml", b"[report\nx = = 1\n"),
         lambda p: ["--config", str(p), "board"],
-        "TOML",
+        "不是有效的 TOML：第 1 行第 8 列有语法错误",
     ),
     "--config: GBK": (
         _bytes("z.toml", "[report]\nshort_name = '太山镇'\n".encode("gbk")),
         lambda p: ["--config", str(p), "board"],
-        "UTF-8",
+        "不是 UTF-8 文本（第 27 字节）：请另存为 UTF-8",
     ),
-    "--config: a PNG": (_bytes("z.toml", PNG), lambda p: ["--config", str(p), "board"], "配置文件"),
+    "--config: a PNG": (
+        _bytes("z.toml", PNG),
+        lambda p: ["--config", str(p), "board"],
+        "不是 UTF-8 文本（第 0 字节）：请另存为 UTF-8",
+    ),
 }
 
 
@@ -714,8 +790,38 @@ def test_a_file_that_is_not_what_it_should_be_exits_1_in_chinese(
 ) -> None:
     make, args, says = FILES[case]
     who = HANDLER if case.startswith("evidence") else OFFICE
-    stderr = refused(run, database[1], args(make(tmp_path)), who=who)
-    assert says in stderr
+    path = make(tmp_path)
+    stderr = refused(run, database[1], args(path), who=who)
+    assert says in stderr, stderr
+    if case not in ("ledger: --encoding rot13", "evidence: an ESC in the name"):  # the file is named
+        assert str(path) in stderr, stderr
+
+
+def test_a_good_file_in_each_file_option_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control of the file cases: the same commands with a file that is what it should be."""
+    url = fresh_url(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZHENGGAI_DB", url)
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    monkeypatch.delenv("ZHENGGAI_CONFIG", raising=False)
+    runner = CliRunner()
+
+    def ok(*args: str) -> None:
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, (args, result.output)
+
+    ok("init", "--admin", OFFICE)
+    ok("--as", OFFICE, "import", str(example_path("taishan.yaml")))
+    ok("--as", OFFICE, "item", "assign", "1")
+    ok("--as", HANDLER, "item", "start", "1")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n")
+    ok("--as", HANDLER, "item", "evidence", "1", "--kind", "文件", "--file", str(tmp_path / "scan.pdf"))
+    (tmp_path / "z.toml").write_text("[report]\nshort_name = '太山镇'\n", encoding="utf-8")
+    ok("--config", str(tmp_path / "z.toml"), "board")
+    write_csv(tmp_path / "台账.csv", [row(1)])
+    ok("--as", OFFICE, "ledger", "import", str(tmp_path / "台账.csv"))
+    write_csv(tmp_path / "gbk.csv", [row(1)], encoding="gbk")
+    ok("--as", OFFICE, "ledger", "import", str(tmp_path / "gbk.csv"), "--encoding", "gbk")
 
 
 @pytest.mark.parametrize(

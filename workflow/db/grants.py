@@ -45,9 +45,9 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def sql(role: str = "zhenggai_app", schema: str = "public", scheduler: str = "zhenggai_scheduler") -> str:
-    for name in (role, schema, scheduler):
+    for what, name in (("人员角色", role), ("模式", schema), ("调度程序角色", scheduler)):
         if not _NAME.fullmatch(name):
-            raise ValueError(f"无效的名称：{name!r}（小写字母、数字和下划线）")
+            raise ValueError(f"无效的{what}名：{name!r}（小写字母、数字和下划线，最多 63 个字符）")
     if role == scheduler:
         raise ValueError(f"人员的角色与调度程序的角色不能同名：{role}")
     tables = metadata().tables
