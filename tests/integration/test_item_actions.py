@@ -19,7 +19,15 @@ from workflow import db
 from workflow.audit import chain
 from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.items import actions, people
+from workflow.items import actions, people, store
+
+
+@pytest.fixture(autouse=True)
+def _cold_update_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds the versioned UPDATEs it uses (store._UPDATES starts empty), as a fresh process
+    does: a mutation run forks every mutant from a process whose tests already filled the cache, where
+    a change to how the statement is built would otherwise never run."""
+    monkeypatch.setattr(store, "_UPDATES", {})
 
 
 def item_row(engine: sa.Engine, item_id: int) -> sa.Row:
@@ -517,7 +525,7 @@ def test_evidence_is_logged_with_its_row_id_and_hash_and_cited_at_sign_off(
     assert outcome_fields(out) == (2, "一/2", State.in_progress, State.in_progress, 4)
     with db.reading(seeded) as conn:
         rows = conn.execute(sa.select(EVIDENCE).order_by(EVIDENCE.c.id)).all()
-        first = chain.entries(conn, 2)[-2]
+        first, second = chain.entries(conn, 2)[-2:]
     assert [
         (r.item_id, r.kind, r.ref, r.file_sha256, r.file_name, r.size, r.note, r.actor) for r in rows
     ] == [
@@ -545,6 +553,14 @@ def test_evidence_is_logged_with_its_row_id_and_hash_and_cited_at_sign_off(
             "hash": rows[0].hash,
         },
     )
+    assert {k: second.data[k] for k in ("kind", "ref", "file_sha256", "note", "id", "hash")} == {
+        "kind": "批文",
+        "ref": "获政〔2024〕3号",
+        "file_sha256": None,
+        "note": None,
+        "id": rows[1].id,
+        "hash": rows[1].hash,
+    }
     with db.unit_of_work(seeded) as conn:
         actions.complete_measure(conn, 2, 1, HANDLER, tick())
         actions.fire(conn, 2, "submit", HANDLER, tick(), summary="已复耕")
@@ -624,3 +640,38 @@ def test_progress_needs_its_text(seeded: sa.Engine, tick: Clock) -> None:
     with db.unit_of_work(seeded) as conn:  # the control
         actions.add_progress(conn, 1, HANDLER, tick(), on=date(2024, 10, 15), text="拆")
     assert item_row(seeded, 1).version == 2
+
+
+def test_a_category_with_a_bad_reason_is_refused_naming_the_reason(seeded: sa.Engine, tick: Clock) -> None:
+    with (
+        pytest.raises(InvalidInput, match=r"^理由含有控制字符 '\\x1b'$"),
+        db.unit_of_work(seeded) as conn,
+    ):
+        actions.categorize(conn, 1, OFFICE, tick(), category=Category.basic, reason="已\x1b[31m报")
+    with db.unit_of_work(seeded) as conn:  # the control: the same without the escape
+        actions.categorize(conn, 1, OFFICE, tick(), category=Category.basic, reason="已报")
+    assert last_entry(seeded, 1).reason == "已报"
+
+
+def test_the_versioned_update_writes_any_columns_it_is_given_in_their_stored_form(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    """store.bump with a set of columns no use case writes together: its statement is built on first use."""
+    with db.unit_of_work(seeded) as conn:
+        row = store.current(conn, 2)
+        store.bump(
+            conn,
+            row,
+            tick(),
+            title="耕地撂荒（复核）",
+            deadline=date(2025, 1, 31),
+            closed_at=datetime.fromisoformat("2024-10-20T08:00+08:00"),
+        )
+    got = item_row(seeded, 2)
+    assert (got.title, got.deadline, got.closed_at, got.version, got.updated_at) == (
+        "耕地撂荒（复核）",
+        date(2025, 1, 31),
+        datetime.fromisoformat("2024-10-20T00:00+00:00"),
+        2,
+        tick(),
+    )
