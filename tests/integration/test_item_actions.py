@@ -19,7 +19,7 @@ from workflow import db
 from workflow.audit import chain
 from workflow.db.tables.core import EVIDENCE, ITEM, MEASURE, PROGRESS
 from workflow.errors import Conflict, InvalidInput, NotFound, Refused
-from workflow.items import actions, people, store
+from workflow.items import actions, people, store, units
 
 
 @pytest.fixture(autouse=True)
@@ -675,3 +675,29 @@ def test_the_versioned_update_writes_any_columns_it_is_given_in_their_stored_for
         2,
         tick(),
     )
+
+
+def test_a_unit_acts_on_its_own_items_and_to_another_unit_they_do_not_exist(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        units.add_unit(conn, 1, "城关镇", OFFICE, tick())
+        people.add_person(conn, OFFICE, tick(), name="太山镇办", roles="office", unit="中共太山镇委员会")
+        people.add_person(conn, OFFICE, tick(), name="城关镇办", roles="office", unit="城关镇")
+    missing = pytest.raises(NotFound, match=r"^没有编号为 1 的事项（用 zhenggai item list 查看）$")
+    with missing, db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "assign", "城关镇办", tick())
+    with db.unit_of_work(seeded) as conn:  # the control: the item's own unit may
+        actions.fire(conn, 1, "assign", "太山镇办", tick())
+    assert item_row(seeded, 1).state == "assigned"
+
+
+def test_every_reason_a_trigger_is_refused_is_given_one_after_another(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "assign", OFFICE, tick())
+        actions.fire(conn, 1, "start", HANDLER, tick())
+    with pytest.raises(Refused) as refused, db.unit_of_work(seeded) as conn:
+        actions.fire(conn, 1, "submit", HANDLER, tick(), summary="办完")
+    head, reasons = str(refused.value).split("：", 1)
+    assert head == "无法对事项 1（一/1）提请销号"
+    assert reasons == "尚有 1 项整改措施未完成；没有佐证材料"  # the undone measure, the missing evidence
