@@ -18,6 +18,14 @@ from workflow.read import items as item_queries
 from workflow.read import people as people_read
 
 
+@pytest.fixture(autouse=True)
+def _cold_update_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds the versioned UPDATEs it uses (store._UPDATES starts empty), as a fresh process
+    does: a mutation run forks every mutant from a process whose tests already filled the cache, where
+    a change to how the statement is built would otherwise never run."""
+    monkeypatch.setattr(store, "_UPDATES", {})
+
+
 def state(engine: sa.Engine, item_id: int) -> tuple[str, int]:
     with db.reading(engine) as conn:
         row = conn.execute(sa.select(ITEM.c.state, ITEM.c.version).where(ITEM.c.id == item_id)).one()
