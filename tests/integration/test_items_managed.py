@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +16,13 @@ import sqlalchemy as sa
 
 from tests.conftest import APPROVER, HANDLER, LEADER, OFFICE, Clock
 from tests.integration.test_hostile_text import HOSTILE
+from tests.ledger_fixtures import row, write_xlsx
 from workflow import db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import ITEM, MEASURE
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from workflow.intake import round_yaml
+from workflow.intake.ledger import apply, plan, workbook
 from workflow.items import actions, editing, people, units
 from workflow.read import snapshot
 from workflow.read.items import list_items
@@ -410,6 +413,7 @@ ROUND = "县委上下联动乡村振兴专项巡察（太山镇）"
 @pytest.mark.parametrize(
     ("given", "says"),
     [
+        ({"aspect": "方" * 501}, "方面过长（501 字，最多 500 字）"),
         ({"leader": "徐" * 65}, "责任领导过长（65 字，最多 64 字）"),
         ({"handler": "人" * 65}, "责任人过长（65 字，最多 64 字）"),
         ({"department": "部" * 201}, "责任部门过长（201 字，最多 200 字）"),
@@ -460,4 +464,29 @@ def test_item_edit_names_every_field_it_keeps_or_does_not_know_and_checks_the_ve
         edits = [e.data["changes"] for e in chain.entries(conn, 1) if e.action == "edit"]
     assert [list(c) for c in edits] == [["description"], ["description"]]
     assert edits[0]["description"][1] == "新的描述" and edits[1]["description"] == ["新的描述", ""]
+    deep_ok(seeded)
+
+
+def test_a_units_office_adds_a_problem_to_its_own_unit_and_no_other(
+    seeded: sa.Engine, tick: Clock, tmp_path: Path
+) -> None:
+    table = workbook.load(write_xlsx(tmp_path / "finance.xlsx", [row(1), row(2)]))
+    with db.unit_of_work(seeded) as conn:  # a second unit, 太山镇财政所, with items 4 and 5, and its office
+        target = plan.target_round(conn, table.meta, ROUND, unit="太山镇财政所")
+        apply.apply(conn, plan.prepare(conn, table, target, OFFICE, today=date(2024, 10, 21)), tick())
+        people.add_person(conn, OFFICE, tick(), name="财政所整改办", roles="office", unit="太山镇财政所")
+    item_id, number = add(seeded, tick(), actor="财政所整改办", deadline="")
+    row_ = item(seeded, item_id)
+    assert (number, row_.unit_id, row_.deadline_kind, row_.deadline) == ("一/3", 2, None, None)
+    with pytest.raises(
+        NotFound, match="^" + re.escape(f"巡察轮次「{ROUND}」没有名为「中共太山镇委员会」的被巡察单位") + "$"
+    ):
+        add(seeded, tick(), actor="财政所整改办", unit="中共太山镇委员会")
+    with pytest.raises(
+        InvalidInput, match="^" + re.escape(f"巡察轮次「{ROUND}」有多个被巡察单位，请用 --unit 指明")
+    ):
+        add(seeded, tick())  # the county's office names the unit
+    assert add(seeded, tick(), unit="中共太山镇委员会")[1] == "一/4"
+    with db.reading(seeded) as conn:
+        assert chain.entries(conn, item_id)[0].data["unit_id"] == 2  # another unit than the round's own
     deep_ok(seeded)

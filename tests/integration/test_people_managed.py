@@ -104,6 +104,10 @@ def test_roles_department_post_and_email_change_audited_and_replayed(seeded: sa.
         (OFFICE, {"title": "主席\x1b[31m"}, InvalidInput, "职务含有控制字符"),
         (OFFICE, {"email": "xubo@example.cn\r\nBcc: all@example.cn"}, InvalidInput, "邮箱含有控制字符"),
         (OFFICE, {"email": "徐波@镇.cn"}, InvalidInput, "邮箱 '徐波@镇.cn' 不是有效的电子邮箱地址"),
+        (OFFICE, {"department": "部" * 201}, InvalidInput, "部门过长（201 字，最多 200 字）"),
+        (OFFICE, {"title": "职" * 201}, InvalidInput, "职务过长（201 字，最多 200 字）"),
+        (OFFICE, {"email": "x" * 190 + "@example.cn"}, InvalidInput, "邮箱过长（201 字，最多 200 字）"),
+        (OFFICE, {"unit": "单" * 201}, InvalidInput, "被巡察单位过长（201 字，最多 200 字）"),
     ],
 )
 def test_a_wrong_edit_is_refused_with_its_reason_and_changes_nothing(
@@ -308,10 +312,19 @@ def test_roles_are_added_and_removed_by_either_name_and_stored_sorted(seeded: sa
     assert edit(add_roles=("责任领导", "approver", " 经办人 ")) == {
         "roles": ["handler", "approver,handler,leader"]
     }
+    with pytest.raises(
+        InvalidInput,
+        match="^" + re.escape("规划办经办人 没有角色 整改办（现有：销号审核人、责任人、责任领导）") + "$",
+    ):
+        edit(remove_roles=("整改办",))
     assert edit(add_roles=("leader",), remove_roles=("销号审核人", "责任人")) == {
         "roles": ["approver,handler,leader", "leader"]
     }
-    with pytest.raises(InvalidInput, match=r"^规划办经办人 没有要修改的内容"):
+    nothing = (
+        "规划办经办人 没有要修改的内容（--add-role/--remove-role/--dept/--title/--email/--unit/--reactivate，"
+        "或所给的值与现有的相同）"
+    )
+    with pytest.raises(InvalidInput, match="^" + re.escape(nothing) + "$"):
         edit(add_roles=("leader",))  # held already
     with pytest.raises(
         InvalidInput, match="^" + re.escape("规划办经办人 没有角色 销号审核人、责任人（现有：责任领导）")
@@ -333,6 +346,14 @@ def test_roles_are_added_and_removed_by_either_name_and_stored_sorted(seeded: sa
         {"roles": ["approver,handler,leader", "leader"]},
     ]
     deep_ok(seeded)
+
+
+def test_a_post_department_and_address_at_their_longest_are_stored(seeded: sa.Engine, tick: Clock) -> None:
+    longest = {"department": "部" * 200, "title": "职" * 200, "email": "x" * 189 + "@example.cn"}
+    with db.unit_of_work(seeded) as conn:
+        people.edit_person(conn, OFFICE, tick(), name=LEADER, **longest)
+    after = person(seeded, LEADER)
+    assert {k: after[k] for k in longest} == longest
 
 
 def test_another_office_worker_may_take_the_office_role_from_a_colleague(
