@@ -351,7 +351,7 @@ def test_roles_are_added_and_removed_by_either_name_and_stored_sorted(seeded: sa
 def test_a_post_department_and_address_at_their_longest_are_stored(seeded: sa.Engine, tick: Clock) -> None:
     longest = {"department": "部" * 200, "title": "职" * 200, "email": "x" * 189 + "@example.cn"}
     with db.unit_of_work(seeded) as conn:
-        people.edit_person(conn, OFFICE, tick(), name=LEADER, **longest)
+        people.edit_person(conn, OFFICE, tick(), name=LEADER, **longest)  # type: ignore[arg-type]
     after = person(seeded, LEADER)
     assert {k: after[k] for k in longest} == longest
 
