@@ -142,6 +142,7 @@ def test_a_rule_is_stored_and_logged_as_given_its_kind_by_either_name(seeded: sa
     [
         ({"kind": "废止"}, "未知的类型 '废止'（可用：made 制定、revised 修订）"),
         ({"title": " "}, "制度名称不能为空"),
+        ({"title": "制" * 501}, "制度名称过长（501 字，最多 500 字）"),
         ({"issued_on": date(2024, 10, 22)}, "印发日期 2024-10-22 晚于今天（2024-10-21）：只记录已经发生的事"),
         ({"doc_ref": "号" * 201}, "文号过长（201 字，最多 200 字）"),
         ({"note": "说明\x07"}, "说明含有控制字符"),
@@ -222,6 +223,8 @@ def test_an_accountability_action_is_stored_and_logged_as_given(seeded: sa.Engin
         ),
         ({"person": ""}, "被问责人不能为空"),
         ({"person": "张\t某"}, "被问责人含有换行符或制表符"),
+        ({"person": "张" * 65}, "被问责人过长（65 字，最多 64 字）"),
+        ({"post": "职" * 201}, "单位及职务过长（201 字，最多 200 字）"),
         ({"post": "书记\n主任"}, "单位及职务含有换行符或制表符"),
         (
             {"decided_on": date(2024, 10, 22)},
