@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +16,14 @@ import sqlalchemy as sa
 
 from tests.conftest import APPROVER, HANDLER, LEADER, OFFICE, Clock
 from tests.integration.test_hostile_text import HOSTILE
+from tests.ledger_fixtures import row, write_xlsx
 from workflow import db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import ITEM, MEASURE
-from workflow.errors import InvalidInput, NotFound, PermissionDenied, Refused
-from workflow.items import actions, editing, people
+from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from workflow.intake import round_yaml
+from workflow.intake.ledger import apply, plan, workbook
+from workflow.items import actions, editing, people, units
 from workflow.read import snapshot
 from workflow.read.items import list_items
 from workflow.reports import board, board_page
@@ -241,3 +245,248 @@ def test_the_list_filters_by_due_within_category_and_a_chinese_state(seeded: sa.
         _numbers(seeded, date(2025, 1, 1), state="完成")
     with pytest.raises(InvalidInput, match=r"^--due-within 应为 0 到 3660 之间的天数"):
         _numbers(seeded, date(2025, 1, 1), due_within=-1)
+
+
+# --- what `item add` stores, where it numbers the new problem, and what `item edit` refuses ------------
+
+SECOND_ROUND = {
+    "round": {"name": "第二轮", "group": "巡察组", "unit": "另一镇", "feedback_date": "2024-10-15"},
+    "aspects": [
+        {"number": "一", "title": "党的领导", "items": [{"number": "甲", "title": "按其他方式编号的问题"}]},
+        {
+            "number": "二",
+            "title": "一",
+            "items": [{"number": "1", "title": "问题"}],
+        },  # titled as 一 is numbered
+        {"number": "三", "title": "作风建设", "items": [{"number": "（一）", "title": "问题"}]},
+    ],
+}
+
+
+def test_a_new_problem_is_stored_and_logged_with_every_field_given(seeded: sa.Engine, tick: Clock) -> None:
+    item_id, number = add(
+        seeded,
+        tick.set("2024-11-05T09:00"),
+        title=" 村级财务公开不及时 ",
+        description=" 2024年未按季度公开 ",
+        instance="某村三季度未公开",
+        leader=f" {LEADER} ",
+        department=" 财政所 ",
+        handler=HANDLER,
+        cooperating="经管站、审计所",
+        deadline="2024-10-14",  # the feedback day itself is not too early
+        measures=("按月公开村级财务收支", " 建立公开台账 "),
+    )
+    assert (item_id, number) == (4, "一/4")
+    row = item(seeded, 4)
+    assert {k: row._mapping[k] for k in STORED} == {
+        "round_id": 1,
+        "unit_id": 1,
+        "aspect_id": 1,
+        "parent_id": None,
+        "number": "一/4",
+        "position": 3,
+        "title": "村级财务公开不及时",
+        "description": "2024年未按季度公开",
+        "instance": "某村三季度未公开",
+        "leader": LEADER,
+        "department": "财政所",
+        "handler": HANDLER,
+        "cooperating": "经管站、审计所",
+        "deadline_kind": "date",
+        "deadline": date(2024, 10, 14),
+        "state": "reported",
+        "version": 1,
+    }
+    with seeded.connect() as conn:
+        measures = conn.execute(
+            sa.select(MEASURE.c.seq, MEASURE.c.text, MEASURE.c.owner, MEASURE.c.due)
+            .where(MEASURE.c.item_id == 4)
+            .order_by(MEASURE.c.seq)
+        ).all()
+        [entry] = chain.entries(conn, 4)
+    assert [tuple(m) for m in measures] == [
+        (1, "按月公开村级财务收支", None, None),
+        (2, "建立公开台账", None, None),
+    ]
+    assert entry.data == {
+        "round_id": 1,
+        "aspect_id": 1,
+        "parent_id": None,
+        "number": "一/4",
+        "position": 3,
+        "title": "村级财务公开不及时",
+        "description": "2024年未按季度公开",
+        "instance": "某村三季度未公开",
+        "leader": LEADER,
+        "department": "财政所",
+        "cooperating": "经管站、审计所",
+        "handler": HANDLER,
+        "deadline_kind": "date",
+        "deadline": "2024-10-14",
+        "measures": [
+            {"seq": 1, "text": "按月公开村级财务收支", "owner": None, "due": None},
+            {"seq": 2, "text": "建立公开台账", "owner": None, "due": None},
+        ],
+    }  # the round's own unit is not named (entries as before units existed)
+    bare_id, _ = add(seeded, tick(), leader=None, department="", deadline=None, measures=())
+    bare = item(seeded, bare_id)
+    assert (
+        bare.leader,
+        bare.department,
+        bare.handler,
+        bare.cooperating,
+        bare.deadline_kind,
+        bare.deadline,
+    ) == (
+        None,
+        None,
+        None,
+        "",
+        None,
+        None,
+    )
+    assert (bare.description, bare.instance) == ("", "")
+    ongoing = item(seeded, add(seeded, tick(), deadline="长期坚持")[0])
+    assert (ongoing.deadline_kind, ongoing.deadline) == ("ongoing", None)
+    deep_ok(seeded)
+
+
+STORED = (
+    "round_id",
+    "unit_id",
+    "aspect_id",
+    "parent_id",
+    "number",
+    "position",
+    "title",
+    "description",
+    "instance",
+    "leader",
+    "department",
+    "handler",
+    "cooperating",
+    "deadline_kind",
+    "deadline",
+    "state",
+    "version",
+)
+
+
+def test_a_new_problem_is_numbered_in_its_aspect_of_its_unit_whatever_the_ledgers_numbers(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        round_yaml.import_round(conn, round_yaml.RoundFile.model_validate(SECOND_ROUND), OFFICE, tick())
+
+    def added(aspect: str) -> tuple[str, int]:
+        item_id, number = add(seeded, tick(), round_name="第二轮", aspect=aspect, deadline=None)
+        return number, item(seeded, item_id).position
+
+    assert added("党的领导") == ("一/1", 1)  # 一/甲 is no number to follow; after it in the list
+    assert added("三") == ("三/1", 1)
+    assert added("作风建设") == ("三/2", 2)  # by its title
+    assert added("三、作风建设") == ("三/3", 3)  # as the list shows it
+    choices = "一、党的领导；二、一；三、作风建设"
+    with pytest.raises(
+        InvalidInput, match="^" + re.escape(f"本轮次没有编号或标题为 '一' 的方面（可用：{choices}）") + "$"
+    ):
+        add(
+            seeded, tick(), round_name="第二轮", aspect=" 一 ", deadline=None
+        )  # the number of one, the title of another
+    with pytest.raises(InvalidInput, match=r"^方面不能为空$"):
+        add(seeded, tick(), round_name="第二轮", aspect=" ", deadline=None)
+    with db.unit_of_work(seeded) as conn:  # a unit with no aspects yet
+        units.unit_named(conn, 2, "财政所", OFFICE, tick())
+    with pytest.raises(
+        InvalidInput,
+        match="^" + re.escape("本轮次没有编号或标题为 '一' 的方面（可用：（本轮次还没有方面））"),
+    ):
+        add(seeded, tick(), round_name="第二轮", unit="财政所", deadline=None)
+    assert add(seeded, tick(), round_name=ROUND)[1] == "一/4"  # the first round's numbers are its own
+    deep_ok(seeded)
+
+
+ROUND = "县委上下联动乡村振兴专项巡察（太山镇）"
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"aspect": "方" * 501}, "方面过长（501 字，最多 500 字）"),
+        ({"leader": "徐" * 65}, "责任领导过长（65 字，最多 64 字）"),
+        ({"handler": "人" * 65}, "责任人过长（65 字，最多 64 字）"),
+        ({"department": "部" * 201}, "责任部门过长（201 字，最多 200 字）"),
+        ({"title": "题" * 501}, "问题标题过长（501 字，最多 500 字）"),
+        ({"cooperating": "单" * 1001}, "配合单位过长（1001 字，最多 1000 字）"),
+        ({"measures": ("措" * 5001,)}, "整改措施过长（5001 字，最多 5000 字）"),
+        ({"instance": "表" * 20_001}, "典型表现过长（20001 字，最多 20000 字）"),
+    ],
+)
+def test_a_new_problems_field_over_its_limit_is_refused_by_name(
+    seeded: sa.Engine, tick: Clock, given: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(InvalidInput, match="^" + re.escape(says)):
+        add(seeded, tick(), **given)
+    with seeded.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ITEM)).scalar() == 3
+
+
+def test_item_edit_names_every_field_it_keeps_or_does_not_know_and_checks_the_version(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    def edit(fields: dict[str, str | None], version: int | None = None) -> Any:
+        with db.unit_of_work(seeded) as conn:
+            return editing.edit_item(conn, 1, OFFICE, tick(), fields=fields, expect_version=version)
+
+    both = (
+        "item edit 不能修改这些内容：状态只能通过生命周期操作改变（zhenggai item assign/start/submit/approve …，见 item show 的「可执行」）"
+        "；配合单位只能通过调整责任改变（zhenggai item reassign ID --cooperating … --reason …）"
+    )
+    with pytest.raises(Refused, match="^" + re.escape(both) + "$"):
+        edit({"state": "closed", "cooperating": "财政所", "title": "改"})
+    unknown = "item edit 不能修改 number、position（可修改：--title、--description、--instance）"
+    with pytest.raises(InvalidInput, match="^" + re.escape(unknown) + "$"):
+        edit({"position": "0", "number": "一/9", "title": "改", "state": None})
+    with pytest.raises(InvalidInput, match="^" + re.escape("问题标题过长（501 字，最多 500 字）")):
+        edit({"title": "题" * 501})
+    with pytest.raises(InvalidInput, match=r"^事项 1 没有要修改的内容"):
+        edit({"title": None, "description": None})
+    edit({"description": " 新的描述 "}, version=1)
+    with pytest.raises(
+        Conflict, match="^" + re.escape("事项 1 已被他人改动（当前版本 2，你看到的是 1），请刷新后重试")
+    ):
+        edit({"description": "再改"}, version=1)
+    edit({"description": ""}, version=2)  # the description may be emptied, the title not
+    row = item(seeded, 1)
+    assert (row.description, row.version, row.title) == ("", 3, "新增违法占地禁而不绝")
+    with db.reading(seeded) as conn:
+        edits = [e.data["changes"] for e in chain.entries(conn, 1) if e.action == "edit"]
+    assert [list(c) for c in edits] == [["description"], ["description"]]
+    assert edits[0]["description"][1] == "新的描述" and edits[1]["description"] == ["新的描述", ""]
+    deep_ok(seeded)
+
+
+def test_a_units_office_adds_a_problem_to_its_own_unit_and_no_other(
+    seeded: sa.Engine, tick: Clock, tmp_path: Path
+) -> None:
+    table = workbook.load(write_xlsx(tmp_path / "finance.xlsx", [row(1), row(2)]))
+    with db.unit_of_work(seeded) as conn:  # a second unit, 太山镇财政所, with items 4 and 5, and its office
+        target = plan.target_round(conn, table.meta, ROUND, unit="太山镇财政所")
+        apply.apply(conn, plan.prepare(conn, table, target, OFFICE, today=date(2024, 10, 21)), tick())
+        people.add_person(conn, OFFICE, tick(), name="财政所整改办", roles="office", unit="太山镇财政所")
+    item_id, number = add(seeded, tick(), actor="财政所整改办", deadline="")
+    row_ = item(seeded, item_id)
+    assert (number, row_.unit_id, row_.deadline_kind, row_.deadline) == ("一/3", 2, None, None)
+    with pytest.raises(
+        NotFound, match="^" + re.escape(f"巡察轮次「{ROUND}」没有名为「中共太山镇委员会」的被巡察单位") + "$"
+    ):
+        add(seeded, tick(), actor="财政所整改办", unit="中共太山镇委员会")
+    with pytest.raises(
+        InvalidInput, match="^" + re.escape(f"巡察轮次「{ROUND}」有多个被巡察单位，请用 --unit 指明")
+    ):
+        add(seeded, tick())  # the county's office names the unit
+    assert add(seeded, tick(), unit="中共太山镇委员会")[1] == "一/4"
+    with db.reading(seeded) as conn:
+        assert chain.entries(conn, item_id)[0].data["unit_id"] == 2  # another unit than the round's own
+    deep_ok(seeded)

@@ -29,7 +29,7 @@ from workflow import db
 from workflow.audit import chain, verify
 from workflow.db.tables.core import PERSON
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
-from workflow.items import actions, people
+from workflow.items import actions, people, units
 from workflow.read.people import find_person
 
 __all__ = ["out_dir", "rem_engine"]  # fixtures used by name
@@ -104,6 +104,10 @@ def test_roles_department_post_and_email_change_audited_and_replayed(seeded: sa.
         (OFFICE, {"title": "主席\x1b[31m"}, InvalidInput, "职务含有控制字符"),
         (OFFICE, {"email": "xubo@example.cn\r\nBcc: all@example.cn"}, InvalidInput, "邮箱含有控制字符"),
         (OFFICE, {"email": "徐波@镇.cn"}, InvalidInput, "邮箱 '徐波@镇.cn' 不是有效的电子邮箱地址"),
+        (OFFICE, {"department": "部" * 201}, InvalidInput, "部门过长（201 字，最多 200 字）"),
+        (OFFICE, {"title": "职" * 201}, InvalidInput, "职务过长（201 字，最多 200 字）"),
+        (OFFICE, {"email": "x" * 190 + "@example.cn"}, InvalidInput, "邮箱过长（201 字，最多 200 字）"),
+        (OFFICE, {"unit": "单" * 201}, InvalidInput, "被巡察单位过长（201 字，最多 200 字）"),
     ],
 )
 def test_a_wrong_edit_is_refused_with_its_reason_and_changes_nothing(
@@ -221,3 +225,217 @@ def test_a_new_round_cannot_make_a_deactivated_person_responsible(rem_engine: sa
     with pytest.raises(InvalidInput, match="已停用，不能承担事项") as caught:
         import_items(rem_engine, [item_spec("1", "2025-06-30")], name="第二轮")
     assert "aspects[0].items[0].leader: 人员 '徐波' 已停用，不能承担事项" in str(caught.value)
+
+
+# --- logins, deactivation with its reason, and the scope of a unit's office ---------------------------
+
+FINANCE = "太山镇财政所"  # a second unit of the seed round
+FINANCE_OFFICE, FINANCE_CLERK = "财政所整改办", "财政所会计"
+
+
+def _entries(engine: sa.Engine, action: str) -> list[chain.Entry]:
+    with db.reading(engine) as conn:
+        return [e for e in chain.entries(conn) if e.action == action]
+
+
+def test_a_login_is_mapped_to_one_person_audited_and_refused_when_taken_or_malformed(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    def login(name: str, text: str) -> None:
+        with db.unit_of_work(seeded) as conn:
+            people.set_login(conn, OFFICE, tick(), name=name, login=text)
+
+    login(HANDLER, "ghbjbr")
+    login(HANDLER, "ghbjbr")  # again, for the same person: allowed, and audited again
+    with seeded.connect() as conn:
+        logins = dict(conn.execute(sa.select(PERSON.c.name, PERSON.c.db_login)).all())
+    assert logins == {
+        OFFICE: None,
+        LEADER: None,
+        "杨公平": None,
+        HANDLER: "ghbjbr",
+        APPROVER: None,
+        AUDITOR: None,
+    }
+    assert [(e.actor, e.item_id, e.data) for e in _entries(seeded, "person_login")] == [
+        (OFFICE, None, {"name": HANDLER, "login": "ghbjbr"})
+    ] * 2
+    with pytest.raises(InvalidInput, match=r"^数据库登录 ghbjbr 已属于 规划办经办人$"):
+        login(LEADER, "ghbjbr")
+    login(LEADER, "_xubo_2")  # an underscore first, digits after
+    login(AUDITOR, "a" * 63)  # the longest PostgreSQL name
+    for bad in ("Xubo", "2xubo", "xu-bo", "xu bo", "a" * 64, ""):
+        with pytest.raises(
+            InvalidInput,
+            match="^" + re.escape(f"无效的数据库登录名 {bad!r}（小写字母、数字和下划线，最多 63 个字符）"),
+        ):
+            login(LEADER, bad)
+    with pytest.raises(NotFound, match=r"^没有名为 '张三' 的人员"):
+        login("张三", "zhangsan")
+    with seeded.connect() as conn:
+        logins = dict(conn.execute(sa.select(PERSON.c.name, PERSON.c.db_login)).all())
+    assert (logins[LEADER], logins[AUDITOR], len(_entries(seeded, "person_login"))) == (
+        "_xubo_2",
+        "a" * 63,
+        4,
+    )
+
+
+def test_a_deactivation_keeps_its_reason_and_touches_no_one_else(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name=HANDLER, reason="  工作调动  ")
+        people.deactivate_person(conn, OFFICE, tick(), name=LEADER, reason="   ")
+    with seeded.connect() as conn:
+        active = dict(conn.execute(sa.select(PERSON.c.name, PERSON.c.active)).all())
+    assert {n for n, a in active.items() if not a} == {HANDLER, LEADER}
+    assert [(e.actor, e.item_id, e.reason, e.data) for e in _entries(seeded, "person_deactivate")] == [
+        (OFFICE, None, "工作调动", {"name": HANDLER}),
+        (OFFICE, None, None, {"name": LEADER}),  # a blank reason is no reason
+    ]
+    for reason, says in (
+        ("调动\x1b[2J", "理由含有控制字符"),
+        ("长" * 2001, "理由过长（2001 字，最多 2000 字）"),
+    ):
+        with pytest.raises(InvalidInput, match="^" + re.escape(says)), db.unit_of_work(seeded) as conn:
+            people.deactivate_person(conn, OFFICE, tick(), name="杨公平", reason=reason)
+    with db.unit_of_work(seeded) as conn:
+        people.deactivate_person(conn, OFFICE, tick(), name="杨公平", reason="长" * 2000)
+    assert len(_entries(seeded, "person_deactivate")) == 3
+    deep_ok(seeded)
+
+
+def test_roles_are_added_and_removed_by_either_name_and_stored_sorted(seeded: sa.Engine, tick: Clock) -> None:
+    def edit(**given: tuple[str, ...]) -> dict[str, list[object]]:
+        with db.unit_of_work(seeded) as conn:
+            return people.edit_person(conn, OFFICE, tick(), name=HANDLER, **given)  # type: ignore[arg-type]
+
+    assert edit(add_roles=("责任领导", "approver", " 经办人 ")) == {
+        "roles": ["handler", "approver,handler,leader"]
+    }
+    with pytest.raises(
+        InvalidInput,
+        match="^" + re.escape("规划办经办人 没有角色 整改办（现有：销号审核人、责任人、责任领导）") + "$",
+    ):
+        edit(remove_roles=("整改办",))
+    assert edit(add_roles=("leader",), remove_roles=("销号审核人", "责任人")) == {
+        "roles": ["approver,handler,leader", "leader"]
+    }
+    nothing = (
+        "规划办经办人 没有要修改的内容（--add-role/--remove-role/--dept/--title/--email/--unit/--reactivate，"
+        "或所给的值与现有的相同）"
+    )
+    with pytest.raises(InvalidInput, match="^" + re.escape(nothing) + "$"):
+        edit(add_roles=("leader",))  # held already
+    with pytest.raises(
+        InvalidInput, match="^" + re.escape("规划办经办人 没有角色 销号审核人、责任人（现有：责任领导）")
+    ):
+        edit(remove_roles=("handler", "approver"))
+    with pytest.raises(InvalidInput, match="^" + re.escape("同一角色不能既添加又移除：销号审核人、责任领导")):
+        edit(add_roles=("leader", "approver"), remove_roles=("approver", "leader"))
+    with pytest.raises(
+        InvalidInput,
+        match="^"
+        + re.escape(
+            "不能移除 规划办经办人 的全部角色：人员至少需要一个角色（要停用人员请用 zhenggai person deactivate）"
+        ),
+    ):
+        edit(remove_roles=("leader",))
+    assert person(seeded, HANDLER)["roles"] == "leader"
+    assert [e.data["changes"] for e in _entries(seeded, "person_edit")] == [
+        {"roles": ["handler", "approver,handler,leader"]},
+        {"roles": ["approver,handler,leader", "leader"]},
+    ]
+    deep_ok(seeded)
+
+
+def test_a_post_department_and_address_at_their_longest_are_stored(seeded: sa.Engine, tick: Clock) -> None:
+    longest = {"department": "部" * 200, "title": "职" * 200, "email": "x" * 189 + "@example.cn"}
+    with db.unit_of_work(seeded) as conn:
+        people.edit_person(conn, OFFICE, tick(), name=LEADER, **longest)  # type: ignore[arg-type]
+    after = person(seeded, LEADER)
+    assert {k: after[k] for k in longest} == longest
+
+
+def test_another_office_worker_may_take_the_office_role_from_a_colleague(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.add_person(conn, OFFICE, tick(), name="第二整改办", roles="office")
+        changes = people.edit_person(
+            conn, "第二整改办", tick(), name=OFFICE, add_roles=("leader",), remove_roles=("office",)
+        )
+    assert changes == {"roles": ["office", "leader"]}
+    with db.unit_of_work(seeded) as conn:  # keeping their own office role, one may change their roles
+        assert people.edit_person(conn, "第二整改办", tick(), name="第二整改办", add_roles=("approver",)) == {
+            "roles": ["office", "approver,office"]
+        }
+
+
+def _finance(engine: sa.Engine, tick: Clock) -> None:
+    """A second unit in the seed round, with its own office worker and clerk."""
+    with db.unit_of_work(engine) as conn:
+        units.unit_named(conn, 1, FINANCE, OFFICE, tick())
+        people.add_person(conn, OFFICE, tick(), name=FINANCE_OFFICE, roles="office", unit=FINANCE)
+        people.add_person(conn, FINANCE_OFFICE, tick(), name=FINANCE_CLERK, roles="handler")
+
+
+def test_a_units_office_manages_its_own_units_people_and_no_one_else(seeded: sa.Engine, tick: Clock) -> None:
+    _finance(seeded, tick)
+    assert person(seeded, FINANCE_CLERK)["unit"] == FINANCE  # added by the unit's office: of its unit
+    with db.unit_of_work(seeded) as conn:
+        assert people.edit_person(conn, FINANCE_OFFICE, tick(), name=FINANCE_CLERK, title="会计") == {
+            "title": [None, "会计"]
+        }
+        people.deactivate_person(conn, FINANCE_OFFICE, tick(), name=FINANCE_CLERK, reason="离职")
+    assert [e.actor for e in _entries(seeded, "person_deactivate")] == [FINANCE_OFFICE]
+    for name in (HANDLER, OFFICE):  # the county's people, to a unit's office, are nobody
+        nobody = f"没有名为 {name!r} 的人员（先用 zhenggai person add 添加，或在导入文件的 people 中列出）"
+        with pytest.raises(NotFound, match="^" + re.escape(nobody) + "$"), db.unit_of_work(seeded) as conn:
+            people.edit_person(conn, FINANCE_OFFICE, tick(), name=name, title="主任")
+        with pytest.raises(NotFound, match="^" + re.escape(nobody) + "$"), db.unit_of_work(seeded) as conn:
+            people.deactivate_person(conn, FINANCE_OFFICE, tick(), name=name)
+    with (
+        pytest.raises(
+            PermissionDenied,
+            match="^"
+            + re.escape(f"{FINANCE_OFFICE} 属于{FINANCE}，不能改变人员所属的被巡察单位（由县级整改办操作）"),
+        ),
+        db.unit_of_work(seeded) as conn,
+    ):
+        people.edit_person(conn, FINANCE_OFFICE, tick(), name=FINANCE_CLERK, unit="")
+    with (
+        pytest.raises(NotFound, match=r"^没有名为「中共太山镇委员会」的被巡察单位$"),
+        db.unit_of_work(seeded) as conn,
+    ):
+        people.add_person(conn, FINANCE_OFFICE, tick(), name="新人", roles="handler", unit="中共太山镇委员会")
+    assert person(seeded, HANDLER)["title"] == "经办人" and person(seeded, HANDLER)["active"] is True
+    deep_ok(seeded)
+
+
+def test_the_countys_office_moves_a_person_between_units_and_back_to_the_county(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    _finance(seeded, tick)
+
+    def move(unit: str) -> dict[str, list[object]]:
+        with db.unit_of_work(seeded) as conn:
+            return people.edit_person(conn, OFFICE, tick(), name=HANDLER, unit=unit)
+
+    assert move(f" {FINANCE} ") == {"unit": [None, FINANCE]}
+    assert move("中共太山镇委员会") == {"unit": [FINANCE, "中共太山镇委员会"]}
+    assert move("") == {"unit": ["中共太山镇委员会", None]}
+    with pytest.raises(
+        NotFound, match="^" + re.escape("没有名为「无此镇」的被巡察单位（单位随轮次或台账导入）")
+    ):
+        move("无此镇")
+    with pytest.raises(InvalidInput, match=r"^被巡察单位含有换行符或制表符"):
+        move("财政所\n二")
+    with pytest.raises(InvalidInput, match=r"^规划办经办人 没有要修改的内容"):
+        move("")
+    assert person(seeded, HANDLER)["unit"] is None
+    assert [e.data for e in _entries(seeded, "person_edit")] == [
+        {"name": HANDLER, "changes": {"unit": [None, FINANCE]}},
+        {"name": HANDLER, "changes": {"unit": [FINANCE, "中共太山镇委员会"]}},
+        {"name": HANDLER, "changes": {"unit": ["中共太山镇委员会", None]}},
+    ]
+    deep_ok(seeded)

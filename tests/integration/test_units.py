@@ -14,11 +14,17 @@ import sqlalchemy as sa
 from tests.conftest import OFFICE
 from tests.ledger_fixtures import row, write_xlsx
 from workflow import clock, db
-from workflow.audit import verify
+from workflow.audit import chain, verify
 from workflow.demo import example_path
 from workflow.errors import ZhenggaiError
 from workflow.intake import round_yaml
 from workflow.intake.ledger import apply, plan, workbook
+from workflow.items import units
+
+SECOND = {
+    "round": {"name": "第二轮巡察", "group": "巡察组", "unit": "另一镇", "feedback_date": "2024-10-15"},
+    "aspects": [{"number": "一", "title": "方面", "items": [{"number": "1", "title": "问题"}]}],
+}
 
 
 def _import_unit(engine: sa.Engine, path: Path, unit: str, at: str) -> None:
@@ -91,3 +97,67 @@ def test_a_yaml_round_names_the_unit_of_its_people(engine: sa.Engine) -> None:
         db.unit_of_work(engine) as conn,
     ):
         round_yaml.import_round(conn, renamed, OFFICE, clock.parse_moment("2024-10-15T16:00"))
+
+
+AT_TEXT = "2024-10-20T02:00:00.000000Z"  # 2024-10-20T10:00 in Beijing, as the log stores it
+
+
+def _units(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with db.reading(engine) as conn:
+        return [
+            tuple(u)
+            for u in conn.execute(sa.text("SELECT id, round_id, name, position FROM unit ORDER BY id"))
+        ]
+
+
+def _unit_entries(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with db.reading(engine) as conn:
+        return [(e.at, e.actor, e.item_id, e.data) for e in chain.entries(conn) if e.action == "unit_add"]
+
+
+def test_a_unit_a_ledger_names_is_added_once_per_round_next_after_the_rounds_last(
+    seeded: sa.Engine,
+) -> None:
+    at = clock.parse_moment("2024-10-20T10:00")
+    with db.unit_of_work(seeded) as conn:
+        finance = units.unit_named(conn, 1, " 太山镇财政所 ", OFFICE, at)
+        again = units.unit_named(conn, 1, "太山镇财政所", OFFICE, at)  # found by name: no second unit
+        school = units.add_unit(conn, 1, "太山镇中心校", OFFICE, at)
+    assert (finance, again, school) == (2, 2, 3)
+    with db.unit_of_work(seeded) as conn:  # a second round: its own unit is the next free id, at 0
+        round_yaml.import_round(conn, round_yaml.RoundFile.model_validate(SECOND), OFFICE, at)
+    with db.unit_of_work(seeded) as conn:  # the same name in another round is another unit
+        assert units.unit_named(conn, 2, "太山镇财政所", "县委巡察办", at) == 5
+    assert _units(seeded) == [
+        (1, 1, "中共太山镇委员会", 0),
+        (2, 1, "太山镇财政所", 1),
+        (3, 1, "太山镇中心校", 2),
+        (4, 2, "另一镇", 0),
+        (5, 2, "太山镇财政所", 1),  # after its round's last (0), not after every round's (2)
+    ]
+    assert _unit_entries(seeded) == [
+        (AT_TEXT, OFFICE, None, {"id": 2, "round_id": 1, "name": "太山镇财政所", "position": 1}),
+        (AT_TEXT, OFFICE, None, {"id": 3, "round_id": 1, "name": "太山镇中心校", "position": 2}),
+        (AT_TEXT, OFFICE, None, {"id": 4, "round_id": 2, "name": "另一镇", "position": 0}),
+        (AT_TEXT, "县委巡察办", None, {"id": 5, "round_id": 2, "name": "太山镇财政所", "position": 1}),
+    ]
+    with db.reading(seeded) as conn:
+        assert verify.verify(conn, deep=True).ok
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("  ", "被巡察单位不能为空"),
+        ("财政所\n二", "被巡察单位含有换行符或制表符"),
+        ("所" * 201, "被巡察单位过长（201 字，最多 200 字）"),
+    ],
+)
+def test_a_unit_named_blank_on_two_lines_or_too_long_is_refused(
+    seeded: sa.Engine, name: str, says: str
+) -> None:
+    at = clock.parse_moment("2024-10-20T10:00")
+    for add in (units.unit_named, units.add_unit):
+        with pytest.raises(ZhenggaiError, match="^" + re.escape(says)), db.unit_of_work(seeded) as conn:
+            add(conn, 1, name, OFFICE, at)
+    assert _units(seeded) == [(1, 1, "中共太山镇委员会", 0)] and _unit_entries(seeded) == []
