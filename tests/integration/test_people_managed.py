@@ -439,3 +439,30 @@ def test_the_countys_office_moves_a_person_between_units_and_back_to_the_county(
         {"name": HANDLER, "changes": {"unit": ["中共太山镇委员会", None]}},
     ]
     deep_ok(seeded)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"roles": ""}, "至少需要一个角色"),
+        ({"name": "  "}, "姓名不能为空"),
+        ({"name": "新" * 65}, "姓名过长（65 字，最多 64 字）"),
+        ({"unit": "镇" * 201}, "被巡察单位过长（201 字，最多 200 字）"),
+    ],
+)
+def test_a_new_person_is_refused_naming_the_field_and_rule(
+    seeded: sa.Engine, tick: Clock, given: dict[str, str], says: str
+) -> None:
+    values = {"name": "新人", "roles": "leader", **given}
+    with seeded.connect() as conn:
+        before = conn.execute(sa.select(PERSON)).all()
+    with pytest.raises(InvalidInput, match="^" + re.escape(says) + "$"), db.unit_of_work(seeded) as conn:
+        people.add_person(conn, OFFICE, tick(), **values)  # type: ignore[arg-type]
+    with seeded.connect() as conn:
+        assert conn.execute(sa.select(PERSON)).all() == before
+
+
+def test_a_new_person_with_a_name_at_its_longest_is_added(seeded: sa.Engine, tick: Clock) -> None:
+    with db.unit_of_work(seeded) as conn:
+        people.add_person(conn, OFFICE, tick(), name="新" * 64, roles="leader")
+    assert person(seeded, "新" * 64)["roles"] == "leader"

@@ -146,6 +146,7 @@ def test_a_rule_is_stored_and_logged_as_given_its_kind_by_either_name(seeded: sa
         ({"issued_on": date(2024, 10, 22)}, "印发日期 2024-10-22 晚于今天（2024-10-21）：只记录已经发生的事"),
         ({"doc_ref": "号" * 201}, "文号过长（201 字，最多 200 字）"),
         ({"note": "说明\x07"}, "说明含有控制字符"),
+        ({"note": "说" * 5001}, "说明过长（5001 字，最多 5000 字）"),
     ],
 )
 def test_a_wrong_rule_is_refused_naming_the_field(
@@ -154,6 +155,13 @@ def test_a_wrong_rule_is_refused_naming_the_field(
     with pytest.raises(InvalidInput, match="^" + re.escape(says)):
         rule(seeded, tick(), **given)
     assert stored(seeded, RULE) == [] and logged(seeded, "rule_add") == []
+
+
+def test_a_rule_with_every_text_at_its_longest_is_stored(seeded: sa.Engine, tick: Clock) -> None:
+    """The control of the refusals above: one character less is stored whole."""
+    rule(seeded, tick(), title="制" * 500, doc_ref="号" * 200, note="说" * 5000)
+    (row,) = stored(seeded, RULE)
+    assert (row["title"], row["doc_ref"], row["note"]) == ("制" * 500, "号" * 200, "说" * 5000)
 
 
 def test_an_accountability_action_is_stored_and_logged_as_given(seeded: sa.Engine, tick: Clock) -> None:
