@@ -84,6 +84,7 @@ def test_columns_absent_from_the_file_leave_the_new_items_fields_empty(
     assert item.state == "reported"
     payload = _payload(entry)
     assert (payload["instance"], payload["cooperating"]) == ("", "")
+    assert "unit_id" not in payload  # the round's own unit: named as before units existed
     assert [payload[k] for k in ("leader", "department", "handler", "deadline_kind", "deadline")] == [
         None
     ] * 5
