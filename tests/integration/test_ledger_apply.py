@@ -52,15 +52,16 @@ def test_new_items_follow_the_last_of_their_aspect_and_a_new_aspect_starts_at_ze
 ) -> None:
     first = [row(1), row(2), row(3, 问题类别=SECOND)]
     import_ledger(blank_engine, write_xlsx(tmp_path / "a.xlsx", first))
-    again = [*first, row(4), row(5, 问题类别="三、其他问题")]
+    again = [*first, row(4), row(5, 问题类别="三、其他问题"), row(6, 问题类别=SECOND)]
     summary = import_ledger(blank_engine, write_xlsx(tmp_path / "b.xlsx", again), at="2025-01-11T10:00")
-    assert (summary.created, summary.unchanged) == (2, 3)
+    assert (summary.created, summary.unchanged) == (3, 3)
     assert [(i[1], i[3], i[4]) for i in _items(blank_engine)] == [
         ("违法违规占用耕地", 0, 1),
         ("违法违规占用耕地", 1, 1),
         ("违规建房", 0, 1),
         ("违法违规占用耕地", 2, 1),  # after the two the first import put there
         ("其他问题", 0, 1),
+        ("违规建房", 1, 1),  # after its own aspect's one, not the unit's last
     ]
 
 
