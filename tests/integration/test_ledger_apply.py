@@ -196,8 +196,9 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
     assert people["徐波"] == {"name": "徐波", "roles": "leader", "department": None, "unit": unit}
     assert rows_of["王五"] == ("handler,leader", "财政所", unit)
     assert [tuple(a) for a in aspects] == [("违法违规占用耕地", 0), ("违规建房", 1), ("其他问题", 2)]
+    assert summary.batch_id == 1  # `ledger import` says 导入批次 1
     assert {k: batch[k] for k in ("batch_id", "round", "rows", "created", "people", "state_changes")} == {
-        "batch_id": summary.batch_id,
+        "batch_id": 1,
         "round": "测试轮次",
         "rows": 5,
         "created": 5,
