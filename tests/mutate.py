@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -206,20 +207,32 @@ def score(folder: Path) -> dict[str, object]:
     }
 
 
+def _cpu() -> float:
+    """CPU seconds of the finished child processes (mutmut and every test process it forked): on a
+    shared machine the wall time depends on the others' load, the CPU time hardly at all."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run(name: str, children: int) -> bool:
     target = TARGETS[name]
     folder = _copy(name, target)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     subprocess.run(
         [str(BIN / "mutmut"), "run", "--max-children", str(children)], cwd=folder, env=env, check=False
     )
-    result = score(folder) | {"seconds": round(time.monotonic() - started), "tests": list(target.tests)}
+    result = score(folder) | {
+        "seconds": round(time.monotonic() - started),
+        "cpu_seconds": round(_cpu() - cpu),
+        "tests": list(target.tests),
+    }
     (folder / "score.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     met = float(result["score"]) >= target.goal  # type: ignore[arg-type]
     print(
         f"\n{name}: {result['killed']} killed + {result['timeout']} timed out of {result['total']} = "
         f"{float(result['score']):.1%} (goal {target.goal:.0%}) in {result['seconds']} s"  # type: ignore[arg-type]
+        f" ({result['cpu_seconds']} s of CPU, {children} children, load {os.getloadavg()[1]:.1f})"
         f"{'' if met else '  BELOW GOAL'}"
     )
     for mutant in result["survived"]:  # type: ignore[attr-defined]

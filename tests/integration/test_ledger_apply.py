@@ -23,6 +23,7 @@ from workflow.intake.ledger import apply, apply_items, plan, workbook
 __all__ = ["blank_engine"]  # fixture used below
 
 SECOND = "二、违规建房"
+THIRD = "三、其他问题"
 
 
 def _items(engine: sa.Engine) -> list[tuple[object, ...]]:
@@ -52,15 +53,16 @@ def test_new_items_follow_the_last_of_their_aspect_and_a_new_aspect_starts_at_ze
 ) -> None:
     first = [row(1), row(2), row(3, 问题类别=SECOND)]
     import_ledger(blank_engine, write_xlsx(tmp_path / "a.xlsx", first))
-    again = [*first, row(4), row(5, 问题类别="三、其他问题")]
+    again = [*first, row(4), row(5, 问题类别="三、其他问题"), row(6, 问题类别=SECOND)]
     summary = import_ledger(blank_engine, write_xlsx(tmp_path / "b.xlsx", again), at="2025-01-11T10:00")
-    assert (summary.created, summary.unchanged) == (2, 3)
+    assert (summary.created, summary.unchanged) == (3, 3)
     assert [(i[1], i[3], i[4]) for i in _items(blank_engine)] == [
         ("违法违规占用耕地", 0, 1),
         ("违法违规占用耕地", 1, 1),
         ("违规建房", 0, 1),
         ("违法违规占用耕地", 2, 1),  # after the two the first import put there
         ("其他问题", 0, 1),
+        ("违规建房", 1, 1),  # after its own aspect's one, not the unit's last
     ]
 
 
@@ -84,6 +86,7 @@ def test_columns_absent_from_the_file_leave_the_new_items_fields_empty(
     assert item.state == "reported"
     payload = _payload(entry)
     assert (payload["instance"], payload["cooperating"]) == ("", "")
+    assert "unit_id" not in payload  # the round's own unit: named as before units existed
     assert [payload[k] for k in ("leader", "department", "handler", "deadline_kind", "deadline")] == [
         None
     ] * 5
@@ -163,7 +166,7 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
     rows = [row(1), row(2, 问题类别=SECOND), row(3, 责任领导="王五", 责任人="王五", 责任部门="财政所")]
     ticks: list[int] = []
     now = clock.parse_moment("2025-01-10T10:00")
-    table = workbook.load(write_xlsx(tmp_path / "a.xlsx", [*rows, row(4), row(5)]))
+    table = workbook.load(write_xlsx(tmp_path / "a.xlsx", [*rows, row(4), row(5, 问题类别=THIRD)]))
     with db.unit_of_work(blank_engine) as conn:
         target = plan.target_round(conn, table.meta, "测试轮次", **NEW_ROUND)
         planned = plan.prepare(conn, table, target, ADMIN, today=clock.local_today(now))
@@ -171,7 +174,9 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
     assert ticks == [2, 2, 1, 0]  # five creates, then no updates
     third = [*rows[:2], row(3, 责任领导="王五", 责任人="王五", 责任部门="财政所", 典型表现="改过")]
     again = workbook.load(
-        write_xlsx(tmp_path / "b.xlsx", [*third, row(4), row(5), row(6, 问题类别="三、其他问题")])
+        write_xlsx(
+            tmp_path / "b.xlsx", [*third, row(4), row(5, 问题类别=THIRD), row(6, 问题类别="四、制度问题")]
+        )
     )
     ticks.clear()
     with db.unit_of_work(blank_engine) as conn:
@@ -183,6 +188,7 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
         (round_added,) = _entries(conn, "round_add")
         people = {p["name"]: p for p in _entries(conn, "person_add") if p["name"] != ADMIN}
         aspects = conn.execute(sa.select(ASPECT.c.title, ASPECT.c.position).order_by(ASPECT.c.id)).all()
+        aspect_entries = _entries(conn, "aspect_add")
         batch = _entries(conn, "ledger_batch")[0]
         rows_of = {
             r.name: (r.roles, r.department, r.unit) for r in conn.execute(sa.text("SELECT * FROM person"))
@@ -193,9 +199,18 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
     assert people["王五"] == {"name": "王五", "roles": "handler,leader", "department": "财政所", "unit": unit}
     assert people["徐波"] == {"name": "徐波", "roles": "leader", "department": None, "unit": unit}
     assert rows_of["王五"] == ("handler,leader", "财政所", unit)
-    assert [tuple(a) for a in aspects] == [("违法违规占用耕地", 0), ("违规建房", 1), ("其他问题", 2)]
+    # three new aspects in the first import, one more in the second: each after the unit's others
+    assert [tuple(a) for a in aspects] == [
+        ("违法违规占用耕地", 0),
+        ("违规建房", 1),
+        ("其他问题", 2),
+        ("制度问题", 3),
+    ]
+    assert [(a["title"], a["position"]) for a in aspect_entries] == [tuple(a) for a in aspects]
+    assert not any("unit_id" in a for a in aspect_entries)  # the round's own unit, named as before units
+    assert summary.batch_id == 1  # `ledger import` says 导入批次 1
     assert {k: batch[k] for k in ("batch_id", "round", "rows", "created", "people", "state_changes")} == {
-        "batch_id": summary.batch_id,
+        "batch_id": 1,
         "round": "测试轮次",
         "rows": 5,
         "created": 5,

@@ -88,3 +88,63 @@ def test_the_history_command_offers_exactly_the_catalogues_rules() -> None:
     option = next(p for p in group.commands["history"].params if p.name == "rule")
     labels = [rule.label for rule in RULES.values()]
     assert isinstance(option.type, click.Choice) and list(option.type.choices) == [*RULES, *labels]
+
+
+def test_remind_rules_shows_each_rules_time_recipients_and_last_due_moment_as_configured() -> None:
+    """Monday 2025-02-17 10:00, the weekly rules on Fridays at 16:00, two heads to escalate to, the
+    group robot on, revisits off: what `remind rules` prints in 启用/时间/收件人/最近应发."""
+    settings = load(
+        {
+            "reminders": {
+                "weekly": {"weekday": "fri", "at": "16:00"},
+                "deadline": {"escalate_to": ["县委书记", "县长"]},
+                "revisit": {"enabled": False},
+            },
+            "channels": {"webhook": {"url": "http://robot.example.org/hook"}},
+        }
+    )
+    shown = [(r["rule"], r["enabled"], r["when"], r["to"], r["last_due"]) for r in describe(settings, NOW)]
+    assert shown == [
+        ("weekly_dispatch", True, "每周五 16:00", "各责任部门的责任人、各责任领导", "2025-02-14 16:00"),
+        ("weekly_bulletin", True, "每周五 16:00", "整改办、群机器人", "2025-02-14 16:00"),
+        ("deadline_notice", True, "每天 08:30，剩 20 天", "责任人", "2025-02-17 08:30"),
+        ("deadline_warning", True, "每天 08:30，剩 10 天（黄灯）", "责任人、责任领导", "2025-02-17 08:30"),
+        (
+            "overdue",
+            True,
+            "每天 08:30，逾期（红灯）",
+            "责任人、责任部门、责任领导、整改办、群机器人",
+            "2025-02-17 08:30",
+        ),
+        (
+            "escalation",
+            True,
+            "每天 08:30，逾期 30 天",
+            "以上各方及县委书记、县长、群机器人",
+            "2025-02-17 08:30",
+        ),
+        ("revisit_due", False, "每天 09:00，销号后 90 天", "整改办", "2025-02-17 09:00"),
+        ("ongoing_review", False, "每天 09:00，长期坚持事项每 90 天", "整改办", "2025-02-17 09:00"),
+        ("monthly_report", True, "每月第一个工作日 09:00", "各责任领导", "2025-02-03 09:00"),
+    ]
+
+
+def test_remind_rules_before_the_days_first_rule_shows_the_moments_before_it() -> None:
+    """The defaults (Mondays at 09:00, no robot, the office forwards escalations to the head), read at
+    08:00 on a Monday: nothing of today is due yet, so each rule shows its previous moment."""
+    rows = {
+        r["rule"]: (r["when"], r["to"], r["last_due"]) for r in describe(Settings(), NOW - timedelta(hours=2))
+    }
+    assert rows["weekly_bulletin"] == ("每周一 09:00", "整改办", "2025-02-10 09:00")
+    assert rows["overdue"] == (
+        "每天 08:30，逾期（红灯）",
+        "责任人、责任部门、责任领导、整改办",
+        "2025-02-16 08:30",
+    )
+    assert rows["escalation"] == (
+        "每天 08:30，逾期 30 天",
+        "以上各方及整改办（呈领导小组组长）",
+        "2025-02-16 08:30",
+    )
+    assert rows["revisit_due"][2] == "2025-02-16 09:00"
+    assert rows["monthly_report"][2] == "2025-02-03 09:00"
