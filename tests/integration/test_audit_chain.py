@@ -114,8 +114,10 @@ def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
     engine = db.make_engine(db.sqlite_url(copy))
     with db.reading(engine) as conn:
         assert verify.verify(conn).ok  # what remains is a valid chain …
+    with sqlite3.connect(copy) as conn:
+        (last,) = conn.execute("SELECT hash FROM audit WHERE seq = 35").fetchone()
     verdict = verify_file(copy, (head.head_seq, head.head_hash))
-    assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #40（尾部被截断）"
+    assert verdict == verify.Verdict(False, 35, 35, last, 36, "日志止于 #35，但已知链头为 #40（尾部被截断）")
     # … and, without any known head, the tables now say more than the trail does.
     deep = verify_file(copy)
     assert (deep.ok, deep.table, deep.column) == (False, "item", "state")
@@ -251,7 +253,7 @@ def test_entries_of_an_item_and_the_last_few(copy: Path) -> None:
     assert [e.seq for e in last_of_mine] == [e.seq for e in mine[-2:]]
     assert (beyond.ok, beyond.bad_seq, beyond.problem) == (False, 41, "条目 #41 不存在")
     assert cut.ok and cut.head_seq == 40
-    assert (wrong.ok, wrong.bad_seq, wrong.problem) == (False, 39, "条目 #39 的哈希与已知链头不符")
+    assert wrong == verify.Verdict(False, 40, 40, every[-1].hash, 39, "条目 #39 的哈希与已知链头不符")
 
 
 def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(engine: sa.Engine) -> None:
@@ -268,3 +270,18 @@ def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(e
     earlier = now - timedelta(seconds=1)
     with pytest.raises(Refused, match=r"早于审计日志中最近的一条（#2，"), db.unit_of_work(engine) as conn:
         chain.append(conn, at=earlier, actor=OFFICE, action="note")
+
+
+@pytest.mark.sqlite_only  # an in-memory SQLite database
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it(
+    url: str, parallel_verify: str
+) -> None:
+    """Workers open the database again by its URL; an in-memory one they would open empty. However
+    large the log (here any log counts as large), it is verified where it lives."""
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        written = [chain.append(conn, at=now, actor=OFFICE, action="note") for _ in range(5)]
+    assert verify.verify_engine(engine, workers=3, deep=False) == verify.Verdict(True, 5, 5, written[-1].hash)
