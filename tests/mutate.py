@@ -48,6 +48,8 @@ class Target:
 _IN_PROCESSES = (
     "tests/integration/test_audit_chain.py::test_parallel_verify_agrees_with_the_single_pass[processes",
     "tests/integration/test_audit_chain.py::test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_backwards[processes",
+    "tests/integration/test_audit_chain.py::test_a_parallel_verify_checks_the_log_against_a_known_head[processes",
+    "tests/integration/test_audit_chain.py::test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it[processes",
     "tests/integration/test_deep_verify.py::test_an_untouched_database_agrees_with_its_trail[parallel]",
     "tests/integration/test_deep_verify.py::test_a_change_behind_the_engine_is_named[parallel-",
     "tests/integration/test_deep_verify.py::test_a_file_whose_bytes_changed_is_named[parallel]",

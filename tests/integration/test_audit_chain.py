@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -285,3 +288,97 @@ def test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it(
     with db.unit_of_work(engine) as conn:
         written = [chain.append(conn, at=now, actor=OFFICE, action="note") for _ in range(5)]
     assert verify.verify_engine(engine, workers=3, deep=False) == verify.Verdict(True, 5, 5, written[-1].hash)
+
+
+Shares = list[tuple[int, list[tuple[int, int]]]]
+
+
+@pytest.fixture
+def shares(monkeypatch: pytest.MonkeyPatch) -> Shares:
+    """The parallel verify's workers as threads that record each pool started: its size, and the
+    range of entries (lo, hi) given to each worker."""
+    started: Shares = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            super().__init__(workers)
+            started.append((workers, []))
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            started[-1][1].append((args[1], args[2]))  # (url, lo, hi, …)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(verify, "_pool", Recording)
+    return started
+
+
+def notes(engine: sa.Engine, upto: int) -> str:
+    """Entries appended until the log holds `upto`; the head's hash."""
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        while chain.head(conn)[0] < upto:
+            chain.append(conn, at=now, actor=OFFICE, action="note")
+        return chain.head(conn)[1]
+
+
+def test_a_log_from_the_threshold_up_is_shared_evenly_among_at_most_eight_workers(
+    engine: sa.Engine, shares: Shares, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log as large as PARALLEL_MIN and larger is hashed in several workers, each a contiguous range
+    of about the same size; one smaller, or a verify told to use one worker, runs in one process. By
+    default there are as many workers as cores, at most eight."""
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 10)
+
+    def started(n: int, head: str, workers: int | None) -> Shares:
+        shares.clear()
+        assert verify.verify_engine(engine, workers=workers, deep=False) == verify.Verdict(True, n, n, head)
+        return shares
+
+    head = notes(engine, 9)
+    assert started(9, head, 3) == []  # below the threshold: one process
+    head = notes(engine, 10)
+    assert started(10, head, 3) == [(3, [(1, 4), (5, 8), (9, 10)])]
+    assert started(10, head, 2) == [(2, [(1, 5), (6, 10)])]
+    assert started(10, head, 1) == []
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert started(10, head, None) == [(4, [(1, 3), (4, 6), (7, 9), (10, 10)])]
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one
+    assert started(10, head, None) == []
+    head = notes(engine, 17)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)  # eight workers: ranges of three entries, six of them
+    assert started(17, head, None) == [(6, [(1, 3), (4, 6), (7, 9), (10, 12), (13, 15), (16, 17)])]
+
+
+def test_entries_written_while_the_workers_hash_are_verified_too(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranges are fixed when a parallel verify starts; what is appended while the workers run is
+    hashed after them and linked to the last range, so the verdict's head is the newest entry."""
+
+    class WritesMeanwhile(ThreadPoolExecutor):
+        def __exit__(self, *exc: object) -> None:
+            super().__exit__(*exc)  # type: ignore[arg-type]
+            notes(engine, 12)  # two more, committed before the workers' results are stitched
+
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(verify, "_pool", WritesMeanwhile)
+    notes(engine, 10)
+    verdict = verify.verify_engine(engine, workers=3, deep=False)
+    with db.reading(engine) as conn:
+        newest = chain.entry(conn, 12)
+    assert newest is not None and verdict == verify.Verdict(True, 12, 12, newest.hash)
+
+
+def test_a_parallel_verify_checks_the_log_against_a_known_head(
+    engine: sa.Engine, parallel_verify: str
+) -> None:
+    head = notes(engine, 10)
+    assert verify.verify_engine(engine, (10, head), workers=3, deep=False) == verify.Verdict(
+        True, 10, 10, head
+    )
+    assert verify.verify_engine(engine, (12, "0" * 64), workers=3, deep=False) == verify.Verdict(
+        False, 10, 10, head, 11, "日志止于 #10，但已知链头为 #12（尾部被截断）"
+    )
+    assert verify.verify_engine(engine, (9, "0" * 64), workers=3, deep=False) == verify.Verdict(
+        False, 10, 10, head, 9, "条目 #9 的哈希与已知链头不符"
+    )
