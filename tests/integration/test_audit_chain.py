@@ -373,6 +373,14 @@ def test_entries_written_while_the_workers_hash_are_verified_too(
     assert newest is not None and verdict == verify.Verdict(True, 12, 12, newest.hash)
 
 
+def test_a_verify_checks_the_log_against_a_known_head(engine: sa.Engine) -> None:
+    head = notes(engine, 10)  # one process: below PARALLEL_MIN
+    assert verify.verify_engine(engine, (10, head), deep=False) == verify.Verdict(True, 10, 10, head)
+    assert verify.verify_engine(engine, (12, "0" * 64), deep=False) == verify.Verdict(
+        False, 10, 10, head, 11, "日志止于 #10，但已知链头为 #12（尾部被截断）"
+    )
+
+
 def test_a_parallel_verify_checks_the_log_against_a_known_head(
     engine: sa.Engine, parallel_verify: str
 ) -> None:
@@ -388,9 +396,15 @@ def test_a_parallel_verify_checks_the_log_against_a_known_head(
     )
 
 
-def test_a_verify_reads_beside_a_writer_without_waiting_for_it(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "parallel in threads"])
+def test_a_verify_reads_beside_a_writer_without_waiting_for_it(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
     """A verify is a reader: it takes no write lock, so a write in progress neither blocks it nor
     shows in it. (On SQLite its engine gives up on a lock after 0.1 s instead of 30 s.)"""
+    if parallel:
+        monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+        monkeypatch.setattr(verify, "_pool", ThreadPoolExecutor)
     head = notes(engine, 3)
     reader = db.make_engine(engine.url.render_as_string(hide_password=False))
     if reader.dialect.name == "sqlite":
