@@ -245,3 +245,10 @@ def test_of_several_disagreements_the_earliest_in_the_trail_is_named(
     found: list[Disagreement], named: Disagreement
 ) -> None:
     assert _first(found) == named
+
+
+def test_two_entries_missing_are_named_as_a_span_in_a_range_and_between_ranges() -> None:
+    rows = log(7)
+    assert _scan([*rows[:3], *rows[5:]]).problem == "条目 #4 至 #5 缺失（被删除）"
+    verdict = _stitch([_scan(rows[:3]), _scan(rows[5:])])
+    assert verdict == Verdict(False, 3, 3, rows[2][10], 6, "条目 #4 至 #5 缺失（被删除）")
