@@ -39,8 +39,24 @@ class Target:
     modules: tuple[str, ...]  # globs of the files to mutate
     tests: tuple[str, ...]  # what pytest runs for them
     goal: float  # the share of mutants that must be killed
-    skip: tuple[str, ...] = ()  # slow tests left out (pytest node ids), each with the reason beside it
+    skip: tuple[
+        str, ...
+    ] = ()  # slow tests left out (pytest node ids or their beginnings), each with the reason beside it
 
+
+# The parallel verify run in forked processes, beside the same cases run in threads (see audit-verify).
+# One is kept, the chain-only link check (0.3 s): it is what starts the real process pool (`_pool`).
+_IN_PROCESSES = (
+    "tests/integration/test_audit_chain.py::test_parallel_verify_agrees_with_the_single_pass[processes",
+    "tests/integration/test_audit_chain.py::test_an_entry_backdated_with_its_hash_recomputed_is_named_as_time_running_backwards[processes",
+    "tests/integration/test_audit_chain.py::test_a_parallel_verify_checks_the_log_against_a_known_head[processes",
+    "tests/integration/test_audit_chain.py::test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it[processes",
+    "tests/integration/test_deep_verify.py::test_an_untouched_database_agrees_with_its_trail[parallel]",
+    "tests/integration/test_deep_verify.py::test_a_change_behind_the_engine_is_named[parallel-",
+    "tests/integration/test_deep_verify.py::test_a_file_whose_bytes_changed_is_named[parallel]",
+    "tests/integration/test_deep_verify.py::test_a_faked_state_laundered_by_a_later_action_is_named_at_that_entry[parallel]",
+    "tests/integration/test_deep_verify.py::test_verify_agrees_after_every_kind_of_use_case[parallel]",
+)
 
 TARGETS: dict[str, Target] = {
     "states": Target(
@@ -59,13 +75,31 @@ TARGETS: dict[str, Target] = {
     ),
     "audit-chain": Target(
         ("workflow/audit/chain.py",),
-        ("tests/integration/test_audit_chain.py", "tests/unit/test_payloads.py"),
+        (
+            "tests/unit/test_verify_scan.py",
+            "tests/integration/test_audit_chain.py",
+            "tests/unit/test_payloads.py",
+        ),
         0.90,
+        (
+            *_IN_PROCESSES,
+            # verify's choice of one process for a database in memory (1.5–3 s each: a migrated schema
+            # in memory); it calls chain.append only to write its log, as the faster tests do
+            "tests/integration/test_audit_chain.py::test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it",
+        ),
     ),
     "audit-verify": Target(
         ("workflow/audit/verify.py",),
-        ("tests/integration/test_audit_chain.py", "tests/integration/test_deep_verify.py"),
+        (
+            "tests/unit/test_verify_scan.py",
+            "tests/integration/test_audit_chain.py",
+            "tests/integration/test_deep_verify.py",
+        ),
         0.90,
+        # The parallel verify in forked worker processes: the same ranges and parts run in threads of
+        # the test process (the "threads" / "parallel in threads" cases), which see every mutant these
+        # do, without the fork and a new engine per worker (the slowest tests of the target).
+        _IN_PROCESSES,
     ),
     # The item use cases, in two targets: the lifecycle (actions on an item, their effects, the rows
     # they write) and the records an office manages (items added and edited, people, units, rules and

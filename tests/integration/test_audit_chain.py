@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -50,6 +53,7 @@ def tamper(path: Path, *sql: str) -> None:
 def test_the_demo_chain_verifies(copy: Path) -> None:
     verdict = verify_file(copy)
     assert verdict.ok and verdict.count == verdict.head_seq == 40
+    assert verify_file(copy, (40, verdict.head_hash)) == verdict  # the head known from elsewhere matches
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
@@ -63,10 +67,13 @@ def test_the_database_refuses_to_change_the_log(copy: Path, statement: str) -> N
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
 def test_an_edited_row_is_named(copy: Path) -> None:
+    head = verify_file(copy)
     tamper(copy, "UPDATE audit SET reason = '补记' WHERE seq = 20")
     verdict = verify_file(copy)
     assert (verdict.ok, verdict.bad_seq, verdict.count) == (False, 20, 19)
-    assert "被改动" in (verdict.problem or "")
+    assert verdict.problem == "条目 #20 的内容与其哈希不符（被改动）"
+    # the head known from elsewhere still matches; the edited row is what is named
+    assert verify_file(copy, (head.head_seq, head.head_hash)) == verdict
 
 
 @pytest.mark.sqlite_only  # tampers with the file through sqlite3; PostgreSQL: tests/load
@@ -114,8 +121,10 @@ def test_a_truncated_tail_is_caught_against_a_known_head(copy: Path) -> None:
     engine = db.make_engine(db.sqlite_url(copy))
     with db.reading(engine) as conn:
         assert verify.verify(conn).ok  # what remains is a valid chain …
+    with sqlite3.connect(copy) as conn:
+        (last,) = conn.execute("SELECT hash FROM audit WHERE seq = 35").fetchone()
     verdict = verify_file(copy, (head.head_seq, head.head_hash))
-    assert not verdict.ok and verdict.problem == "日志止于 #35，但已知链头为 #40（尾部被截断）"
+    assert verdict == verify.Verdict(False, 35, 35, last, 36, "日志止于 #35，但已知链头为 #40（尾部被截断）")
     # … and, without any known head, the tables now say more than the trail does.
     deep = verify_file(copy)
     assert (deep.ok, deep.table, deep.column) == (False, "item", "state")
@@ -251,7 +260,7 @@ def test_entries_of_an_item_and_the_last_few(copy: Path) -> None:
     assert [e.seq for e in last_of_mine] == [e.seq for e in mine[-2:]]
     assert (beyond.ok, beyond.bad_seq, beyond.problem) == (False, 41, "条目 #41 不存在")
     assert cut.ok and cut.head_seq == 40
-    assert (wrong.ok, wrong.bad_seq, wrong.problem) == (False, 39, "条目 #39 的哈希与已知链头不符")
+    assert wrong == verify.Verdict(False, 40, 40, every[-1].hash, 39, "条目 #39 的哈希与已知链头不符")
 
 
 def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(engine: sa.Engine) -> None:
@@ -268,3 +277,140 @@ def test_an_append_returns_the_entry_as_stored_and_the_head_only_moves_forward(e
     earlier = now - timedelta(seconds=1)
     with pytest.raises(Refused, match=r"早于审计日志中最近的一条（#2，"), db.unit_of_work(engine) as conn:
         chain.append(conn, at=earlier, actor=OFFICE, action="note")
+
+
+@pytest.mark.sqlite_only  # an in-memory SQLite database
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_a_database_in_memory_is_verified_whole_by_the_process_that_holds_it(
+    url: str, parallel_verify: str
+) -> None:
+    """Workers open the database again by its URL; an in-memory one they would open empty. However
+    large the log (here any log counts as large), it is verified where it lives."""
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        written = [chain.append(conn, at=now, actor=OFFICE, action="note") for _ in range(5)]
+    assert verify.verify_engine(engine, workers=3, deep=False) == verify.Verdict(True, 5, 5, written[-1].hash)
+
+
+Shares = list[tuple[int, list[tuple[int, int]]]]
+
+
+@pytest.fixture
+def shares(monkeypatch: pytest.MonkeyPatch) -> Shares:
+    """The parallel verify's workers as threads that record each pool started: its size, and the
+    range of entries (lo, hi) given to each worker."""
+    started: Shares = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            super().__init__(workers)
+            started.append((workers, []))
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            started[-1][1].append((args[1], args[2]))  # (url, lo, hi, …)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(verify, "_pool", Recording)
+    return started
+
+
+def notes(engine: sa.Engine, upto: int) -> str:
+    """Entries appended until the log holds `upto`; the head's hash."""
+    now = clock.parse_moment("2024-10-21T09:00")
+    with db.unit_of_work(engine) as conn:
+        while chain.head(conn)[0] < upto:
+            chain.append(conn, at=now, actor=OFFICE, action="note")
+        return chain.head(conn)[1]
+
+
+def test_a_log_from_the_threshold_up_is_shared_evenly_among_at_most_eight_workers(
+    engine: sa.Engine, shares: Shares, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log as large as PARALLEL_MIN and larger is hashed in several workers, each a contiguous range
+    of about the same size; one smaller, or a verify told to use one worker, runs in one process. By
+    default there are as many workers as cores, at most eight."""
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 10)
+
+    def started(n: int, head: str, workers: int | None) -> Shares:
+        shares.clear()
+        assert verify.verify_engine(engine, workers=workers, deep=False) == verify.Verdict(True, n, n, head)
+        return shares
+
+    head = notes(engine, 9)
+    assert started(9, head, 3) == []  # below the threshold: one process
+    head = notes(engine, 10)
+    assert started(10, head, 3) == [(3, [(1, 4), (5, 8), (9, 10)])]
+    assert started(10, head, 2) == [(2, [(1, 5), (6, 10)])]
+    assert started(10, head, 1) == []
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert started(10, head, None) == [(4, [(1, 3), (4, 6), (7, 9), (10, 10)])]
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one
+    assert started(10, head, None) == []
+    head = notes(engine, 17)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)  # eight workers: ranges of three entries, six of them
+    assert started(17, head, None) == [(6, [(1, 3), (4, 6), (7, 9), (10, 12), (13, 15), (16, 17)])]
+
+
+def test_entries_written_while_the_workers_hash_are_verified_too(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranges are fixed when a parallel verify starts; what is appended while the workers run is
+    hashed after them and linked to the last range, so the verdict's head is the newest entry."""
+
+    class WritesMeanwhile(ThreadPoolExecutor):
+        def __exit__(self, *exc: object) -> None:
+            super().__exit__(*exc)  # type: ignore[arg-type]
+            notes(engine, 12)  # two more, committed before the workers' results are stitched
+
+    monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(verify, "_pool", WritesMeanwhile)
+    notes(engine, 10)
+    verdict = verify.verify_engine(engine, workers=3, deep=False)
+    with db.reading(engine) as conn:
+        newest = chain.entry(conn, 12)
+    assert newest is not None and verdict == verify.Verdict(True, 12, 12, newest.hash)
+
+
+def test_a_verify_checks_the_log_against_a_known_head(engine: sa.Engine) -> None:
+    head = notes(engine, 10)  # one process: below PARALLEL_MIN
+    assert verify.verify_engine(engine, (10, head), deep=False) == verify.Verdict(True, 10, 10, head)
+    assert verify.verify_engine(engine, (12, "0" * 64), deep=False) == verify.Verdict(
+        False, 10, 10, head, 11, "日志止于 #10，但已知链头为 #12（尾部被截断）"
+    )
+
+
+def test_a_parallel_verify_checks_the_log_against_a_known_head(
+    engine: sa.Engine, parallel_verify: str
+) -> None:
+    head = notes(engine, 10)
+    assert verify.verify_engine(engine, (10, head), workers=3, deep=False) == verify.Verdict(
+        True, 10, 10, head
+    )
+    assert verify.verify_engine(engine, (12, "0" * 64), workers=3, deep=False) == verify.Verdict(
+        False, 10, 10, head, 11, "日志止于 #10，但已知链头为 #12（尾部被截断）"
+    )
+    assert verify.verify_engine(engine, (9, "0" * 64), workers=3, deep=False) == verify.Verdict(
+        False, 10, 10, head, 9, "条目 #9 的哈希与已知链头不符"
+    )
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "parallel in threads"])
+def test_a_verify_reads_beside_a_writer_without_waiting_for_it(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """A verify is a reader: it takes no write lock, so a write in progress neither blocks it nor
+    shows in it. (On SQLite its engine gives up on a lock after 0.1 s instead of 30 s.)"""
+    if parallel:
+        monkeypatch.setattr(verify, "PARALLEL_MIN", 1)
+        monkeypatch.setattr(verify, "_pool", ThreadPoolExecutor)
+    head = notes(engine, 3)
+    reader = db.make_engine(engine.url.render_as_string(hide_password=False))
+    if reader.dialect.name == "sqlite":
+        sa.event.listen(reader, "connect", lambda raw, _: raw.execute("PRAGMA busy_timeout = 100"))
+    with db.unit_of_work(engine) as conn:  # a write in progress, holding the write lock
+        chain.append(conn, at=clock.parse_moment("2024-10-21T09:00"), actor=OFFICE, action="note")
+        verdict = verify.verify_engine(reader, deep=False)
+    reader.dispose()
+    assert verdict == verify.Verdict(True, 3, 3, head)

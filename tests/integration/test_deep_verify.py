@@ -95,21 +95,21 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
         ),
         (
             ["DELETE FROM evidence WHERE item_id = 1"],
-            ("evidence", "事项 1 的第 1 条", "", "（有此行）", "（无此行）"),
+            ("evidence", "事项 1 的第 1 条", None, "（有此行）", "（无此行）"),
         ),
         (
             [
                 "INSERT INTO evidence (item_id, kind, ref, actor, created_at, hash) VALUES "
                 "(3, '批文', '伪造', '规划办经办人', '2024-11-01T00:00:00.000000Z', '" + "0" * 64 + "')"
             ],
-            ("evidence", "事项 3 的第 1 条", "", "（无此行）", "（有此行）"),
+            ("evidence", "事项 3 的第 1 条", None, "（无此行）", "（有此行）"),
         ),
         (
             [
                 'INSERT INTO progress (item_id, "on", text, actor, created_at) VALUES '
                 "(3, '2024-11-01', '已全部整改', '徐波', '2024-11-01T00:00:00.000000Z')"
             ],
-            ("progress", "事项 3 的第 1 条", "", "（无此行）", "（有此行）"),
+            ("progress", "事项 3 的第 1 条", None, "（无此行）", "（有此行）"),
         ),
         (
             ["UPDATE progress SET actor = '徐波' WHERE item_id = 1"],
@@ -121,7 +121,7 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
         ),
         (
             ["INSERT INTO person (name, roles) VALUES ('影子审核人', 'approver')"],
-            ("person", "影子审核人", "", "（无此行）", "（有此行）"),
+            ("person", "影子审核人", None, "（无此行）", "（有此行）"),
         ),
         (
             ["UPDATE person SET unit = '中共太山镇委员会' WHERE name = '县委巡察办'"],
@@ -136,7 +136,7 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
                 "INSERT INTO unit (id, round_id, name, position, created_at) VALUES "
                 "(7, 1, '影子镇', 1, '2024-11-01T00:00:00.000000Z')"
             ],
-            ("unit", "7", "", "（无此行）", "（有此行）"),
+            ("unit", "7", None, "（无此行）", "（有此行）"),
         ),
     ],
     ids=[
@@ -157,14 +157,23 @@ def test_an_untouched_database_agrees_with_its_trail(worked: sa.Engine, deep: De
     ],
 )
 def test_a_change_behind_the_engine_is_named(
-    worked: sa.Engine, deep: Deep, statements: list[str], where: tuple[str, str, str, str | None, str | None]
+    worked: sa.Engine,
+    deep: Deep,
+    statements: list[str],
+    where: tuple[str, str, str | None, str | None, str | None],
 ) -> None:
-    assert chain_only(worked).ok  # the chain alone sees nothing
+    intact = chain_only(worked)
+    assert intact.ok  # the chain alone sees nothing
     behind_the_engine(worked, *statements)
     verdict = deep(worked)
-    table, row, column, expected, found = where
+    table, row, column, expected, found = where  # a whole row more or less names no column (null in --json)
     assert not verdict.ok and verdict.bad_seq is None
-    assert (verdict.table, verdict.row, verdict.column or "") == (table, row, column)
+    assert (verdict.count, verdict.head_seq, verdict.head_hash) == (
+        intact.count,
+        intact.head_seq,
+        intact.head_hash,
+    )
+    assert (verdict.table, verdict.row, verdict.column) == (table, row, column)
     assert (verdict.expected, verdict.found) == (expected, found)
     assert verdict.problem is not None and verdict.problem.startswith(f"表 {table} 的 {row}")
 
