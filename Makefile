@@ -25,12 +25,18 @@ lint: $(STAMP)
 
 # The suite on SQLite files, then the database tiers again on the local PostgreSQL
 # (127.0.0.1:5432, trust auth, database `test`; override with ZHENGGAI_TEST_PG).
+# In WORKERS processes (pytest-xdist), a test file to one process: a file's module fixtures (a web
+# server, a browser, a loaded database) are made once, and each process has its own PostgreSQL
+# database. Not `-n auto`: every process holds PostgreSQL connections and the load tests many more.
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(WORKERS) --dist loadfile
+
 test: $(STAMP) lint
-	$(BIN)/pytest -q
-	ZHENGGAI_TEST_BACKEND=postgresql $(BIN)/pytest -q tests/integration tests/e2e tests/load
+	$(PYTEST)
+	ZHENGGAI_TEST_BACKEND=postgresql $(PYTEST) tests/integration tests/e2e tests/load
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 # Fails on a MISS: each bench exits 1 when a figure misses its target (bench_core --lenient does not).
 bench: $(STAMP)

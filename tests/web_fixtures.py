@@ -50,12 +50,6 @@ class Server:
             self.clients.pop().close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def seed(db_url: str) -> sa.Engine:
     engine = db.make_engine(db_url, synchronous="NORMAL")
     backends.create_schema(engine)
@@ -79,11 +73,15 @@ def start(
     db_url: str, tick: Clock, config: Path | None = None, max_upload: int | None = None
 ) -> tuple[str, Running]:
     app = create_app(db_url, str(config) if config else None, tick, max_upload=max_upload)
-    port = _free_port()
+    # The server gets the socket bound here, to port 0: a port looked up free and bound later could be
+    # taken in between by another test process (pytest-xdist) or a client's connection.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

@@ -55,7 +55,9 @@ def test_the_readme_walkthrough_runs_as_shown(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        # A guard against a hung command, not a speed test: some 50 commands, each a new Python
+        # process, took over 300 s beside another test process (pytest-xdist) on a busy machine.
+        timeout=1200,
         check=False,
     )
     chunks = re.split(r"^@@CMD \d+\n", result.stdout, flags=re.M)[1:]
