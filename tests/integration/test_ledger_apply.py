@@ -217,3 +217,27 @@ def test_the_round_people_aspects_and_batch_an_import_adds_are_each_recorded_as_
         "people": 3,
         "state_changes": 5,
     }
+
+
+def test_the_progress_callback_counts_the_updates_of_a_reimport_as_they_go(
+    blank_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large re-import reports its progress every TICK_EVERY rows (every 2 here), while it updates."""
+    monkeypatch.setattr(apply_items, "TICK_EVERY", 2)
+    now = clock.parse_moment("2025-01-10T10:00")
+
+    def run(path: Path, *, new: bool) -> list[int]:
+        ticks: list[int] = []
+        table = workbook.load(path)
+        with db.unit_of_work(blank_engine) as conn:
+            extra = NEW_ROUND if new else {}
+            target = plan.target_round(conn, table.meta, "测试轮次", **extra)
+            planned = plan.prepare(conn, table, target, ADMIN, today=clock.local_today(now))
+            apply.apply(conn, planned, now, tick=ticks.append)
+        return ticks
+
+    assert run(write_xlsx(tmp_path / "a.xlsx", [row(n) for n in (1, 2, 3)]), new=True) == [2, 1, 0]
+    changed = [row(n, 典型表现=f"改过{n}") for n in (1, 2, 3)]
+    assert run(write_xlsx(tmp_path / "b.xlsx", changed), new=False) == [2, 1]  # three updates: 2, then 1
+    with db.reading(blank_engine) as conn:
+        assert sorted(conn.execute(sa.select(ITEM.c.instance)).scalars()) == ["改过1", "改过2", "改过3"]

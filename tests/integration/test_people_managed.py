@@ -442,27 +442,49 @@ def test_the_countys_office_moves_a_person_between_units_and_back_to_the_county(
 
 
 @pytest.mark.parametrize(
-    ("given", "says"),
+    ("given", "error", "says"),
     [
-        ({"roles": ""}, "至少需要一个角色"),
-        ({"name": "  "}, "姓名不能为空"),
-        ({"name": "新" * 65}, "姓名过长（65 字，最多 64 字）"),
-        ({"unit": "镇" * 201}, "被巡察单位过长（201 字，最多 200 字）"),
+        ({"roles": ""}, InvalidInput, "至少需要一个角色"),
+        ({"name": "  "}, InvalidInput, "姓名不能为空"),
+        ({"name": "新" * 65}, InvalidInput, "姓名过长（65 字，最多 64 字）"),
+        ({"name": OFFICE}, InvalidInput, f"人员 '{OFFICE}' 已存在"),
+        ({"unit": "镇" * 201}, InvalidInput, "被巡察单位过长（201 字，最多 200 字）"),
+        ({"unit": "无此镇"}, NotFound, "没有名为「无此镇」的被巡察单位（单位随轮次或台账导入）"),
+        ({"department": "部" * 201}, InvalidInput, "部门过长（201 字，最多 200 字）"),
+        ({"title": "职" * 201}, InvalidInput, "职务过长（201 字，最多 200 字）"),
     ],
 )
 def test_a_new_person_is_refused_naming_the_field_and_rule(
-    seeded: sa.Engine, tick: Clock, given: dict[str, str], says: str
+    seeded: sa.Engine, tick: Clock, given: dict[str, str], error: type[Exception], says: str
 ) -> None:
     values = {"name": "新人", "roles": "leader", **given}
     with seeded.connect() as conn:
         before = conn.execute(sa.select(PERSON)).all()
-    with pytest.raises(InvalidInput, match="^" + re.escape(says) + "$"), db.unit_of_work(seeded) as conn:
+    with pytest.raises(error, match="^" + re.escape(says) + "$"), db.unit_of_work(seeded) as conn:
         people.add_person(conn, OFFICE, tick(), **values)  # type: ignore[arg-type]
     with seeded.connect() as conn:
         assert conn.execute(sa.select(PERSON)).all() == before
 
 
-def test_a_new_person_with_a_name_at_its_longest_is_added(seeded: sa.Engine, tick: Clock) -> None:
+def test_a_new_person_with_every_field_at_its_longest_is_added_and_logged_by_the_office(
+    seeded: sa.Engine, tick: Clock
+) -> None:
+    """The control of the refusals above, and the entry: who added whom, with what."""
     with db.unit_of_work(seeded) as conn:
-        people.add_person(conn, OFFICE, tick(), name="新" * 64, roles="leader")
-    assert person(seeded, "新" * 64)["roles"] == "leader"
+        people.add_person(
+            conn,
+            OFFICE,
+            tick(),
+            name="新" * 64,
+            roles="office,approver",
+            department="部" * 200,
+            title="职" * 200,
+        )
+    added = person(seeded, "新" * 64)
+    assert (added["roles"], added["department"], added["title"]) == (
+        "approver,office",
+        "部" * 200,
+        "职" * 200,
+    )
+    (entry,) = _entries(seeded, "person_add")[-1:]
+    assert (entry.actor, entry.data["name"], entry.data["roles"]) == (OFFICE, "新" * 64, "approver,office")

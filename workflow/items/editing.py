@@ -60,15 +60,12 @@ def _aspect(conn: Connection, unit_id: int, wanted: str) -> Any:
 def _next_number(conn: Connection, unit_id: int, aspect: Any) -> tuple[str, int]:
     """The next problem number in the aspect (一/4 after 一/3) and the position after its last item
     (numbers are the unit's: every town has its 一/1)."""
-    rows = conn.execute(sa.select(ITEM.c.number, ITEM.c.position).where(ITEM.c.unit_id == unit_id)).all()
-    taken = {r.number for r in rows}
+    numbers = conn.execute(sa.select(ITEM.c.number).where(ITEM.c.unit_id == unit_id)).scalars()
     prefix = f"{aspect.number}/"
-    tops = [r.number[len(prefix) :] for r in rows if r.number.startswith(prefix)]
-    last = max((int(n) for n in tops if _DIGITS.fullmatch(n)), default=0)
-    number = f"{prefix}{last + 1}"
-    while number in taken:  # numbers a ledger gave in its own way
-        last += 1
-        number = f"{prefix}{last + 1}"
+    tops = [n[len(prefix) :] for n in numbers if n.startswith(prefix)]
+    # One past the largest numeric suffix cannot be taken: whatever other numbers a ledger gave
+    # (一/3a, 一/（2）) do not end in digits alone.
+    number = f"{prefix}{max((int(n) for n in tops if _DIGITS.fullmatch(n)), default=0) + 1}"
     in_aspect = conn.execute(
         sa.select(sa.func.max(ITEM.c.position)).where(ITEM.c.aspect_id == aspect.id)
     ).scalar()

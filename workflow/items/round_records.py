@@ -54,14 +54,14 @@ def _round_and_item(
     unit names an item of it when the round has several units (the record then counts for the unit)."""
     scope = Scope.of(actor)
     if item_id is not None:
-        row = conn.execute(
-            sa.select(ITEM.c.id, ITEM.c.round_id).where(ITEM.c.id == item_id, scope.clause())
-        ).first()
-        if row is None:
+        round_id = conn.execute(
+            sa.select(ITEM.c.round_id).where(ITEM.c.id == item_id, scope.clause())
+        ).scalar()
+        if round_id is None:
             raise not_found(item_id)
-        if round_name and resolve_round(conn, round_name).id != row.round_id:
+        if round_name and resolve_round(conn, round_name).id != round_id:
             raise InvalidInput(f"事项 {item_id} 不属于巡察轮次「{round_name}」")
-        return row.round_id, item_id
+        return round_id, item_id
     rnd = resolve_round(conn, round_name)
     if scope.unit is not None and len(units_of(conn, rnd.id)) > 1:
         raise InvalidInput(
