@@ -452,6 +452,7 @@ def test_the_countys_office_moves_a_person_between_units_and_back_to_the_county(
         ({"unit": "无此镇"}, NotFound, "没有名为「无此镇」的被巡察单位（单位随轮次或台账导入）"),
         ({"department": "部" * 201}, InvalidInput, "部门过长（201 字，最多 200 字）"),
         ({"title": "职" * 201}, InvalidInput, "职务过长（201 字，最多 200 字）"),
+        ({"email": "a" * 190 + "@example.cn"}, InvalidInput, "邮箱过长（201 字，最多 200 字）"),
     ],
 )
 def test_a_new_person_is_refused_naming_the_field_and_rule(
@@ -479,8 +480,10 @@ def test_a_new_person_with_every_field_at_its_longest_is_added_and_logged_by_the
             roles="office,approver",
             department="部" * 200,
             title="职" * 200,
+            email="a" * 189 + "@example.cn",
         )
     added = person(seeded, "新" * 64)
+    assert added["email"] == "a" * 189 + "@example.cn"
     assert (added["roles"], added["department"], added["title"]) == (
         "approver,office",
         "部" * 200,

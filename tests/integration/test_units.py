@@ -73,6 +73,23 @@ def test_a_rounds_own_unit_whose_id_is_taken_is_added_with_an_entry(
     assert verdict.ok and verdict.deep, verdict.problem
 
 
+def test_a_second_rounds_own_unit_takes_the_rounds_id_with_no_entry_of_its_own(seeded: sa.Engine) -> None:
+    """The counterpart of the case above: the round's id is free, so its own unit has that id and is
+    implied by the round's entry, as the seed's is."""
+    data = round_yaml.load_file(example_path("taishan.yaml"))
+    second = data.model_copy(
+        update={"round": data.round.model_copy(update={"name": "第二轮巡察", "unit": "另一镇"})}
+    )
+    with db.unit_of_work(seeded) as conn:
+        round_yaml.import_round(conn, second, OFFICE, clock.parse_moment("2024-10-21T10:00"))
+    with db.reading(seeded) as conn:
+        units = conn.execute(sa.text("SELECT id, round_id, name, position FROM unit ORDER BY id")).all()
+        added = conn.execute(sa.text("SELECT count(*) FROM audit WHERE action = 'unit_add'")).scalar_one()
+    assert [tuple(u) for u in units] == [(1, 1, "中共太山镇委员会", 0), (2, 2, "另一镇", 0)]
+    assert added == 0
+    assert verify.verify_engine(seeded).ok
+
+
 def test_a_yaml_round_names_the_unit_of_its_people(engine: sa.Engine) -> None:
     data = round_yaml.load_file(example_path("taishan.yaml"))
     people = [
