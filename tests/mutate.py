@@ -39,9 +39,8 @@ class Target:
     modules: tuple[str, ...]  # globs of the files to mutate
     tests: tuple[str, ...]  # what pytest runs for them
     goal: float  # the share of mutants that must be killed
-    skip: tuple[
-        str, ...
-    ] = ()  # slow tests left out (pytest node ids or their beginnings), each with the reason beside it
+    # slow tests left out (pytest node ids or their beginnings), each with the reason beside it
+    skip: tuple[str, ...] = ()
 
 
 # The parallel verify run in forked processes, beside the same cases run in threads (see audit-verify).
