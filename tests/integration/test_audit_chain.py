@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import OFFICE
+from tests.fixtures.legacy import legacy_url
 from workflow import clock, db
 from workflow.audit import chain, verify
 from workflow.demo import build
@@ -414,3 +415,18 @@ def test_a_verify_reads_beside_a_writer_without_waiting_for_it(
         verdict = verify.verify_engine(reader, deep=False)
     reader.dispose()
     assert verdict == verify.Verdict(True, 3, 3, head)
+
+
+def test_entries_from_before_recorded_at_existed_verify_with_their_old_hashes(tmp_path: Path) -> None:
+    """The database the pre-restructure code made (tests/fixtures/legacy): its 86 entries have no
+    `recorded_at`, and their hashes cover the fields they had; upgraded, the chain still verifies —
+    in this process (tests/e2e/test_legacy_database.py does it through the CLI)."""
+    engine = db.make_engine(legacy_url(tmp_path))
+    db.create_schema(engine)  # `zhenggai db upgrade`
+    with db.reading(engine) as conn:
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM audit WHERE recorded_at IS NULL")).scalar_one() == 86
+        )
+    verdict = verify.verify_engine(engine, deep=False)
+    engine.dispose()
+    assert (verdict.ok, verdict.count, verdict.problem) == (True, 86, None)
