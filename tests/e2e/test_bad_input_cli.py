@@ -50,6 +50,18 @@ def run(database: tuple[str, sa.Engine], tmp_path: Path, monkeypatch: pytest.Mon
     return invoke
 
 
+def seeded_here(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database of its own, seeded as `database` is, for a control that writes; the CLI runs in
+    `folder` against it at NOW."""
+    url = fresh_url(folder)
+    engine = db.make_engine(url)
+    seed(engine)
+    engine.dispose()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("ZHENGGAI_DB", url)
+    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+
+
 def refused(
     run: Invoke, engine: sa.Engine, args: list[str], *allowed: object, who: str | None = OFFICE
 ) -> str:
@@ -304,13 +316,7 @@ def test_a_good_value_in_the_same_option_succeeds(
 ) -> None:
     if option in POSTGRESQL_ONLY and BACKEND != "postgresql":
         pytest.skip("database logins and grants are PostgreSQL's")
-    url = fresh_url(tmp_path)
-    engine = db.make_engine(url)
-    seed(engine)
-    engine.dispose()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ZHENGGAI_DB", url)
-    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    seeded_here(tmp_path, monkeypatch)
     runner = CliRunner()
     value, steps = GOOD[option]
     args, who = TEXT_OPTIONS[option]
@@ -527,13 +533,7 @@ def date_reason(option: str, text: str) -> str:
 
 def test_a_good_date_in_every_date_option_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The positive control of the date options, one after another in a database seeded the same way."""
-    url = fresh_url(tmp_path)
-    engine = db.make_engine(url)
-    seed(engine)
-    engine.dispose()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ZHENGGAI_DB", url)
-    monkeypatch.setenv("ZHENGGAI_NOW", NOW)
+    seeded_here(tmp_path, monkeypatch)
     write_csv(tmp_path / "台账.csv", [row(1)])
     runner = CliRunner()
     for option, (args, who) in DATE_OPTIONS.items():

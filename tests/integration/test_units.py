@@ -35,6 +35,16 @@ def _import_unit(engine: sa.Engine, path: Path, unit: str, at: str) -> None:
         apply.apply(conn, plan.prepare(conn, table, target, OFFICE, today=clock.local_today(now)), now)
 
 
+def _import_second_round(engine: sa.Engine) -> None:
+    """The seed's round again as 第二轮巡察 of another town, 另一镇."""
+    data = round_yaml.load_file(example_path("taishan.yaml"))
+    second = data.model_copy(
+        update={"round": data.round.model_copy(update={"name": "第二轮巡察", "unit": "另一镇"})}
+    )
+    with db.unit_of_work(engine) as conn:
+        round_yaml.import_round(conn, second, OFFICE, clock.parse_moment("2024-10-21T10:00"))
+
+
 @pytest.mark.parametrize("workers", [1, 3])
 def test_a_rounds_own_unit_whose_id_is_taken_is_added_with_an_entry(
     seeded: sa.Engine, tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
@@ -43,12 +53,7 @@ def test_a_rounds_own_unit_whose_id_is_taken_is_added_with_an_entry(
     _import_unit(
         seeded, write_xlsx(tmp_path / "b.xlsx", [row(1), row(2)]), "太山镇财政所", "2024-10-20T10:00"
     )
-    data = round_yaml.load_file(example_path("taishan.yaml"))
-    second = data.model_copy(
-        update={"round": data.round.model_copy(update={"name": "第二轮巡察", "unit": "另一镇"})}
-    )
-    with db.unit_of_work(seeded) as conn:
-        round_yaml.import_round(conn, second, OFFICE, clock.parse_moment("2024-10-21T10:00"))
+    _import_second_round(seeded)
     with db.reading(seeded) as conn:
         units = conn.execute(sa.text("SELECT id, round_id, name, position FROM unit ORDER BY id")).all()
         items = conn.execute(sa.text("SELECT round_id, unit_id, number FROM item ORDER BY id")).all()
@@ -76,12 +81,7 @@ def test_a_rounds_own_unit_whose_id_is_taken_is_added_with_an_entry(
 def test_a_second_rounds_own_unit_takes_the_rounds_id_with_no_entry_of_its_own(seeded: sa.Engine) -> None:
     """The counterpart of the case above: the round's id is free, so its own unit has that id and is
     implied by the round's entry, as the seed's is."""
-    data = round_yaml.load_file(example_path("taishan.yaml"))
-    second = data.model_copy(
-        update={"round": data.round.model_copy(update={"name": "第二轮巡察", "unit": "另一镇"})}
-    )
-    with db.unit_of_work(seeded) as conn:
-        round_yaml.import_round(conn, second, OFFICE, clock.parse_moment("2024-10-21T10:00"))
+    _import_second_round(seeded)
     with db.reading(seeded) as conn:
         units = conn.execute(sa.text("SELECT id, round_id, name, position FROM unit ORDER BY id")).all()
         added = conn.execute(sa.text("SELECT count(*) FROM audit WHERE action = 'unit_add'")).scalar_one()

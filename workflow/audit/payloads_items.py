@@ -125,6 +125,22 @@ class EvidenceRecord(Payload):
     at: str  # the moment as datetime.isoformat() gave it
     item_id: int
 
+    @classmethod
+    def of_ledger_row(cls, kind: str, ref: str, actor: str, at: str, item_id: int) -> EvidenceRecord:
+        """The record of evidence a ledger row brings: a reference, no file and no note (written by the
+        import, rebuilt by the replay: one definition, so their hashes agree)."""
+        return cls(
+            kind=kind,
+            ref=ref,
+            file_sha256=None,
+            file_name=None,
+            size=None,
+            note=None,
+            actor=actor,
+            at=at,
+            item_id=item_id,
+        )
+
     def digest(self) -> str:
         return hashlib.sha256(canonical_json(self.to_dict()).encode()).hexdigest()
 

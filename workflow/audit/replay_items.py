@@ -15,36 +15,14 @@ from workflow import clock
 from workflow.audit import payloads as p
 from workflow.audit.expected import ABSENT, Replayer, Row, day
 from workflow.audit.expected import payload as _payload
+from workflow.db.tables.core import ITEM
 
 _STATES = {s.value: s for s in State}
 
 
-ITEM_COLUMNS = (
-    "round_id",
-    "unit_id",
-    "aspect_id",
-    "parent_id",
-    "number",
-    "position",
-    "title",
-    "description",
-    "instance",
-    "leader",
-    "department",
-    "cooperating",
-    "handler",
-    "deadline_kind",
-    "deadline",
-    "original_deadline",
-    "state",
-    "version",
-    "summary",
-    "submitted_by",
-    "closed_at",
-    "created_at",
-    "updated_at",
-    "category",
-)
+# Every column of the item table but its id: the trail owns them all, so a new column is compared
+# by the deep verify from the day it is added.
+ITEM_COLUMNS = tuple(c.name for c in ITEM.columns if c.name != "id")
 _DAY_COLUMNS = frozenset({"deadline", "original_deadline"})
 
 
@@ -179,17 +157,7 @@ class ItemReplay(Replayer):
             )
         iso = clock.from_text(at).isoformat()  # as the writer's datetime.isoformat() gave it
         for kind, ref in evidence:
-            record = p.EvidenceRecord(
-                kind=kind,
-                ref=ref,
-                file_sha256=None,
-                file_name=None,
-                size=None,
-                note=None,
-                actor=actor,
-                at=iso,
-                item_id=item_id,
-            )
+            record = p.EvidenceRecord.of_ledger_row(kind, ref, actor, iso, item_id)
             self.out.evidence.setdefault(item_id, []).append(_evidence_row(record, record.digest(), at, None))
 
     def extended(self, row: Row) -> None:

@@ -36,17 +36,7 @@ def _evidence_rows(
     out = []
     for kind, ref in evidence:
         # The same record attach_evidence hashes, so a sign-off can cite it the same way.
-        record = EvidenceRecord(
-            kind=kind,
-            ref=ref,
-            file_sha256=None,
-            file_name=None,
-            size=None,
-            note=None,
-            actor=actor,
-            at=now.isoformat(),
-            item_id=item_id,
-        )
+        record = EvidenceRecord.of_ledger_row(kind, ref, actor, now.isoformat(), item_id)
         out.append(
             {
                 "item_id": item_id,
